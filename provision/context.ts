@@ -1,0 +1,165 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { StackNames } from './names.js';
+import type { Clock } from './retry.js';
+
+export interface AwsClients {
+  readonly ec2: EC2Client;
+  readonly ecs: ECSClient;
+  readonly ecr: ECRClient;
+  readonly secrets: SecretsManagerClient;
+  readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly iam: IAMClient;
+  readonly logs: CloudWatchLogsClient;
+  readonly sts: STSClient;
+  readonly quotas: ServiceQuotasClient;
+}
+
+/** Every AWS call the run made, so `--json` and the benchmarks can report them. */
+export class CallLog {
+  total = 0;
+  mutating = 0;
+  readonly byOperation = new Map<string, number>();
+
+  record(service: string, operation: string): void {
+    this.total += 1;
+    if (isMutatingOperation(operation)) this.mutating += 1;
+    const key = `${service}:${operation}`;
+    this.byOperation.set(key, (this.byOperation.get(key) ?? 0) + 1);
+  }
+
+  mutatingOperations(): string[] {
+    return [...this.byOperation.keys()].filter((key) => isMutatingOperation(key.split(':')[1] ?? ''));
+  }
+
+  toJSON(): { total: number; mutating: number; byOperation: Record<string, number> } {
+    return {
+      total: this.total,
+      mutating: this.mutating,
+      byOperation: Object.fromEntries([...this.byOperation.entries()].sort()),
+    };
+  }
+}
+
+const READ_ONLY_PREFIXES = ['Describe', 'Get', 'List', 'BatchGet', 'Head', 'Lookup', 'Search'];
+
+export function isMutatingOperation(operation: string): boolean {
+  return !READ_ONLY_PREFIXES.some((prefix) => operation.startsWith(prefix));
+}
+
+export class MutationInReadOnlyModeError extends Error {
+  constructor(operation: string) {
+    super(`Refusing to call ${operation}: this run is read-only (--dry-run or status).`);
+    this.name = 'MutationInReadOnlyModeError';
+  }
+}
+
+export interface ClientSettings {
+  readonly region: string;
+  readonly profile?: string;
+  /** When true, any mutating call throws before it leaves the process. */
+  readonly readOnly?: boolean;
+}
+
+interface MiddlewareClient {
+  middlewareStack: {
+    add(
+      middleware: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { commandName?: string },
+      ) => (args: unknown) => Promise<unknown>,
+      options: { step: 'initialize'; name: string },
+    ): void;
+  };
+}
+
+function instrument<T>(client: T, service: string, calls: CallLog, readOnly: boolean): T {
+  (client as unknown as MiddlewareClient).middlewareStack.add(
+    (next, context) => async (args) => {
+      const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+      if (readOnly && isMutatingOperation(operation)) {
+        throw new MutationInReadOnlyModeError(`${service}:${operation}`);
+      }
+      calls.record(service, operation);
+      return next(args);
+    },
+    { step: 'initialize', name: 'iclinicDeployCallLog' },
+  );
+  return client;
+}
+
+/**
+ * Clients use the SDK's default credential chain; `AWS_ENDPOINT_URL` and
+ * `AWS_ENDPOINT_URL_<SERVICE>` are honoured by the SDK itself, which is how
+ * the tests point the CLI at an emulator.
+ */
+export function createClients(settings: ClientSettings, calls: CallLog): AwsClients {
+  const config = {
+    region: settings.region,
+    ...(settings.profile === undefined ? {} : { profile: settings.profile }),
+    maxAttempts: 5,
+  };
+  const readOnly = settings.readOnly ?? false;
+  return {
+    ec2: instrument(new EC2Client(config), 'ec2', calls, readOnly),
+    ecs: instrument(new ECSClient(config), 'ecs', calls, readOnly),
+    ecr: instrument(new ECRClient(config), 'ecr', calls, readOnly),
+    secrets: instrument(new SecretsManagerClient(config), 'secretsmanager', calls, readOnly),
+    elbv2: instrument(new ElasticLoadBalancingV2Client(config), 'elasticloadbalancing', calls, readOnly),
+    iam: instrument(new IAMClient(config), 'iam', calls, readOnly),
+    logs: instrument(new CloudWatchLogsClient(config), 'logs', calls, readOnly),
+    sts: instrument(new STSClient(config), 'sts', calls, readOnly),
+    quotas: instrument(new ServiceQuotasClient(config), 'servicequotas', calls, readOnly),
+  };
+}
+
+/** Progress output; the CLI prints it to stderr so stdout stays clean for --json. */
+export interface Reporter {
+  /** A line the user should see (step started, step done, waiting). */
+  progress(message: string): void;
+  /** A warning that does not stop the run. */
+  warn(message: string): void;
+}
+
+export const silentReporter: Reporter = {
+  progress: () => undefined,
+  warn: () => undefined,
+};
+
+export interface StackContext {
+  readonly names: StackNames;
+  readonly region: string;
+  readonly clients: AwsClients;
+  readonly calls: CallLog;
+  readonly report: Reporter;
+  readonly clock: Clock;
+}
+
+/** What an ensure function did to converge a resource. */
+export type Outcome = 'created' | 'updated' | 'unchanged';
+
+export interface Ensured<T> {
+  readonly outcome: Outcome;
+  /** Short human-readable account: which resource, which changes. */
+  readonly changes: readonly string[];
+  readonly value: T;
+}
+
+/** Combine outcomes of sub-resources: any creation wins, then any update. */
+export function combineOutcomes(outcomes: readonly Outcome[]): Outcome {
+  if (outcomes.includes('created')) return 'created';
+  if (outcomes.includes('updated')) return 'updated';
+  return 'unchanged';
+}
+
+/** What a remove function deleted (human-readable, one line each). */
+export interface Removed {
+  readonly removed: readonly string[];
+}

@@ -1,0 +1,114 @@
+/**
+ * Retrying and error inspection shared by every AWS module. Time comes from
+ * the context so unit tests run retries in zero wall-clock time.
+ */
+
+export interface Clock {
+  sleep(ms: number): Promise<void>;
+  now(): number;
+}
+
+export const realClock: Clock = {
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  now: () => Date.now(),
+};
+
+/** The AWS error code: SDK v3 puts it in `name`; some services also set `Code`. */
+export function errorCode(error: unknown): string {
+  if (typeof error === 'object' && error !== null) {
+    const record = error as { name?: unknown; Code?: unknown; code?: unknown };
+    if (typeof record.Code === 'string') return record.Code;
+    if (typeof record.name === 'string' && record.name !== 'Error') return record.name;
+    if (typeof record.code === 'string') return record.code;
+  }
+  return 'Unknown';
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+export function hasErrorCode(error: unknown, ...codes: string[]): boolean {
+  return codes.includes(errorCode(error));
+}
+
+export function messageMatches(error: unknown, pattern: RegExp): boolean {
+  return pattern.test(errorMessage(error));
+}
+
+export interface RetryOptions {
+  /** What is being waited for, shown to the user while retrying. */
+  readonly what: string;
+  readonly isRetryable: (error: unknown) => boolean;
+  readonly timeoutMs: number;
+  readonly initialDelayMs?: number;
+  readonly maxDelayMs?: number;
+  readonly onRetry?: (error: unknown, attempt: number, elapsedMs: number) => void;
+}
+
+export class RetryTimeoutError extends Error {
+  constructor(
+    what: string,
+    elapsedMs: number,
+    readonly lastError: unknown,
+  ) {
+    super(
+      `Gave up ${what} after ${Math.round(elapsedMs / 1000)} s; last error: ${errorCode(lastError)}: ${errorMessage(lastError)}`,
+    );
+    this.name = 'RetryTimeoutError';
+  }
+}
+
+/** Calls `fn` until it succeeds, a non-retryable error occurs, or time runs out. */
+export async function retry<T>(clock: Clock, options: RetryOptions, fn: () => Promise<T>): Promise<T> {
+  const started = clock.now();
+  let delay = options.initialDelayMs ?? 2_000;
+  const maxDelay = options.maxDelayMs ?? 20_000;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!options.isRetryable(error)) throw error;
+      const elapsed = clock.now() - started;
+      if (elapsed + delay > options.timeoutMs) throw new RetryTimeoutError(options.what, elapsed, error);
+      options.onRetry?.(error, attempt, elapsed);
+      await clock.sleep(delay);
+      delay = Math.min(maxDelay, Math.round(delay * 1.6));
+    }
+  }
+}
+
+export interface PollOptions {
+  readonly what: string;
+  readonly timeoutMs: number;
+  readonly intervalMs: number;
+}
+
+export class PollTimeoutError extends Error {
+  constructor(what: string, elapsedMs: number, lastState: string) {
+    super(`Timed out after ${Math.round(elapsedMs / 1000)} s ${what}; last state: ${lastState}`);
+    this.name = 'PollTimeoutError';
+  }
+}
+
+/**
+ * Polls `check` until it reports done. `check` returns a state description
+ * (for the timeout message) and whether the wait is over.
+ */
+export async function pollUntil(
+  clock: Clock,
+  options: PollOptions,
+  check: () => Promise<{ done: boolean; state: string }>,
+): Promise<void> {
+  const started = clock.now();
+  for (;;) {
+    const { done, state } = await check();
+    if (done) return;
+    const elapsed = clock.now() - started;
+    if (elapsed + options.intervalMs > options.timeoutMs) {
+      throw new PollTimeoutError(options.what, elapsed, state);
+    }
+    await clock.sleep(options.intervalMs);
+  }
+}
