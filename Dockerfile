@@ -1,0 +1,41 @@
+# The iclinic-deploy API image.
+#   build:   docker build -t iclinic-api .        (or: podman build ...)
+#   run:     docker run -p 80:8080 -e ICLINIC_PASS=... iclinic-api
+#   health:  /usr/local/bin/node /app/server.js --healthcheck   (exit 0 = healthy)
+#
+# Stage 1 installs dependencies and bundles server/main.ts into one file.
+# Stage 2 collects the node binary and the shared libraries it links to.
+# The final image is FROM scratch: node, those libraries, /etc/passwd with a
+# non-root user and the bundle. No shell, no npm, no package manager.
+
+ARG NODE_IMAGE=node:24-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && npm cache clean --force
+COPY tsconfig.json ./
+COPY server ./server
+RUN npx esbuild server/main.ts --bundle --platform=node --target=node24 --format=cjs \
+      --legal-comments=none --outfile=/out/app/server.js
+
+FROM ${NODE_IMAGE} AS runtime
+RUN set -eu; \
+    mkdir -p /rootfs/usr/local/bin /rootfs/etc /rootfs/tmp /rootfs/app; \
+    cp /usr/local/bin/node /rootfs/usr/local/bin/node; \
+    for lib in $(ldd /usr/local/bin/node | grep -o '/[^ ]*'); do cp --parents -L "$lib" /rootfs/; done; \
+    printf 'root:x:0:0:root:/root:/sbin/nologin\nnode:x:1000:1000:node:/home/node:/sbin/nologin\n' > /rootfs/etc/passwd; \
+    printf 'root:x:0:\nnode:x:1000:\n' > /rootfs/etc/group; \
+    chmod 1777 /rootfs/tmp; \
+    /rootfs/usr/local/bin/node --version
+
+FROM scratch
+COPY --from=runtime /rootfs/ /
+COPY --from=build /out/app/server.js /app/server.js
+ENV NODE_ENV=production \
+    PORT=8080
+USER 1000:1000
+WORKDIR /app
+EXPOSE 8080
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/node", "/app/server.js"]

@@ -1,0 +1,98 @@
+import { InvalidArgumentError } from 'commander';
+import { CONTAINER_ENGINES, type ContainerEngine, type ImagePlatform } from '../provision/image.js';
+import { validateStackName, DEFAULT_STACK_NAME } from '../provision/names.js';
+import { errorMessage } from '../provision/retry.js';
+
+/** Parsers for commander: each says what it received and what it accepts. */
+
+export function parseStackName(value: string): string {
+  try {
+    return validateStackName(value);
+  } catch (error) {
+    throw new InvalidArgumentError(errorMessage(error));
+  }
+}
+
+const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$/;
+
+export function parseRegion(value: string): string {
+  if (!REGION_PATTERN.test(value)) {
+    throw new InvalidArgumentError(
+      `"${value}" is not an AWS region code; use a code such as us-east-1 or sa-east-1.`,
+    );
+  }
+  return value;
+}
+
+export function defaultRegion(env: NodeJS.ProcessEnv = process.env): string {
+  return env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+}
+
+export function parsePositiveInteger(name: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed <= 0) {
+      throw new InvalidArgumentError(`${name} must be a positive whole number; received "${value}".`);
+    }
+    return parsed;
+  };
+}
+
+export function parseTimeoutMinutes(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0 || parsed > 180) {
+    throw new InvalidArgumentError(`--timeout is in minutes, between 1 and 180; received "${value}".`);
+  }
+  return parsed;
+}
+
+export function parseEngine(value: string): ContainerEngine {
+  if (!(CONTAINER_ENGINES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`--engine must be one of ${CONTAINER_ENGINES.join(', ')}; received "${value}".`);
+  }
+  return value as ContainerEngine;
+}
+
+export function parsePlatform(value: string): ImagePlatform {
+  if (value !== 'linux/amd64' && value !== 'linux/arm64') {
+    throw new InvalidArgumentError(`--platform must be linux/amd64 or linux/arm64; received "${value}".`);
+  }
+  return value;
+}
+
+const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/;
+
+export function parseCertificateArn(value: string): string {
+  if (!CERTIFICATE_ARN.test(value)) {
+    throw new InvalidArgumentError(
+      `--certificate-arn must be an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID); received "${value}".`,
+    );
+  }
+  return value;
+}
+
+/** Durations like 90s, 5m, 1h or 0; a bare number means seconds. */
+export function parseDurationMs(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (match === null) {
+    throw new InvalidArgumentError(`"${value}" is not a duration; use forms like 0, 30s, 5m or 1h.`);
+  }
+  const amount = Number(match[1]);
+  const unit = match[2] ?? 's';
+  const factor = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[unit] ?? 1_000;
+  const ms = Math.round(amount * factor);
+  if (ms > 24 * 3_600_000) throw new InvalidArgumentError(`The duration "${value}" is longer than 24 hours.`);
+  return ms;
+}
+
+export interface GlobalOptions {
+  region: string;
+  profile?: string;
+  name: string;
+  json: boolean;
+  yes: boolean;
+  dryRun: boolean;
+  timeout: number;
+}
+
+export const DEFAULTS = { name: DEFAULT_STACK_NAME, timeoutMinutes: 20 };

@@ -1,0 +1,168 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Reporter } from './context.js';
+
+export type ContainerEngine = 'docker' | 'podman' | 'finch';
+export const CONTAINER_ENGINES: readonly ContainerEngine[] = ['docker', 'podman', 'finch'];
+
+export type ImagePlatform = 'linux/amd64' | 'linux/arm64';
+export type CpuArchitecture = 'X86_64' | 'ARM64';
+
+/** Fargate must run the architecture the image was built for, or tasks die with "exec format error". */
+export function cpuArchitectureFor(platform: ImagePlatform): CpuArchitecture {
+  return platform === 'linux/arm64' ? 'ARM64' : 'X86_64';
+}
+
+/** Apple-silicon and Graviton machines build arm64 natively; emulating amd64 there is slow. */
+export function nativePlatform(arch: string = process.arch): ImagePlatform {
+  return arch === 'arm64' ? 'linux/arm64' : 'linux/amd64';
+}
+
+/** The folder holding the Dockerfile: the package root, from source or from dist/. */
+export function buildContextDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i += 1) {
+    if (existsSync(join(dir, 'Dockerfile'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error('Could not find the Dockerfile next to the iclinic-deploy package.');
+}
+
+const CONTEXT_ENTRIES = ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'server'];
+
+async function listFiles(root: string, entry: string): Promise<string[]> {
+  const path = join(root, entry);
+  if (!existsSync(path)) return [];
+  const stats = await readdir(path, { withFileTypes: true }).catch(() => undefined);
+  if (stats === undefined) return [entry];
+  const nested = await Promise.all(
+    stats.map((child) => listFiles(root, relative(root, join(path, child.name)))),
+  );
+  return nested.flat();
+}
+
+/**
+ * The image tag is a hash of what goes into the image plus the platform, so
+ * an unchanged source is never rebuilt or pushed again, and a changed one
+ * always gets a new tag (the repository's tags are immutable).
+ */
+export async function contentTag(contextDir: string, platform: ImagePlatform): Promise<string> {
+  const files = (await Promise.all(CONTEXT_ENTRIES.map((entry) => listFiles(contextDir, entry))))
+    .flat()
+    .sort();
+  const hash = createHash('sha256');
+  hash.update(platform);
+  for (const file of files) {
+    hash.update(`\0${file}\0`);
+    hash.update(await readFile(join(contextDir, file)));
+  }
+  return `${hash.digest('hex').slice(0, 16)}-${platform.split('/')[1] ?? 'unknown'}`;
+}
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export class EngineUnavailableError extends Error {
+  constructor(engine: string, detail: string) {
+    super(
+      `The container engine "${engine}" is not usable: ${detail}. ` +
+        `Install and start Docker (or pass --engine podman / --engine finch), ` +
+        `or deploy an image that is already pushed with --image <uri>.`,
+    );
+    this.name = 'EngineUnavailableError';
+  }
+}
+
+/** Runs the engine; lines of output go to `onLine` so long builds show progress. */
+export function runEngine(
+  engine: string,
+  args: readonly string[],
+  options: { stdin?: string; onLine?: (line: string) => void } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(engine, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const forward = (chunk: Buffer, sink: 'out' | 'err') => {
+      const text = chunk.toString('utf8');
+      if (sink === 'out') stdout += text;
+      else stderr += text;
+      if (options.onLine) for (const line of text.split('\n')) if (line.trim() !== '') options.onLine(line);
+    };
+    child.stdout.on('data', (chunk: Buffer) => forward(chunk, 'out'));
+    child.stderr.on('data', (chunk: Buffer) => forward(chunk, 'err'));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') reject(new EngineUnavailableError(engine, `"${engine}" is not installed or not on PATH`));
+      else reject(error);
+    });
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+export async function checkEngine(engine: ContainerEngine): Promise<void> {
+  const result = await runEngine(engine, ['version']);
+  if (result.code !== 0) {
+    const reason = result.stderr.trim().split('\n').pop() ?? `exit code ${result.code}`;
+    throw new EngineUnavailableError(engine, `"${engine} version" failed (is the engine running?): ${reason}`);
+  }
+}
+
+async function mustSucceed(what: string, result: Promise<RunResult>): Promise<RunResult> {
+  const finished = await result;
+  if (finished.code !== 0) {
+    const tail = finished.stderr.trim().split('\n').slice(-5).join('\n');
+    throw new Error(`${what} failed (exit code ${finished.code}):\n${tail}`);
+  }
+  return finished;
+}
+
+export interface BuildAndPushOptions {
+  readonly engine: ContainerEngine;
+  readonly contextDir: string;
+  readonly imageRef: string;
+  readonly platform: ImagePlatform;
+  readonly login: { username: string; password: string; registry: string };
+  readonly report: Reporter;
+}
+
+/** The password goes through stdin, never the command line, so `ps` cannot see it. */
+export async function loginToRegistry(
+  engine: ContainerEngine,
+  login: BuildAndPushOptions['login'],
+): Promise<void> {
+  await mustSucceed(
+    `${engine} login ${login.registry}`,
+    runEngine(engine, ['login', '--username', login.username, '--password-stdin', login.registry], {
+      stdin: login.password,
+    }),
+  );
+}
+
+export async function buildImage(options: Omit<BuildAndPushOptions, 'login'>): Promise<void> {
+  const { engine, contextDir, imageRef, platform, report } = options;
+  report.progress(`building ${imageRef} for ${platform} with ${engine}`);
+  await mustSucceed(
+    `${engine} build`,
+    runEngine(engine, ['build', '--platform', platform, '--tag', imageRef, contextDir], {
+      onLine: (line) => report.progress(`  build | ${line}`),
+    }),
+  );
+}
+
+export async function pushImage(options: BuildAndPushOptions): Promise<void> {
+  const { engine, imageRef, report } = options;
+  await loginToRegistry(engine, options.login);
+  report.progress(`pushing ${imageRef}`);
+  await mustSucceed(
+    `${engine} push ${imageRef}`,
+    runEngine(engine, ['push', imageRef], { onLine: (line) => report.progress(`  push | ${line}`) }),
+  );
+}

@@ -1,0 +1,197 @@
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  RestoreSecretCommand,
+  type DescribeSecretCommandOutput,
+} from '@aws-sdk/client-secrets-manager';
+import type { Ensured, Removed, StackContext } from './context.js';
+import { stackTags } from './names.js';
+import { errorMessage, hasErrorCode, messageMatches, retry } from './retry.js';
+
+/**
+ * The secret holds JSON so one version carries the current token and the one
+ * it replaced with its deadline: a task started from that version accepts
+ * both until the deadline, which is what makes rotation free of failures.
+ * Every key is always present because ECS refuses to start a task whose
+ * secret reference names a missing JSON key.
+ */
+export interface TokenSecret {
+  token: string;
+  previousToken: string;
+  previousTokenValidUntil: string;
+}
+
+export interface SecretRef {
+  readonly arn: string;
+  readonly versionId: string;
+}
+
+export const SECRET_KEYS = {
+  ICLINIC_PASS: 'token',
+  ICLINIC_PASS_PREVIOUS: 'previousToken',
+  ICLINIC_PASS_PREVIOUS_UNTIL: 'previousTokenValidUntil',
+} as const;
+
+/**
+ * ECS secret references pinned to one version: a task definition revision
+ * then always starts tasks with the token it was registered with, so rolling
+ * back the service also rolls back the token.
+ */
+export function secretReferences(ref: SecretRef): { name: string; valueFrom: string }[] {
+  return Object.entries(SECRET_KEYS).map(([name, key]) => ({
+    name,
+    valueFrom: `${ref.arn}:${key}::${ref.versionId}`,
+  }));
+}
+
+export function planSecret(ctx: Pick<StackContext, 'names'>): string[] {
+  return [
+    `Secrets Manager secret ${ctx.names.secret} holding the API token (generated unless --token-stdin; never printed unless --show-token)`,
+  ];
+}
+
+function currentVersionId(described: DescribeSecretCommandOutput): string | undefined {
+  const versions = described.VersionIdsToStages ?? {};
+  return Object.entries(versions).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0];
+}
+
+async function findSecret(ctx: StackContext): Promise<DescribeSecretCommandOutput | undefined> {
+  try {
+    return await ctx.clients.secrets.send(new DescribeSecretCommand({ SecretId: ctx.names.secret }));
+  } catch (error) {
+    if (hasErrorCode(error, 'ResourceNotFoundException')) return undefined;
+    throw error;
+  }
+}
+
+export function parseTokenSecret(secretString: string | undefined, secretName: string): TokenSecret {
+  const broken = new Error(
+    `Secret ${secretName} does not hold the JSON this tool writes ({"token": ..., "previousToken": ..., "previousTokenValidUntil": ...}). ` +
+      `Fix it with "iclinic-deploy set-token --generate", which writes a fresh version.`,
+  );
+  if (secretString === undefined) throw broken;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(secretString);
+  } catch {
+    throw broken;
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw broken;
+  const record = parsed as Record<string, unknown>;
+  if (typeof record.token !== 'string' || record.token === '') throw broken;
+  return {
+    token: record.token,
+    previousToken: typeof record.previousToken === 'string' ? record.previousToken : '',
+    previousTokenValidUntil:
+      typeof record.previousTokenValidUntil === 'string' ? record.previousTokenValidUntil : '',
+  };
+}
+
+/**
+ * Finds or creates the token secret. An existing token is never replaced:
+ * it may have been set with set-token, and `up` must not undo that.
+ */
+export async function ensureSecret(
+  ctx: StackContext,
+  options: { initialToken: () => string },
+): Promise<Ensured<SecretRef>> {
+  let described = await findSecret(ctx);
+  const changes: string[] = [];
+  if (described?.DeletedDate !== undefined) {
+    // Deleted with a recovery window (by hand): restoring keeps the token users already have.
+    await ctx.clients.secrets.send(new RestoreSecretCommand({ SecretId: ctx.names.secret }));
+    changes.push(`restored secret ${ctx.names.secret} that was scheduled for deletion`);
+    described = await findSecret(ctx);
+  }
+  if (described?.ARN !== undefined) {
+    const versionId = currentVersionId(described);
+    if (versionId === undefined) {
+      throw new Error(`Secret ${ctx.names.secret} has no AWSCURRENT version; run "iclinic-deploy set-token --generate".`);
+    }
+    return {
+      outcome: changes.length > 0 ? 'updated' : 'unchanged',
+      changes,
+      value: { arn: described.ARN, versionId },
+    };
+  }
+  const secret: TokenSecret = { token: options.initialToken(), previousToken: '', previousTokenValidUntil: '' };
+  const created = await retry(
+    ctx.clock,
+    {
+      what: `creating secret ${ctx.names.secret}`,
+      // A name freed by a forced delete is unusable for a short while.
+      isRetryable: (error) => messageMatches(error, /scheduled for deletion/i),
+      timeoutMs: 120_000,
+      onRetry: () => ctx.report.progress(`waiting for AWS to free the secret name ${ctx.names.secret} after a recent deletion`),
+    },
+    () =>
+      ctx.clients.secrets.send(
+        new CreateSecretCommand({
+          Name: ctx.names.secret,
+          Description: `API token for the ${ctx.names.stack} stack (managed by iclinic-deploy)`,
+          SecretString: JSON.stringify(secret),
+          Tags: stackTags(ctx.names.stack),
+        }),
+      ),
+  );
+  if (created.ARN === undefined || created.VersionId === undefined) {
+    throw new Error(`CreateSecret for ${ctx.names.secret} returned no ARN or version id.`);
+  }
+  return {
+    outcome: 'created',
+    changes: [`created secret ${ctx.names.secret}`],
+    value: { arn: created.ARN, versionId: created.VersionId },
+  };
+}
+
+export async function readTokenSecret(ctx: StackContext, versionId?: string): Promise<TokenSecret> {
+  const value = await ctx.clients.secrets.send(
+    new GetSecretValueCommand({ SecretId: ctx.names.secret, ...(versionId ? { VersionId: versionId } : {}) }),
+  );
+  return parseTokenSecret(value.SecretString, ctx.names.secret);
+}
+
+/** Writes a new version and returns its id; the previous version stays readable. */
+export async function writeTokenSecret(ctx: StackContext, secret: TokenSecret): Promise<SecretRef> {
+  const written = await ctx.clients.secrets.send(
+    new PutSecretValueCommand({ SecretId: ctx.names.secret, SecretString: JSON.stringify(secret) }),
+  );
+  if (written.ARN === undefined || written.VersionId === undefined) {
+    throw new Error(`PutSecretValue for ${ctx.names.secret} returned no ARN or version id.`);
+  }
+  return { arn: written.ARN, versionId: written.VersionId };
+}
+
+export interface SecretStatus {
+  readonly arn: string;
+  readonly currentVersionId: string | undefined;
+  readonly lastChanged: Date | undefined;
+}
+
+export async function describeSecret(ctx: StackContext): Promise<SecretStatus | undefined> {
+  const described = await findSecret(ctx);
+  if (described?.ARN === undefined || described.DeletedDate !== undefined) return undefined;
+  return {
+    arn: described.ARN,
+    currentVersionId: currentVersionId(described),
+    lastChanged: described.LastChangedDate ?? described.CreatedDate,
+  };
+}
+
+/** Deletes without a recovery window so `up` can recreate the same name at once. */
+export async function removeSecret(ctx: StackContext): Promise<Removed> {
+  const described = await findSecret(ctx);
+  if (described === undefined) return { removed: [] };
+  try {
+    await ctx.clients.secrets.send(
+      new DeleteSecretCommand({ SecretId: ctx.names.secret, ForceDeleteWithoutRecovery: true }),
+    );
+  } catch (error) {
+    if (hasErrorCode(error, 'ResourceNotFoundException')) return { removed: [] };
+    throw new Error(`Could not delete secret ${ctx.names.secret}: ${errorMessage(error)}`);
+  }
+  return { removed: [`secret ${ctx.names.secret}`] };
+}

@@ -1,0 +1,58 @@
+import type { Reporter } from './context.js';
+import type { Clock } from './retry.js';
+import { errorMessage } from './retry.js';
+
+export class VerificationError extends Error {
+  constructor(url: string, detail: string) {
+    super(`The service did not answer 200 at ${url} with the token: ${detail}`);
+    this.name = 'VerificationError';
+  }
+}
+
+export interface VerifyOptions {
+  readonly url: string;
+  readonly token: string;
+  readonly expectStatus: number;
+  readonly timeoutMs: number;
+  readonly clock: Clock;
+  readonly report: Reporter;
+  readonly fetchImpl?: typeof fetch;
+}
+
+/**
+ * Calls the service through the load balancer. A new ALB's name may not
+ * resolve for a minute or two and targets may still be registering, so
+ * resolution errors and 5xx are retried until the deadline.
+ */
+export async function verifyEndpoint(options: VerifyOptions): Promise<{ status: number; attempts: number }> {
+  const doFetch = options.fetchImpl ?? fetch;
+  const started = options.clock.now();
+  let last = 'no attempt made';
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const response = await doFetch(options.url, {
+        headers: { Authorization: `Token ${options.token}` },
+        signal: AbortSignal.timeout(10_000),
+      });
+      await response.arrayBuffer();
+      if (response.status === options.expectStatus) return { status: response.status, attempts: attempt };
+      last = `HTTP ${response.status}`;
+      // A 401/403 will not fix itself, unlike a 502/503 from targets still registering.
+      if (response.status < 500 && response.status !== 404) {
+        throw new VerificationError(options.url, `got ${last}, expected ${options.expectStatus}`);
+      }
+    } catch (error) {
+      if (error instanceof VerificationError) throw error;
+      last = errorMessage(error);
+      const cause = (error as { cause?: unknown }).cause;
+      if (cause !== undefined) last += ` (${errorMessage(cause)})`;
+    }
+    if (options.clock.now() - started > options.timeoutMs) {
+      throw new VerificationError(options.url, `still failing after ${Math.round(options.timeoutMs / 1000)} s; last result: ${last}`);
+    }
+    if (attempt === 1 || attempt % 6 === 0) {
+      options.report.progress(`waiting for ${options.url} to answer (last result: ${last})`);
+    }
+    await options.clock.sleep(5_000);
+  }
+}

@@ -1,0 +1,27 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+/** SDK clients for assertions, pointed at the emulator with dummy credentials. */
+export function testClients(endpoint: string) {
+  const config = {
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  };
+  return {
+    ec2: new EC2Client(config),
+    ecs: new ECSClient(config),
+    ecr: new ECRClient(config),
+    secrets: new SecretsManagerClient(config),
+    elbv2: new ElasticLoadBalancingV2Client(config),
+    iam: new IAMClient(config),
+    logs: new CloudWatchLogsClient(config),
+  };
+}
+
+export type TestClients = ReturnType<typeof testClients>;
