@@ -32,7 +32,9 @@ export function parsePositiveInteger(name: string) {
   return (value: string): number => {
     const parsed = Number(value);
     if (!Number.isInteger(parsed) || parsed <= 0) {
-      throw new InvalidArgumentError(`${name} must be a positive whole number; received "${value}".`);
+      throw new InvalidArgumentError(
+        `${name} must be a positive whole number; received "${value}".`,
+      );
     }
     return parsed;
   };
@@ -41,21 +43,27 @@ export function parsePositiveInteger(name: string) {
 export function parseTimeoutMinutes(value: string): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed <= 0 || parsed > 180) {
-    throw new InvalidArgumentError(`--timeout is in minutes, between 1 and 180; received "${value}".`);
+    throw new InvalidArgumentError(
+      `--timeout is in minutes, between 1 and 180; received "${value}".`,
+    );
   }
   return parsed;
 }
 
 export function parseEngine(value: string): ContainerEngine {
   if (!(CONTAINER_ENGINES as readonly string[]).includes(value)) {
-    throw new InvalidArgumentError(`--engine must be one of ${CONTAINER_ENGINES.join(', ')}; received "${value}".`);
+    throw new InvalidArgumentError(
+      `--engine must be one of ${CONTAINER_ENGINES.join(', ')}; received "${value}".`,
+    );
   }
   return value as ContainerEngine;
 }
 
 export function parsePlatform(value: string): ImagePlatform {
   if (value !== 'linux/amd64' && value !== 'linux/arm64') {
-    throw new InvalidArgumentError(`--platform must be linux/amd64 or linux/arm64; received "${value}".`);
+    throw new InvalidArgumentError(
+      `--platform must be linux/amd64 or linux/arm64; received "${value}".`,
+    );
   }
   return value;
 }
@@ -75,13 +83,16 @@ export function parseCertificateArn(value: string): string {
 export function parseDurationMs(value: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
   if (match === null) {
-    throw new InvalidArgumentError(`"${value}" is not a duration; use forms like 0, 30s, 5m or 1h.`);
+    throw new InvalidArgumentError(
+      `"${value}" is not a duration; use forms like 0, 30s, 5m or 1h.`,
+    );
   }
   const amount = Number(match[1]);
   const unit = match[2] ?? 's';
   const factor = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[unit] ?? 1_000;
   const ms = Math.round(amount * factor);
-  if (ms > 24 * 3_600_000) throw new InvalidArgumentError(`The duration "${value}" is longer than 24 hours.`);
+  if (ms > 24 * 3_600_000)
+    throw new InvalidArgumentError(`The duration "${value}" is longer than 24 hours.`);
   return ms;
 }
 

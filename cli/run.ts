@@ -46,29 +46,41 @@ export class UsageError extends Error {
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) {
-    throw new UsageError('Expected the token on stdin, but stdin is a terminal; pipe it in, e.g. printf %s "$TOKEN" | npx iclinic-deploy ...');
+    throw new UsageError(
+      'Expected the token on stdin, but stdin is a terminal; pipe it in, e.g. printf %s "$TOKEN" | npx iclinic-deploy ...',
+    );
   }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   // A trailing newline from echo or a file is not part of the token.
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 async function confirmDown(stack: string, region: string): Promise<void> {
   if (!process.stdin.isTTY) {
-    throw new UsageError(`down deletes every resource of stack "${stack}" in ${region}; pass --yes to confirm when not running in a terminal.`);
+    throw new UsageError(
+      `down deletes every resource of stack "${stack}" in ${region}; pass --yes to confirm when not running in a terminal.`,
+    );
   }
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await prompt.question(`This deletes every resource of stack "${stack}" in ${region}, including the token and the images. Type the stack name to confirm: `);
+  const answer = await prompt.question(
+    `This deletes every resource of stack "${stack}" in ${region}, including the token and the images. Type the stack name to confirm: `,
+  );
   prompt.close();
   if (answer.trim() !== stack) throw new UsageError('Not confirmed; nothing was deleted.');
 }
 
 function printPlan(globals: GlobalOptions, command: string, plan: readonly PlannedStep[]): void {
   if (globals.json) {
-    process.stdout.write(`${JSON.stringify({ command, stack: globals.name, region: globals.region, dryRun: true, plan }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ command, stack: globals.name, region: globals.region, dryRun: true, plan }, null, 2)}\n`,
+    );
   } else {
-    process.stdout.write(`Plan for "${command}" on stack "${globals.name}" in ${globals.region} (dry run: no AWS call is made):\n${formatPlan(plan)}\n`);
+    process.stdout.write(
+      `Plan for "${command}" on stack "${globals.name}" in ${globals.region} (dry run: no AWS call is made):\n${formatPlan(plan)}\n`,
+    );
   }
 }
 
@@ -94,7 +106,14 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
   const ctx: StackContext = {
     names,
     region: globals.region,
-    clients: createClients({ region: globals.region, ...(globals.profile ? { profile: globals.profile } : {}), readOnly }, calls),
+    clients: createClients(
+      {
+        region: globals.region,
+        ...(globals.profile ? { profile: globals.profile } : {}),
+        readOnly,
+      },
+      calls,
+    ),
     calls,
     report,
     clock,
@@ -115,7 +134,9 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
           ...(options.image === undefined ? {} : { image: options.image }),
           engine: options.engine,
           platform: options.platform,
-          ...(options.certificateArn === undefined ? {} : { certificateArn: options.certificateArn }),
+          ...(options.certificateArn === undefined
+            ? {}
+            : { certificateArn: options.certificateArn }),
           cpu: options.cpu,
           memory: options.memory,
           desiredCount: options.desiredCount,
@@ -127,7 +148,13 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
         if (globals.dryRun) return printPlan(globals, name, plan);
         runner = new StepRunner(plan, report, clock, process.env.ICLINIC_DEPLOY_FAIL_AFTER);
         const up = await runUp(ctx, settings, runner);
-        result = { url: up.url, image: up.imageUri, taskDefinition: up.taskDefinitionArn, deploymentId: up.deploymentId, verified: up.verified };
+        result = {
+          url: up.url,
+          image: up.imageUri,
+          taskDefinition: up.taskDefinitionArn,
+          deploymentId: up.deploymentId,
+          verified: up.verified,
+        };
         if (!globals.json) {
           out();
           out(`The API is up at ${up.url}/`);
@@ -136,8 +163,12 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
             out(`Try it:  curl -H "Authorization: Token ${up.token}" ${up.url}/`);
           } else {
             const flags = globals.name === 'iclinic' ? '' : ` --name ${globals.name}`;
-            out(`Try it:  curl -H "Authorization: Token $(npx iclinic-deploy token${flags} --region ${globals.region})" ${up.url}/`);
-            out('(the token is not printed; "iclinic-deploy token" prints it, "up --show-token" shows it here)');
+            out(
+              `Try it:  curl -H "Authorization: Token $(npx iclinic-deploy token${flags} --region ${globals.region})" ${up.url}/`,
+            );
+            out(
+              '(the token is not printed; "iclinic-deploy token" prints it, "up --show-token" shows it here)',
+            );
           }
         }
         return;
@@ -163,7 +194,11 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
         const removed = await runDown(ctx, runner, timeoutMs);
         result = { removed };
         if (!globals.json) {
-          out(removed.length === 0 ? `Nothing of stack "${globals.name}" was found in ${globals.region}; nothing to remove.` : `Removed ${removed.length} resource(s):`);
+          out(
+            removed.length === 0
+              ? `Nothing of stack "${globals.name}" was found in ${globals.region}; nothing to remove.`
+              : `Removed ${removed.length} resource(s):`,
+          );
           for (const item of removed) out(`  - ${item}`);
         }
         return;
@@ -171,18 +206,35 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
       case 'set-token': {
         const options = command.opts<SetTokenOptions>();
         const value = command.args[0];
-        if (options.generate && value !== undefined) throw new UsageError('Give either a token value or --generate, not both.');
+        if (options.generate && value !== undefined)
+          throw new UsageError('Give either a token value or --generate, not both.');
         if (!options.generate && value === undefined) {
-          throw new UsageError('Missing the new token: pass it as an argument, "-" to read it from stdin, or --generate.');
+          throw new UsageError(
+            'Missing the new token: pass it as an argument, "-" to read it from stdin, or --generate.',
+          );
         }
-        const token = options.generate ? generateToken() : value === '-' ? await readStdin() : (value ?? '');
+        const token = options.generate
+          ? generateToken()
+          : value === '-'
+            ? await readStdin()
+            : (value ?? '');
         for (const warning of validateToken(token).warnings) report.warn(warning);
-        const settings: SetTokenSettings = { token, graceMs: options.grace, timeoutMs, verify: options.verify };
+        const settings: SetTokenSettings = {
+          token,
+          graceMs: options.grace,
+          timeoutMs,
+          verify: options.verify,
+        };
         const plan = setTokenPlan(ctx, settings);
         if (globals.dryRun) return printPlan(globals, name, plan);
-        runner = new StepRunner(plan, report, clock);
+        runner = new StepRunner(plan, report, clock, process.env.ICLINIC_DEPLOY_FAIL_AFTER);
         const rotated = await runSetToken(ctx, settings, runner);
-        result = { previousTokenValidUntil: rotated.previousTokenValidUntil, taskDefinition: rotated.taskDefinitionArn, deploymentId: rotated.deploymentId, verified: rotated.verified };
+        result = {
+          previousTokenValidUntil: rotated.previousTokenValidUntil,
+          taskDefinition: rotated.taskDefinitionArn,
+          deploymentId: rotated.deploymentId,
+          verified: rotated.verified,
+        };
         if (!globals.json) {
           out();
           out('The new token is live.');
@@ -208,7 +260,13 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
     }
     return;
   } finally {
-    if (globals.json && process.exitCode !== 1 && process.exitCode !== 2 && !globals.dryRun && name !== 'token') {
+    if (
+      globals.json &&
+      process.exitCode !== 1 &&
+      process.exitCode !== 2 &&
+      !globals.dryRun &&
+      name !== 'token'
+    ) {
       printJson(record(true));
     }
   }

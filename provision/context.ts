@@ -36,7 +36,9 @@ export class CallLog {
   }
 
   mutatingOperations(): string[] {
-    return [...this.byOperation.keys()].filter((key) => isMutatingOperation(key.split(':')[1] ?? ''));
+    return [...this.byOperation.keys()].filter((key) =>
+      isMutatingOperation(key.split(':')[1] ?? ''),
+    );
   }
 
   toJSON(): { total: number; mutating: number; byOperation: Record<string, number> } {
@@ -112,7 +114,12 @@ export function createClients(settings: ClientSettings, calls: CallLog): AwsClie
     ecs: instrument(new ECSClient(config), 'ecs', calls, readOnly),
     ecr: instrument(new ECRClient(config), 'ecr', calls, readOnly),
     secrets: instrument(new SecretsManagerClient(config), 'secretsmanager', calls, readOnly),
-    elbv2: instrument(new ElasticLoadBalancingV2Client(config), 'elasticloadbalancing', calls, readOnly),
+    elbv2: instrument(
+      new ElasticLoadBalancingV2Client(config),
+      'elasticloadbalancing',
+      calls,
+      readOnly,
+    ),
     iam: instrument(new IAMClient(config), 'iam', calls, readOnly),
     logs: instrument(new CloudWatchLogsClient(config), 'logs', calls, readOnly),
     sts: instrument(new STSClient(config), 'sts', calls, readOnly),

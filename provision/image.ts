@@ -32,7 +32,14 @@ export function buildContextDir(): string {
   throw new Error('Could not find the Dockerfile next to the iclinic-deploy package.');
 }
 
-const CONTEXT_ENTRIES = ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'server'];
+const CONTEXT_ENTRIES = [
+  'Dockerfile',
+  '.dockerignore',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'server',
+];
 
 async function listFiles(root: string, entry: string): Promise<string[]> {
   const path = join(root, entry);
@@ -94,12 +101,14 @@ export function runEngine(
       const text = chunk.toString('utf8');
       if (sink === 'out') stdout += text;
       else stderr += text;
-      if (options.onLine) for (const line of text.split('\n')) if (line.trim() !== '') options.onLine(line);
+      if (options.onLine)
+        for (const line of text.split('\n')) if (line.trim() !== '') options.onLine(line);
     };
     child.stdout.on('data', (chunk: Buffer) => forward(chunk, 'out'));
     child.stderr.on('data', (chunk: Buffer) => forward(chunk, 'err'));
     child.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') reject(new EngineUnavailableError(engine, `"${engine}" is not installed or not on PATH`));
+      if (error.code === 'ENOENT')
+        reject(new EngineUnavailableError(engine, `"${engine}" is not installed or not on PATH`));
       else reject(error);
     });
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
@@ -111,7 +120,10 @@ export async function checkEngine(engine: ContainerEngine): Promise<void> {
   const result = await runEngine(engine, ['version']);
   if (result.code !== 0) {
     const reason = result.stderr.trim().split('\n').pop() ?? `exit code ${result.code}`;
-    throw new EngineUnavailableError(engine, `"${engine} version" failed (is the engine running?): ${reason}`);
+    throw new EngineUnavailableError(
+      engine,
+      `"${engine} version" failed (is the engine running?): ${reason}`,
+    );
   }
 }
 
@@ -163,6 +175,8 @@ export async function pushImage(options: BuildAndPushOptions): Promise<void> {
   report.progress(`pushing ${imageRef}`);
   await mustSucceed(
     `${engine} push ${imageRef}`,
-    runEngine(engine, ['push', imageRef], { onLine: (line) => report.progress(`  push | ${line}`) }),
+    runEngine(engine, ['push', imageRef], {
+      onLine: (line) => report.progress(`  push | ${line}`),
+    }),
   );
 }

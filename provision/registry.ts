@@ -53,7 +53,9 @@ async function currentLifecyclePolicy(ctx: StackContext): Promise<unknown> {
     const found = await ctx.clients.ecr.send(
       new GetLifecyclePolicyCommand({ repositoryName: ctx.names.repository }),
     );
-    return found.lifecyclePolicyText === undefined ? undefined : JSON.parse(found.lifecyclePolicyText);
+    return found.lifecyclePolicyText === undefined
+      ? undefined
+      : JSON.parse(found.lifecyclePolicyText);
   } catch (error) {
     if (hasErrorCode(error, 'LifecyclePolicyNotFoundException')) return undefined;
     throw error;
@@ -110,7 +112,10 @@ export async function ensureRepository(ctx: StackContext): Promise<Ensured<Repos
 export async function imageTagExists(ctx: StackContext, tag: string): Promise<boolean> {
   try {
     const found = await ctx.clients.ecr.send(
-      new DescribeImagesCommand({ repositoryName: ctx.names.repository, imageIds: [{ imageTag: tag }] }),
+      new DescribeImagesCommand({
+        repositoryName: ctx.names.repository,
+        imageIds: [{ imageTag: tag }],
+      }),
     );
     return (found.imageDetails ?? []).length > 0;
   } catch (error) {
@@ -135,7 +140,8 @@ export function decodeAuthorization(
 ): RegistryLogin {
   const decoded = Buffer.from(authorizationToken, 'base64').toString('utf8');
   const separator = decoded.indexOf(':');
-  if (separator <= 0) throw new Error('ECR returned an authorization token that is not "user:password".');
+  if (separator <= 0)
+    throw new Error('ECR returned an authorization token that is not "user:password".');
   return {
     username: decoded.slice(0, separator),
     password: decoded.slice(separator + 1),
@@ -148,14 +154,17 @@ export async function registryLogin(ctx: StackContext): Promise<RegistryLogin> {
   const answer = await ctx.clients.ecr.send(new GetAuthorizationTokenCommand({}));
   const data = answer.authorizationData?.[0];
   if (data?.authorizationToken === undefined || data.proxyEndpoint === undefined) {
-    throw new Error('ECR GetAuthorizationToken returned no token; check the ecr:GetAuthorizationToken permission.');
+    throw new Error(
+      'ECR GetAuthorizationToken returned no token; check the ecr:GetAuthorizationToken permission.',
+    );
   }
   return decodeAuthorization(data.authorizationToken, data.proxyEndpoint, data.expiresAt);
 }
 
 export async function describeRepository(ctx: StackContext): Promise<RepositoryRef | undefined> {
   const repository = await findRepository(ctx);
-  if (repository?.repositoryUri === undefined || repository.repositoryArn === undefined) return undefined;
+  if (repository?.repositoryUri === undefined || repository.repositoryArn === undefined)
+    return undefined;
   return { repositoryUri: repository.repositoryUri, repositoryArn: repository.repositoryArn };
 }
 

@@ -61,7 +61,11 @@ export class RetryTimeoutError extends Error {
 }
 
 /** Calls `fn` until it succeeds, a non-retryable error occurs, or time runs out. */
-export async function retry<T>(clock: Clock, options: RetryOptions, fn: () => Promise<T>): Promise<T> {
+export async function retry<T>(
+  clock: Clock,
+  options: RetryOptions,
+  fn: () => Promise<T>,
+): Promise<T> {
   const started = clock.now();
   let delay = options.initialDelayMs ?? 2_000;
   const maxDelay = options.maxDelayMs ?? 20_000;
@@ -71,7 +75,8 @@ export async function retry<T>(clock: Clock, options: RetryOptions, fn: () => Pr
     } catch (error) {
       if (!options.isRetryable(error)) throw error;
       const elapsed = clock.now() - started;
-      if (elapsed + delay > options.timeoutMs) throw new RetryTimeoutError(options.what, elapsed, error);
+      if (elapsed + delay > options.timeoutMs)
+        throw new RetryTimeoutError(options.what, elapsed, error);
       options.onRetry?.(error, attempt, elapsed);
       await clock.sleep(delay);
       delay = Math.min(maxDelay, Math.round(delay * 1.6));

@@ -60,14 +60,19 @@ function currentVersionId(described: DescribeSecretCommandOutput): string | unde
 
 async function findSecret(ctx: StackContext): Promise<DescribeSecretCommandOutput | undefined> {
   try {
-    return await ctx.clients.secrets.send(new DescribeSecretCommand({ SecretId: ctx.names.secret }));
+    return await ctx.clients.secrets.send(
+      new DescribeSecretCommand({ SecretId: ctx.names.secret }),
+    );
   } catch (error) {
     if (hasErrorCode(error, 'ResourceNotFoundException')) return undefined;
     throw error;
   }
 }
 
-export function parseTokenSecret(secretString: string | undefined, secretName: string): TokenSecret {
+export function parseTokenSecret(
+  secretString: string | undefined,
+  secretName: string,
+): TokenSecret {
   const broken = new Error(
     `Secret ${secretName} does not hold the JSON this tool writes ({"token": ..., "previousToken": ..., "previousTokenValidUntil": ...}). ` +
       `Fix it with "iclinic-deploy set-token --generate", which writes a fresh version.`,
@@ -109,7 +114,9 @@ export async function ensureSecret(
   if (described?.ARN !== undefined) {
     const versionId = currentVersionId(described);
     if (versionId === undefined) {
-      throw new Error(`Secret ${ctx.names.secret} has no AWSCURRENT version; run "iclinic-deploy set-token --generate".`);
+      throw new Error(
+        `Secret ${ctx.names.secret} has no AWSCURRENT version; run "iclinic-deploy set-token --generate".`,
+      );
     }
     return {
       outcome: changes.length > 0 ? 'updated' : 'unchanged',
@@ -117,7 +124,11 @@ export async function ensureSecret(
       value: { arn: described.ARN, versionId },
     };
   }
-  const secret: TokenSecret = { token: options.initialToken(), previousToken: '', previousTokenValidUntil: '' };
+  const secret: TokenSecret = {
+    token: options.initialToken(),
+    previousToken: '',
+    previousTokenValidUntil: '',
+  };
   const created = await retry(
     ctx.clock,
     {
@@ -125,7 +136,10 @@ export async function ensureSecret(
       // A name freed by a forced delete is unusable for a short while.
       isRetryable: (error) => messageMatches(error, /scheduled for deletion/i),
       timeoutMs: 120_000,
-      onRetry: () => ctx.report.progress(`waiting for AWS to free the secret name ${ctx.names.secret} after a recent deletion`),
+      onRetry: () =>
+        ctx.report.progress(
+          `waiting for AWS to free the secret name ${ctx.names.secret} after a recent deletion`,
+        ),
     },
     () =>
       ctx.clients.secrets.send(
@@ -149,7 +163,12 @@ export async function ensureSecret(
 
 export async function readTokenSecret(ctx: StackContext, versionId?: string): Promise<TokenSecret> {
   const value = await ctx.clients.secrets.send(
-    new GetSecretValueCommand({ SecretId: ctx.names.secret, ...(versionId ? { VersionId: versionId } : {}) }),
+    // Naming the stage explicitly: moto answers an unqualified read with the
+    // last written version even after AWSCURRENT was moved back.
+    new GetSecretValueCommand({
+      SecretId: ctx.names.secret,
+      ...(versionId ? { VersionId: versionId } : { VersionStage: 'AWSCURRENT' }),
+    }),
   );
   return parseTokenSecret(value.SecretString, ctx.names.secret);
 }

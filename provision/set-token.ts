@@ -8,8 +8,14 @@ import {
 import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import type { StackContext } from './context.js';
 import { describeLoadBalancer, type LoadBalancerStatus } from './load-balancer.js';
-import { errorMessage } from './retry.js';
-import { describeSecret, readTokenSecret, secretReferences, writeTokenSecret, type SecretRef } from './secret.js';
+import { errorMessage, hasErrorCode } from './retry.js';
+import {
+  describeSecret,
+  readTokenSecret,
+  secretReferences,
+  writeTokenSecret,
+  type SecretRef,
+} from './secret.js';
 import { ensureTaskDefinition, waitForDeployment, type TaskSettings } from './service.js';
 import type { PlannedStep, StepRunner } from './steps.js';
 import { verifyEndpoint } from './verify.js';
@@ -22,22 +28,48 @@ export interface SetTokenSettings {
   readonly verify: boolean;
 }
 
-export function setTokenPlan(ctx: Pick<StackContext, 'names'>, settings: SetTokenSettings): PlannedStep[] {
+export function setTokenPlan(
+  ctx: Pick<StackContext, 'names'>,
+  settings: SetTokenSettings,
+): PlannedStep[] {
   const n = ctx.names;
   const grace =
     settings.graceMs === 0
       ? 'the previous token is refused by every new task'
       : `the previous token stays valid for ${Math.round(settings.graceMs / 1000)} s after the new version is written`;
   return [
-    { key: 'check', title: 'Check the running stack', intent: [`service ${n.service} is active; secret ${n.secret} exists`], after: [] },
-    { key: 'secret-version', title: 'Write the new token', intent: [`new version of ${n.secret} with the new token; ${grace}`], after: ['check'] },
-    { key: 'task-definition', title: 'Register a task definition pinned to that version', intent: [`new revision of ${n.taskFamily}, same image and settings`], after: ['secret-version'] },
-    { key: 'rollout', title: 'Roll the service', intent: [`rolling deployment of ${n.service}; waits for COMPLETED`], after: ['task-definition'] },
+    {
+      key: 'check',
+      title: 'Check the running stack',
+      intent: [`service ${n.service} is active; secret ${n.secret} exists`],
+      after: [],
+    },
+    {
+      key: 'secret-version',
+      title: 'Write the new token',
+      intent: [`new version of ${n.secret} with the new token; ${grace}`],
+      after: ['check'],
+    },
+    {
+      key: 'task-definition',
+      title: 'Register a task definition pinned to that version',
+      intent: [`new revision of ${n.taskFamily}, same image and settings`],
+      after: ['secret-version'],
+    },
+    {
+      key: 'rollout',
+      title: 'Roll the service',
+      intent: [`rolling deployment of ${n.service}; waits for COMPLETED`],
+      after: ['task-definition'],
+    },
     {
       key: 'verify',
       title: 'Verify through the load balancer',
       intent: settings.verify
-        ? ['the new token gets 200', ...(settings.graceMs === 0 ? ['the previous token gets 401'] : [])]
+        ? [
+            'the new token gets 200',
+            ...(settings.graceMs === 0 ? ['the previous token gets 401'] : []),
+          ]
         : ['skipped (--no-verify)'],
       after: ['rollout'],
     },
@@ -60,8 +92,15 @@ export function taskSettingsFrom(definition: TaskDefinition, containerName: stri
   const container = definition.containerDefinitions?.find((c) => c.name === containerName);
   const port = container?.portMappings?.[0]?.containerPort;
   const logGroup = container?.logConfiguration?.options?.['awslogs-group'];
-  if (container?.image === undefined || port === undefined || logGroup === undefined || definition.executionRoleArn === undefined) {
-    throw new Error(`Task definition ${definition.taskDefinitionArn ?? '?'} is not one this tool registered; run "iclinic-deploy up" first.`);
+  if (
+    container?.image === undefined ||
+    port === undefined ||
+    logGroup === undefined ||
+    definition.executionRoleArn === undefined
+  ) {
+    throw new Error(
+      `Task definition ${definition.taskDefinitionArn ?? '?'} is not one this tool registered; run "iclinic-deploy up" first.`,
+    );
   }
   const command = container.healthCheck?.command ?? [];
   return {
@@ -98,23 +137,42 @@ export interface SetTokenResult {
  * secret's AWSCURRENT stage and the task definitions are put back, so what
  * is stored always matches what runs.
  */
-export async function runSetToken(ctx: StackContext, settings: SetTokenSettings, runner: StepRunner): Promise<SetTokenResult> {
+export async function runSetToken(
+  ctx: StackContext,
+  settings: SetTokenSettings,
+  runner: StepRunner,
+): Promise<SetTokenResult> {
   const { ecs } = ctx.clients;
   const n = ctx.names;
   const current = await runner.run('check', async () => {
-    const found = await ecs.send(new DescribeServicesCommand({ cluster: n.cluster, services: [n.service] }));
+    const found = await ecs
+      .send(new DescribeServicesCommand({ cluster: n.cluster, services: [n.service] }))
+      .catch((error: unknown) => {
+        if (hasErrorCode(error, 'ClusterNotFoundException')) return { services: [] };
+        throw error;
+      });
     const service = found.services?.find((s) => s.status === 'ACTIVE');
     const secret = await describeSecret(ctx);
     if (service?.taskDefinition === undefined || secret?.currentVersionId === undefined) {
-      throw new Error(`Stack "${n.stack}" is not deployed in ${ctx.region} (no active service ${n.service} or secret ${n.secret}); run "iclinic-deploy up" first.`);
+      throw new Error(
+        `Stack "${n.stack}" is not deployed in ${ctx.region} (no active service ${n.service} or secret ${n.secret}); run "iclinic-deploy up" first.`,
+      );
     }
-    const definition = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition }));
-    if (definition.taskDefinition === undefined) throw new Error(`Task definition ${service.taskDefinition} not found.`);
+    const definition = await ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition }),
+    );
+    if (definition.taskDefinition === undefined)
+      throw new Error(`Task definition ${service.taskDefinition} not found.`);
     const previous = await readTokenSecret(ctx);
     if (previous.token === settings.token) {
       throw new Error('The new token is the same as the current one; nothing to change.');
     }
-    return { taskDefinitionArn: service.taskDefinition, definition: definition.taskDefinition, secretVersionId: secret.currentVersionId, previousToken: previous.token };
+    return {
+      taskDefinitionArn: service.taskDefinition,
+      definition: definition.taskDefinition,
+      secretVersionId: secret.currentVersionId,
+      previousToken: previous.token,
+    };
   });
 
   const validUntil = new Date(ctx.clock.now() + settings.graceMs).toISOString();
@@ -130,50 +188,104 @@ export async function runSetToken(ctx: StackContext, settings: SetTokenSettings,
   let newTaskDefinitionArn: string | undefined;
   const undo = async (reason: unknown): Promise<never> => {
     try {
-      const now = await ecs.send(new DescribeServicesCommand({ cluster: n.cluster, services: [n.service] }));
+      const now = await ecs.send(
+        new DescribeServicesCommand({ cluster: n.cluster, services: [n.service] }),
+      );
       if (now.services?.[0]?.taskDefinition !== current.taskDefinitionArn) {
-        await ecs.send(new UpdateServiceCommand({ cluster: n.cluster, service: n.service, taskDefinition: current.taskDefinitionArn, forceNewDeployment: true }));
+        await ecs.send(
+          new UpdateServiceCommand({
+            cluster: n.cluster,
+            service: n.service,
+            taskDefinition: current.taskDefinitionArn,
+            forceNewDeployment: true,
+          }),
+        );
         restored.push(`service ${n.service} back on ${current.taskDefinitionArn}`);
       }
       await ctx.clients.secrets.send(
-        new UpdateSecretVersionStageCommand({ SecretId: n.secret, VersionStage: 'AWSCURRENT', MoveToVersionId: current.secretVersionId, RemoveFromVersionId: written.versionId }),
+        new UpdateSecretVersionStageCommand({
+          SecretId: n.secret,
+          VersionStage: 'AWSCURRENT',
+          MoveToVersionId: current.secretVersionId,
+          RemoveFromVersionId: written.versionId,
+        }),
       );
       restored.push(`secret ${n.secret} current version`);
-      if (newTaskDefinitionArn !== undefined && newTaskDefinitionArn !== current.taskDefinitionArn) {
-        await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: newTaskDefinitionArn }));
+      if (
+        newTaskDefinitionArn !== undefined &&
+        newTaskDefinitionArn !== current.taskDefinitionArn
+      ) {
+        await ecs.send(
+          new DeregisterTaskDefinitionCommand({ taskDefinition: newTaskDefinitionArn }),
+        );
         restored.push(`deregistered ${newTaskDefinitionArn}`);
       }
     } catch (undoError) {
-      throw new RotationFailedError(`${errorMessage(reason)}\nRestoring the previous state also failed: ${errorMessage(undoError)}. Run "iclinic-deploy status" and "set-token" again.`, restored);
+      throw new RotationFailedError(
+        `${errorMessage(reason)}\nRestoring the previous state also failed: ${errorMessage(undoError)}. Run "iclinic-deploy status" and "set-token" again.`,
+        restored,
+      );
     }
     throw new RotationFailedError(errorMessage(reason), restored);
   };
 
   try {
     const taskDefinition = await runner.ensure('task-definition', () =>
-      ensureTaskDefinition(ctx, { ...taskSettingsFrom(current.definition, n.containerName), secrets: secretReferences(written) }),
+      ensureTaskDefinition(ctx, {
+        ...taskSettingsFrom(current.definition, n.containerName),
+        secrets: secretReferences(written),
+      }),
     );
     newTaskDefinitionArn = taskDefinition.taskDefinitionArn;
-    const deploymentId = await runner.run('rollout', async () => {
-      const updated = await ecs.send(
-        new UpdateServiceCommand({ cluster: n.cluster, service: n.service, taskDefinition: taskDefinition.taskDefinitionArn, forceNewDeployment: true }),
-      );
-      const id = updated.service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
-      if (id !== undefined) await waitForDeployment(ctx, { deploymentId: id, timeoutMs: settings.timeoutMs });
-      return id;
-    }, (id) => `deployment ${id ?? '?'} completed`);
+    const deploymentId = await runner.run(
+      'rollout',
+      async () => {
+        const updated = await ecs.send(
+          new UpdateServiceCommand({
+            cluster: n.cluster,
+            service: n.service,
+            taskDefinition: taskDefinition.taskDefinitionArn,
+            forceNewDeployment: true,
+          }),
+        );
+        const id = updated.service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
+        if (id !== undefined)
+          await waitForDeployment(ctx, { deploymentId: id, timeoutMs: settings.timeoutMs });
+        return id;
+      },
+      (id) => `deployment ${id ?? '?'} completed`,
+    );
 
     let verified = false;
     if (settings.verify) {
       const lb = await describeLoadBalancer(ctx);
-      if (lb.dnsName === undefined) throw new Error(`Load balancer ${n.loadBalancer} not found; cannot verify.`);
+      if (lb.dnsName === undefined)
+        throw new Error(`Load balancer ${n.loadBalancer} not found; cannot verify.`);
       const url = `${loadBalancerUrl(lb)}/`;
-      await runner.run('verify', async () => {
-        await verifyEndpoint({ url, token: settings.token, expectStatus: 200, timeoutMs: 180_000, clock: ctx.clock, report: ctx.report });
-        if (settings.graceMs === 0) {
-          await verifyEndpoint({ url, token: current.previousToken, expectStatus: 401, timeoutMs: 60_000, clock: ctx.clock, report: ctx.report });
-        }
-      }, () => (settings.graceMs === 0 ? 'new token 200, previous token 401' : 'new token 200'));
+      await runner.run(
+        'verify',
+        async () => {
+          await verifyEndpoint({
+            url,
+            token: settings.token,
+            expectStatus: 200,
+            timeoutMs: 180_000,
+            clock: ctx.clock,
+            report: ctx.report,
+          });
+          if (settings.graceMs === 0) {
+            await verifyEndpoint({
+              url,
+              token: current.previousToken,
+              expectStatus: 401,
+              timeoutMs: 60_000,
+              clock: ctx.clock,
+              report: ctx.report,
+            });
+          }
+        },
+        () => (settings.graceMs === 0 ? 'new token 200, previous token 401' : 'new token 200'),
+      );
       verified = true;
     }
     return {

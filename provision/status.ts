@@ -22,11 +22,13 @@ export interface StackStatus {
   readonly url: string | undefined;
   readonly service: ServiceStatus | undefined;
   readonly targets: readonly TargetHealth[];
-  readonly token: {
-    readonly lastChanged: string | undefined;
-    readonly previousTokenAccepted: boolean;
-    readonly previousTokenValidUntil: string | undefined;
-  } | undefined;
+  readonly token:
+    | {
+        readonly lastChanged: string | undefined;
+        readonly previousTokenAccepted: boolean;
+        readonly previousTokenValidUntil: string | undefined;
+      }
+    | undefined;
 }
 
 /** Read-only: every call here is a Describe/Get/List. The token value is never part of the result. */
@@ -42,31 +44,74 @@ export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
     describeCluster(ctx),
     describeService(ctx),
   ]);
-  const targets = lb.targetGroupArn === undefined ? [] : await describeTargetHealth(ctx, lb.targetGroupArn);
+  const targets =
+    lb.targetGroupArn === undefined ? [] : await describeTargetHealth(ctx, lb.targetGroupArn);
   let token: StackStatus['token'];
   if (secret !== undefined) {
     const content = await readTokenSecret(ctx).catch(() => undefined);
-    const until = content?.previousTokenValidUntil ? new Date(content.previousTokenValidUntil) : undefined;
+    const until = content?.previousTokenValidUntil
+      ? new Date(content.previousTokenValidUntil)
+      : undefined;
     token = {
       lastChanged: secret.lastChanged?.toISOString(),
-      previousTokenAccepted: content?.previousToken !== '' && until !== undefined && until.getTime() > ctx.clock.now(),
+      previousTokenAccepted:
+        content?.previousToken !== '' && until !== undefined && until.getTime() > ctx.clock.now(),
       previousTokenValidUntil: until?.toISOString(),
     };
   }
   const resources: ResourcePresence[] = [
-    { resource: 'VPC', name: n.vpc, present: network.vpcId !== undefined, ...(network.vpcId ? { detail: network.vpcId } : {}) },
-    { resource: 'Subnets', name: `${n.publicSubnet(0)}, ${n.publicSubnet(1)}`, present: (network.subnetIds?.length ?? 0) >= 2, detail: (network.subnetIds ?? []).join(', ') },
-    { resource: 'Internet gateway', name: n.internetGateway, present: network.internetGatewayId !== undefined },
-    { resource: 'Security groups', name: `${n.loadBalancerSecurityGroup}, ${n.taskSecurityGroup}`, present: network.loadBalancerSecurityGroupId !== undefined && network.taskSecurityGroupId !== undefined },
-    { resource: 'Load balancer', name: n.loadBalancer, present: lb.loadBalancerArn !== undefined, ...(lb.state ? { detail: lb.state } : {}) },
+    {
+      resource: 'VPC',
+      name: n.vpc,
+      present: network.vpcId !== undefined,
+      ...(network.vpcId ? { detail: network.vpcId } : {}),
+    },
+    {
+      resource: 'Subnets',
+      name: `${n.publicSubnet(0)}, ${n.publicSubnet(1)}`,
+      present: (network.subnetIds?.length ?? 0) >= 2,
+      detail: (network.subnetIds ?? []).join(', '),
+    },
+    {
+      resource: 'Internet gateway',
+      name: n.internetGateway,
+      present: network.internetGatewayId !== undefined,
+    },
+    {
+      resource: 'Security groups',
+      name: `${n.loadBalancerSecurityGroup}, ${n.taskSecurityGroup}`,
+      present:
+        network.loadBalancerSecurityGroupId !== undefined &&
+        network.taskSecurityGroupId !== undefined,
+    },
+    {
+      resource: 'Load balancer',
+      name: n.loadBalancer,
+      present: lb.loadBalancerArn !== undefined,
+      ...(lb.state ? { detail: lb.state } : {}),
+    },
     { resource: 'Target group', name: n.targetGroup, present: lb.targetGroupArn !== undefined },
-    { resource: 'Listeners', name: lb.listeners.map((l) => `${l.protocol}:${l.port}`).join(', ') || '-', present: lb.listeners.length > 0 },
+    {
+      resource: 'Listeners',
+      name: lb.listeners.map((l) => `${l.protocol}:${l.port}`).join(', ') || '-',
+      present: lb.listeners.length > 0,
+    },
     { resource: 'ECR repository', name: n.repository, present: repository !== undefined },
     { resource: 'Secret', name: n.secret, present: secret !== undefined },
-    { resource: 'Log group', name: n.logGroup, present: logGroup !== undefined, ...(logGroup?.retentionDays ? { detail: `${logGroup.retentionDays} days` } : {}) },
+    {
+      resource: 'Log group',
+      name: n.logGroup,
+      present: logGroup !== undefined,
+      ...(logGroup?.retentionDays ? { detail: `${logGroup.retentionDays} days` } : {}),
+    },
     { resource: 'Execution role', name: n.executionRole, present: role !== undefined },
     { resource: 'ECS cluster', name: n.cluster, present: cluster !== undefined },
-    { resource: 'ECS service', name: n.service, present: service !== undefined, ...(service ? { detail: `${service.runningCount}/${service.desiredCount} running` } : {}) },
+    {
+      resource: 'ECS service',
+      name: n.service,
+      present: service !== undefined,
+      ...(service ? { detail: `${service.runningCount}/${service.desiredCount} running` } : {}),
+    },
   ];
   return {
     stack: n.stack,
@@ -84,7 +129,9 @@ export function formatStatus(status: StackStatus): string {
   const width = Math.max(...status.resources.map((r) => r.resource.length));
   for (const r of status.resources) {
     const mark = r.present ? 'present' : 'MISSING';
-    lines.push(`  ${r.resource.padEnd(width)}  ${mark.padEnd(8)} ${r.name}${r.detail ? `  (${r.detail})` : ''}`);
+    lines.push(
+      `  ${r.resource.padEnd(width)}  ${mark.padEnd(8)} ${r.name}${r.detail ? `  (${r.detail})` : ''}`,
+    );
   }
   lines.push('');
   const missing = status.resources.filter((r) => !r.present).length;
@@ -92,15 +139,21 @@ export function formatStatus(status: StackStatus): string {
     lines.push('Nothing is deployed. Run "iclinic-deploy up" to create the stack.');
     return lines.join('\n');
   }
-  if (missing > 0) lines.push(`${missing} resource(s) missing: "iclinic-deploy up" creates them again.`);
+  if (missing > 0)
+    lines.push(`${missing} resource(s) missing: "iclinic-deploy up" creates them again.`);
   if (status.url) lines.push(`URL:      ${status.url}/`);
   if (status.service) {
-    lines.push(`Tasks:    ${status.service.runningCount} running / ${status.service.desiredCount} desired (${status.service.pendingCount} pending)`);
+    lines.push(
+      `Tasks:    ${status.service.runningCount} running / ${status.service.desiredCount} desired (${status.service.pendingCount} pending)`,
+    );
     if (status.service.image) lines.push(`Image:    ${status.service.image}`);
-    for (const d of status.service.deployments) lines.push(`Deploy:   ${d.id} ${d.status} ${d.rolloutState ?? ''}`.trimEnd());
+    for (const d of status.service.deployments)
+      lines.push(`Deploy:   ${d.id} ${d.status} ${d.rolloutState ?? ''}`.trimEnd());
   }
   if (status.targets.length > 0) {
-    lines.push(`Targets:  ${status.targets.map((t) => `${t.id}:${t.port ?? ''} ${t.state}${t.reason ? ` (${t.reason})` : ''}`).join(', ')}`);
+    lines.push(
+      `Targets:  ${status.targets.map((t) => `${t.id}:${t.port ?? ''} ${t.state}${t.reason ? ` (${t.reason})` : ''}`).join(', ')}`,
+    );
   } else if (status.url) {
     lines.push('Targets:  none registered yet');
   }

@@ -28,7 +28,9 @@ export interface StepRecord {
 
 export class InjectedFailureError extends Error {
   constructor(key: string) {
-    super(`Injected failure after step "${key}" (ICLINIC_DEPLOY_FAIL_AFTER is set; this is a test hook).`);
+    super(
+      `Injected failure after step "${key}" (ICLINIC_DEPLOY_FAIL_AFTER is set; this is a test hook).`,
+    );
     this.name = 'InjectedFailureError';
   }
 }
@@ -73,7 +75,14 @@ export class StepRunner {
     } catch (error) {
       if (error instanceof InjectedFailureError) throw error;
       const durationMs = this.clock.now() - started;
-      this.records.push({ key, title, status: 'failed', changes: [], durationMs, error: errorMessage(error) });
+      this.records.push({
+        key,
+        title,
+        status: 'failed',
+        changes: [],
+        durationMs,
+        error: errorMessage(error),
+      });
       this.report.progress(`✗ ${title}: failed after ${seconds(durationMs)}`);
       throw error;
     }
@@ -86,7 +95,10 @@ export class StepRunner {
   }
 
   /** A step that deletes resources. */
-  async remove(key: string, fn: () => Promise<{ removed: readonly string[] }>): Promise<readonly string[]> {
+  async remove(
+    key: string,
+    fn: () => Promise<{ removed: readonly string[] }>,
+  ): Promise<readonly string[]> {
     const result = await this.timed(key, fn, (r) => ({
       status: r.removed.length > 0 ? 'removed' : 'absent',
       changes: r.removed,

@@ -26,9 +26,12 @@ export function validateToken(token: string): { warnings: string[] } {
   if (token.length === 0) throw new InvalidTokenError('it is empty');
   if (/\s/.test(token)) throw new InvalidTokenError('it contains whitespace');
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(token)) throw new InvalidTokenError('it contains control characters');
+  if (/[\u0000-\u001f\u007f]/.test(token))
+    throw new InvalidTokenError('it contains control characters');
   if (token.length > MAX_TOKEN_LENGTH) {
-    throw new InvalidTokenError(`it is ${token.length} characters long (at most ${MAX_TOKEN_LENGTH})`);
+    throw new InvalidTokenError(
+      `it is ${token.length} characters long (at most ${MAX_TOKEN_LENGTH})`,
+    );
   }
   const firstBad = [...token].find((ch) => !/[A-Za-z0-9\-._~+/=]/.test(ch));
   if (firstBad !== undefined) {

@@ -33,7 +33,7 @@ export const CONTAINER_PORT = 8080;
 export const HEALTH_CHECK_PATH = '/healthz';
 export const LOG_RETENTION_DAYS = 14;
 /** Runs inside the image: the final stage has no curl or shell. */
-export const CONTAINER_HEALTH_CHECK = ['node', '/app/healthcheck.js'];
+export const CONTAINER_HEALTH_CHECK = ['/usr/local/bin/node', '/app/server.js', '--healthcheck'];
 
 export interface UpSettings {
   /** An already pushed image; when absent the local engine builds and pushes one. */
@@ -50,7 +50,10 @@ export interface UpSettings {
   readonly initialToken?: string;
 }
 
-export function upPlan(ctx: Pick<StackContext, 'names' | 'region'>, settings: UpSettings): PlannedStep[] {
+export function upPlan(
+  ctx: Pick<StackContext, 'names' | 'region'>,
+  settings: UpSettings,
+): PlannedStep[] {
   const n = ctx.names;
   const https = settings.certificateArn !== undefined;
   return [
@@ -60,14 +63,18 @@ export function upPlan(ctx: Pick<StackContext, 'names' | 'region'>, settings: Up
       intent: [
         `AWS identity in ${ctx.region} (sts:GetCallerIdentity)`,
         `Fargate size ${settings.cpu} CPU / ${settings.memory} MiB`,
-        settings.image === undefined ? `${settings.engine} is installed and running` : `use image ${settings.image}`,
+        settings.image === undefined
+          ? `${settings.engine} is installed and running`
+          : `use image ${settings.image}`,
       ],
       after: [],
     },
     {
       key: 'service-linked-roles',
       title: 'Service-linked roles for ECS and Elastic Load Balancing',
-      intent: ['AWSServiceRoleForECS and AWSServiceRoleForElasticLoadBalancing exist (created once per account)'],
+      intent: [
+        'AWSServiceRoleForECS and AWSServiceRoleForElasticLoadBalancing exist (created once per account)',
+      ],
       after: ['preflight'],
     },
     {
@@ -86,14 +93,18 @@ export function upPlan(ctx: Pick<StackContext, 'names' | 'region'>, settings: Up
       intent: [
         `internet-facing ALB ${n.loadBalancer}`,
         `target group ${n.targetGroup} (ip, health check ${HEALTH_CHECK_PATH} every 10 s, deregistration delay 15 s)`,
-        https ? 'HTTPS listener on 443 with the certificate, HTTP 80 redirects to it' : 'HTTP listener on 80',
+        https
+          ? 'HTTPS listener on 443 with the certificate, HTTP 80 redirects to it'
+          : 'HTTP listener on 80',
       ],
       after: ['network'],
     },
     {
       key: 'repository',
       title: 'ECR repository',
-      intent: [`repository ${n.repository} (scan on push, immutable tags, keeps the last 10 images)`],
+      intent: [
+        `repository ${n.repository} (scan on push, immutable tags, keeps the last 10 images)`,
+      ],
       after: ['preflight'],
     },
     {
@@ -109,7 +120,9 @@ export function upPlan(ctx: Pick<StackContext, 'names' | 'region'>, settings: Up
     {
       key: 'secret',
       title: 'Token secret',
-      intent: [`Secrets Manager secret ${n.secret} (kept as is when it exists; a new one gets a random token)`],
+      intent: [
+        `Secrets Manager secret ${n.secret} (kept as is when it exists; a new one gets a random token)`,
+      ],
       after: ['preflight'],
     },
     {
@@ -121,7 +134,9 @@ export function upPlan(ctx: Pick<StackContext, 'names' | 'region'>, settings: Up
     {
       key: 'execution-role',
       title: 'Task execution role',
-      intent: [`IAM role ${n.executionRole}: pull images, write logs, read only secret ${n.secret}`],
+      intent: [
+        `IAM role ${n.executionRole}: pull images, write logs, read only secret ${n.secret}`,
+      ],
       after: ['secret'],
     },
     {
@@ -149,7 +164,10 @@ export function upPlan(ctx: Pick<StackContext, 'names' | 'region'>, settings: Up
     {
       key: 'rollout',
       title: 'Wait for the load balancer and the deployment',
-      intent: ['the load balancer is active', 'the deployment just started reaches COMPLETED (ECS events shown meanwhile)'],
+      intent: [
+        'the load balancer is active',
+        'the deployment just started reaches COMPLETED (ECS events shown meanwhile)',
+      ],
       after: ['service'],
     },
     {
@@ -170,7 +188,9 @@ export class CredentialsError extends Error {
   }
 }
 
-export async function checkCredentials(ctx: StackContext): Promise<{ account: string; arn: string }> {
+export async function checkCredentials(
+  ctx: StackContext,
+): Promise<{ account: string; arn: string }> {
   try {
     const identity = await ctx.clients.sts.send(new GetCallerIdentityCommand({}));
     return { account: identity.Account ?? 'unknown', arn: identity.Arn ?? 'unknown' };
@@ -185,7 +205,11 @@ async function ensureImage(
   repository: RepositoryRef,
 ): Promise<Ensured<{ imageUri: string }>> {
   if (settings.image !== undefined) {
-    return { outcome: 'unchanged', changes: [`using ${settings.image}`], value: { imageUri: settings.image } };
+    return {
+      outcome: 'unchanged',
+      changes: [`using ${settings.image}`],
+      value: { imageUri: settings.image },
+    };
   }
   const contextDir = buildContextDir();
   const tag = await contentTag(contextDir, settings.platform);
@@ -193,7 +217,13 @@ async function ensureImage(
   if (await imageTagExists(ctx, tag)) {
     return { outcome: 'unchanged', changes: [`${imageUri} already pushed`], value: { imageUri } };
   }
-  await buildImage({ engine: settings.engine, contextDir, imageRef: imageUri, platform: settings.platform, report: ctx.report });
+  await buildImage({
+    engine: settings.engine,
+    contextDir,
+    imageRef: imageUri,
+    platform: settings.platform,
+    report: ctx.report,
+  });
   const login = await registryLogin(ctx);
   await pushImage({
     engine: settings.engine,
@@ -225,21 +255,34 @@ export interface UpResult {
  * Orders the steps. Independent branches start together: the load balancer
  * (slow to provision) overlaps the image build and push, the other slow pole.
  */
-export async function runUp(ctx: StackContext, settings: UpSettings, runner: StepRunner): Promise<UpResult> {
+export async function runUp(
+  ctx: StackContext,
+  settings: UpSettings,
+  runner: StepRunner,
+): Promise<UpResult> {
   const deadline = ctx.clock.now() + settings.timeoutMs;
   const remaining = () => Math.max(60_000, deadline - ctx.clock.now());
 
-  await runner.run('preflight', async () => {
-    validateFargateSize(settings.cpu, settings.memory);
-    const identity = await checkCredentials(ctx);
-    if (settings.image === undefined) await checkEngine(settings.engine);
-    return identity;
-  }, (identity) => `account ${identity.account} as ${identity.arn}`);
+  await runner.run(
+    'preflight',
+    async () => {
+      validateFargateSize(settings.cpu, settings.memory);
+      const identity = await checkCredentials(ctx);
+      if (settings.image === undefined) await checkEngine(settings.engine);
+      return identity;
+    },
+    (identity) => `account ${identity.account} as ${identity.arn}`,
+  );
 
-  const serviceLinkedRoles = started(runner.ensure('service-linked-roles', () => ensureServiceLinkedRoles(ctx)));
+  const serviceLinkedRoles = started(
+    runner.ensure('service-linked-roles', () => ensureServiceLinkedRoles(ctx)),
+  );
   const network = started(
     runner.ensure('network', () =>
-      ensureNetwork(ctx, { containerPort: CONTAINER_PORT, https: settings.certificateArn !== undefined }),
+      ensureNetwork(ctx, {
+        containerPort: CONTAINER_PORT,
+        https: settings.certificateArn !== undefined,
+      }),
     ),
   );
   const loadBalancer = started(
@@ -248,7 +291,9 @@ export async function runUp(ctx: StackContext, settings: UpSettings, runner: Ste
         ensureLoadBalancer(ctx, net, {
           containerPort: CONTAINER_PORT,
           healthCheckPath: HEALTH_CHECK_PATH,
-          ...(settings.certificateArn === undefined ? {} : { certificateArn: settings.certificateArn }),
+          ...(settings.certificateArn === undefined
+            ? {}
+            : { certificateArn: settings.certificateArn }),
         }),
       ),
     ),
@@ -259,11 +304,17 @@ export async function runUp(ctx: StackContext, settings: UpSettings, runner: Ste
       .then((repository) => runner.ensure('image', () => ensureImage(ctx, settings, repository))),
   );
   const secret = started(
-    runner.ensure('secret', () => ensureSecret(ctx, { initialToken: () => settings.initialToken ?? generateToken() })),
+    runner.ensure('secret', () =>
+      ensureSecret(ctx, { initialToken: () => settings.initialToken ?? generateToken() }),
+    ),
   );
-  const logGroup = started(runner.ensure('log-group', () => ensureLogGroup(ctx, { retentionDays: LOG_RETENTION_DAYS })));
+  const logGroup = started(
+    runner.ensure('log-group', () => ensureLogGroup(ctx, { retentionDays: LOG_RETENTION_DAYS })),
+  );
   const role = started(
-    secret.then((ref) => runner.ensure('execution-role', () => ensureExecutionRole(ctx, { secretArn: ref.arn }))),
+    secret.then((ref) =>
+      runner.ensure('execution-role', () => ensureExecutionRole(ctx, { secretArn: ref.arn })),
+    ),
   );
   const cluster = started(
     runner.ensure('cluster', async () => {
@@ -273,7 +324,12 @@ export async function runUp(ctx: StackContext, settings: UpSettings, runner: Ste
     }),
   );
 
-  const [imageRef, secretRef, roleRef, logGroupRef] = await Promise.all([image, secret, role, logGroup]);
+  const [imageRef, secretRef, roleRef, logGroupRef] = await Promise.all([
+    image,
+    secret,
+    role,
+    logGroup,
+  ]);
   const taskDefinition = await runner.ensure('task-definition', () =>
     ensureTaskDefinition(ctx, {
       image: imageRef.imageUri,
@@ -298,27 +354,36 @@ export async function runUp(ctx: StackContext, settings: UpSettings, runner: Ste
     }),
   );
 
-  await runner.run('rollout', async () => {
-    await Promise.all([
-      waitForLoadBalancerActive(ctx, lb.loadBalancerArn, remaining()),
+  await runner.run(
+    'rollout',
+    async () => {
+      await Promise.all([
+        waitForLoadBalancerActive(ctx, lb.loadBalancerArn, remaining()),
+        service.deploymentId === undefined
+          ? Promise.resolve()
+          : waitForDeployment(ctx, { deploymentId: service.deploymentId, timeoutMs: remaining() }),
+      ]);
+    },
+    () =>
       service.deploymentId === undefined
-        ? Promise.resolve()
-        : waitForDeployment(ctx, { deploymentId: service.deploymentId, timeoutMs: remaining() }),
-    ]);
-  }, () => (service.deploymentId === undefined ? 'no new deployment was needed' : `deployment ${service.deploymentId} completed`));
+        ? 'no new deployment was needed'
+        : `deployment ${service.deploymentId} completed`,
+  );
 
   const token = (await readTokenSecret(ctx)).token;
   let verified = false;
   if (settings.verify) {
-    await runner.run('verify', () =>
-      verifyEndpoint({
-        url: `${lb.url}/`,
-        token,
-        expectStatus: 200,
-        timeoutMs: Math.min(remaining(), 300_000),
-        clock: ctx.clock,
-        report: ctx.report,
-      }),
+    await runner.run(
+      'verify',
+      () =>
+        verifyEndpoint({
+          url: `${lb.url}/`,
+          token,
+          expectStatus: 200,
+          timeoutMs: Math.min(remaining(), 300_000),
+          clock: ctx.clock,
+          report: ctx.report,
+        }),
       (result) => `HTTP ${result.status} after ${result.attempts} attempt(s)`,
     );
     verified = true;

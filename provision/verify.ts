@@ -24,7 +24,9 @@ export interface VerifyOptions {
  * resolve for a minute or two and targets may still be registering, so
  * resolution errors and 5xx are retried until the deadline.
  */
-export async function verifyEndpoint(options: VerifyOptions): Promise<{ status: number; attempts: number }> {
+export async function verifyEndpoint(
+  options: VerifyOptions,
+): Promise<{ status: number; attempts: number }> {
   const doFetch = options.fetchImpl ?? fetch;
   const started = options.clock.now();
   let last = 'no attempt made';
@@ -35,7 +37,8 @@ export async function verifyEndpoint(options: VerifyOptions): Promise<{ status: 
         signal: AbortSignal.timeout(10_000),
       });
       await response.arrayBuffer();
-      if (response.status === options.expectStatus) return { status: response.status, attempts: attempt };
+      if (response.status === options.expectStatus)
+        return { status: response.status, attempts: attempt };
       last = `HTTP ${response.status}`;
       // A 401/403 will not fix itself, unlike a 502/503 from targets still registering.
       if (response.status < 500 && response.status !== 404) {
@@ -48,7 +51,10 @@ export async function verifyEndpoint(options: VerifyOptions): Promise<{ status: 
       if (cause !== undefined) last += ` (${errorMessage(cause)})`;
     }
     if (options.clock.now() - started > options.timeoutMs) {
-      throw new VerificationError(options.url, `still failing after ${Math.round(options.timeoutMs / 1000)} s; last result: ${last}`);
+      throw new VerificationError(
+        options.url,
+        `still failing after ${Math.round(options.timeoutMs / 1000)} s; last result: ${last}`,
+      );
     }
     if (attempt === 1 || attempt % 6 === 0) {
       options.report.progress(`waiting for ${options.url} to answer (last result: ${last})`);

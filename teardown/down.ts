@@ -18,10 +18,30 @@ import type { PlannedStep, StepRunner } from '../provision/steps.js';
 export function downPlan(ctx: Pick<StackContext, 'names'>): PlannedStep[] {
   const n = ctx.names;
   return [
-    { key: 'service', title: 'Delete the ECS service', intent: [`service ${n.service} (forced, waits until drained and INACTIVE)`], after: [] },
-    { key: 'cluster', title: 'Delete the cluster and task definitions', intent: [`cluster ${n.cluster}`, `every revision of ${n.taskFamily}`], after: ['service'] },
-    { key: 'load-balancer', title: 'Delete the load balancer', intent: [`listeners and ALB ${n.loadBalancer} (waits until deleted)`], after: ['service'] },
-    { key: 'target-group', title: 'Delete the target group', intent: [`target group ${n.targetGroup}`], after: ['load-balancer'] },
+    {
+      key: 'service',
+      title: 'Delete the ECS service',
+      intent: [`service ${n.service} (forced, waits until drained and INACTIVE)`],
+      after: [],
+    },
+    {
+      key: 'cluster',
+      title: 'Delete the cluster and task definitions',
+      intent: [`cluster ${n.cluster}`, `every revision of ${n.taskFamily}`],
+      after: ['service'],
+    },
+    {
+      key: 'load-balancer',
+      title: 'Delete the load balancer',
+      intent: [`listeners and ALB ${n.loadBalancer} (waits until deleted)`],
+      after: ['service'],
+    },
+    {
+      key: 'target-group',
+      title: 'Delete the target group',
+      intent: [`target group ${n.targetGroup}`],
+      after: ['load-balancer'],
+    },
     {
       key: 'network',
       title: 'Delete the network',
@@ -31,14 +51,38 @@ export function downPlan(ctx: Pick<StackContext, 'names'>): PlannedStep[] {
       ],
       after: ['target-group', 'cluster'],
     },
-    { key: 'repository', title: 'Delete the ECR repository', intent: [`repository ${n.repository} with its images`], after: ['service'] },
-    { key: 'secret', title: 'Delete the token secret', intent: [`secret ${n.secret}, without a recovery window`], after: ['service'] },
-    { key: 'log-group', title: 'Delete the log group', intent: [`log group ${n.logGroup}`], after: ['service'] },
-    { key: 'execution-role', title: 'Delete the task execution role', intent: [`role ${n.executionRole} and its policies`], after: ['service'] },
+    {
+      key: 'repository',
+      title: 'Delete the ECR repository',
+      intent: [`repository ${n.repository} with its images`],
+      after: ['service'],
+    },
+    {
+      key: 'secret',
+      title: 'Delete the token secret',
+      intent: [`secret ${n.secret}, without a recovery window`],
+      after: ['service'],
+    },
+    {
+      key: 'log-group',
+      title: 'Delete the log group',
+      intent: [`log group ${n.logGroup}`],
+      after: ['service'],
+    },
+    {
+      key: 'execution-role',
+      title: 'Delete the task execution role',
+      intent: [`role ${n.executionRole} and its policies`],
+      after: ['service'],
+    },
   ];
 }
 
-export async function runDown(ctx: StackContext, runner: StepRunner, timeoutMs: number): Promise<string[]> {
+export async function runDown(
+  ctx: StackContext,
+  runner: StepRunner,
+  timeoutMs: number,
+): Promise<string[]> {
   const removed: string[] = [];
   const keep = (items: readonly string[]) => {
     removed.push(...items);

@@ -6,7 +6,13 @@ import { resetMoto } from '../support/moto.js';
 
 const endpoint = inject('motoEndpoint');
 const aws = testClients(endpoint);
-const UP = ['up', '--image', '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v1', '--no-verify', '--json'];
+const UP = [
+  'up',
+  '--image',
+  '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v1',
+  '--no-verify',
+  '--json',
+];
 
 // Every step of `up` that changes something, in the order they can finish.
 const STEPS = [
@@ -36,7 +42,9 @@ describe('a crash at any step', () => {
     expect(crashed.stdout).toContain('Injected failure');
     const resumed = await runCli(UP, { endpoint });
     expect(resumed.code, resumed.stderr).toBe(0);
-    const again = JSON.parse((await runCli(UP, { endpoint })).stdout) as { awsCalls: { mutating: number; byOperation: object } };
+    const again = JSON.parse((await runCli(UP, { endpoint })).stdout) as {
+      awsCalls: { mutating: number; byOperation: object };
+    };
     expect(again.awsCalls.mutating, JSON.stringify(again.awsCalls.byOperation)).toBe(0);
   });
 

@@ -14,7 +14,11 @@ import {
   DescribeTargetGroupsCommand,
   ModifyTargetGroupCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DetachRolePolicyCommand, GetRolePolicyCommand, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
+import {
+  DetachRolePolicyCommand,
+  GetRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
 import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
 import { STACK_TAG_KEY } from '../../provision/names.js';
@@ -40,7 +44,9 @@ function parse(result: CliResult): JsonRecord {
   try {
     return JSON.parse(result.stdout) as JsonRecord;
   } catch {
-    throw new Error(`CLI printed no JSON (exit ${result.code}).\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+    throw new Error(
+      `CLI printed no JSON (exit ${result.code}).\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
+    );
   }
 }
 
@@ -63,7 +69,9 @@ async function down(extra: string[] = []): Promise<JsonRecord> {
 }
 
 async function stackVpcId(): Promise<string> {
-  const vpcs = await aws.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: `tag:${STACK_TAG_KEY}`, Values: ['iclinic'] }] }));
+  const vpcs = await aws.ec2.send(
+    new DescribeVpcsCommand({ Filters: [{ Name: `tag:${STACK_TAG_KEY}`, Values: ['iclinic'] }] }),
+  );
   expect(vpcs.Vpcs).toHaveLength(1);
   return vpcs.Vpcs?.[0]?.VpcId ?? '';
 }
@@ -71,7 +79,12 @@ async function stackVpcId(): Promise<string> {
 async function securityGroup(name: string) {
   const vpcId = await stackVpcId();
   const groups = await aws.ec2.send(
-    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: [name] }] }),
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: 'vpc-id', Values: [vpcId] },
+        { Name: 'group-name', Values: [name] },
+      ],
+    }),
   );
   const group = groups.SecurityGroups?.[0];
   if (group === undefined) throw new Error(`security group ${name} not found`);
@@ -86,7 +99,9 @@ async function targetGroup() {
 }
 
 async function currentService() {
-  const found = await aws.ecs.send(new DescribeServicesCommand({ cluster: 'iclinic', services: ['iclinic-api'] }));
+  const found = await aws.ecs.send(
+    new DescribeServicesCommand({ cluster: 'iclinic', services: ['iclinic-api'] }),
+  );
   const service = found.services?.[0];
   if (service === undefined) throw new Error('service not found');
   return service;
@@ -100,7 +115,9 @@ describe('up against the emulator', () => {
   it('creates two public subnets in two availability zones of a dedicated VPC', async () => {
     await up();
     const vpcId = await stackVpcId();
-    const subnets = await aws.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
+    const subnets = await aws.ec2.send(
+      new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+    );
     expect(subnets.Subnets).toHaveLength(2);
     expect(new Set(subnets.Subnets?.map((s) => s.AvailabilityZone)).size).toBe(2);
     expect(subnets.Subnets?.every((s) => s.MapPublicIpOnLaunch)).toBe(true);
@@ -110,9 +127,14 @@ describe('up against the emulator', () => {
     await up();
     const alb = await securityGroup('iclinic-alb');
     const tasks = await securityGroup('iclinic-tasks');
-    expect(alb.IpPermissions?.map((p) => [p.IpProtocol, p.FromPort, p.ToPort, p.IpRanges?.map((r) => r.CidrIp)])).toEqual([
-      ['tcp', 80, 80, ['0.0.0.0/0']],
-    ]);
+    expect(
+      alb.IpPermissions?.map((p) => [
+        p.IpProtocol,
+        p.FromPort,
+        p.ToPort,
+        p.IpRanges?.map((r) => r.CidrIp),
+      ]),
+    ).toEqual([['tcp', 80, 80, ['0.0.0.0/0']]]);
     expect(tasks.IpPermissions).toHaveLength(1);
     const rule = tasks.IpPermissions?.[0];
     expect([rule?.FromPort, rule?.ToPort, rule?.IpRanges ?? []]).toEqual([8080, 8080, []]);
@@ -129,22 +151,37 @@ describe('up against the emulator', () => {
       HealthCheckIntervalSeconds: 10,
       HealthyThresholdCount: 2,
     });
-    const attributes = await aws.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }));
-    expect(attributes.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value).toBe('15');
+    const attributes = await aws.elbv2.send(
+      new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg.TargetGroupArn }),
+    );
+    expect(
+      attributes.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value,
+    ).toBe('15');
     const lbs = await aws.elbv2.send(new DescribeLoadBalancersCommand({ Names: ['iclinic-alb'] }));
     expect(lbs.LoadBalancers?.[0]?.Scheme).toBe('internet-facing');
-    const listeners = await aws.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbs.LoadBalancers?.[0]?.LoadBalancerArn }));
-    expect(listeners.Listeners?.map((l) => [l.Port, l.Protocol, l.DefaultActions?.[0]?.TargetGroupArn])).toEqual([
-      [80, 'HTTP', tg.TargetGroupArn],
-    ]);
+    const listeners = await aws.elbv2.send(
+      new DescribeListenersCommand({ LoadBalancerArn: lbs.LoadBalancers?.[0]?.LoadBalancerArn }),
+    );
+    expect(
+      listeners.Listeners?.map((l) => [l.Port, l.Protocol, l.DefaultActions?.[0]?.TargetGroupArn]),
+    ).toEqual([[80, 'HTTP', tg.TargetGroupArn]]);
   });
 
   it('registers a hardened task definition that takes the token from the secret and never in plain text', async () => {
     await up();
     const service = await currentService();
-    const td = (await aws.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition }))).taskDefinition;
-    const secret = await aws.secrets.send(new DescribeSecretCommand({ SecretId: 'iclinic/api-token' }));
-    const token = JSON.parse((await aws.secrets.send(new GetSecretValueCommand({ SecretId: 'iclinic/api-token' }))).SecretString ?? '{}').token as string;
+    const td = (
+      await aws.ecs.send(
+        new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition }),
+      )
+    ).taskDefinition;
+    const secret = await aws.secrets.send(
+      new DescribeSecretCommand({ SecretId: 'iclinic/api-token' }),
+    );
+    const token = JSON.parse(
+      (await aws.secrets.send(new GetSecretValueCommand({ SecretId: 'iclinic/api-token' })))
+        .SecretString ?? '{}',
+    ).token as string;
     const container = td?.containerDefinitions?.[0];
     expect(td?.requiresCompatibilities).toEqual(['FARGATE']);
     expect(td?.runtimePlatform?.cpuArchitecture).toMatch(/^(X86_64|ARM64)$/);
@@ -173,16 +210,31 @@ describe('up against the emulator', () => {
 
   it('scans images on push, expires old ones and lets the role read only its secret', async () => {
     await up();
-    const repo = await aws.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['iclinic/api'] }));
+    const repo = await aws.ecr.send(
+      new DescribeRepositoriesCommand({ repositoryNames: ['iclinic/api'] }),
+    );
     expect(repo.repositories?.[0]?.imageScanningConfiguration?.scanOnPush).toBe(true);
-    const lifecycle = await aws.ecr.send(new GetLifecyclePolicyCommand({ repositoryName: 'iclinic/api' }));
+    const lifecycle = await aws.ecr.send(
+      new GetLifecyclePolicyCommand({ repositoryName: 'iclinic/api' }),
+    );
     expect(lifecycle.lifecyclePolicyText).toContain('imageCountMoreThan');
-    const secret = await aws.secrets.send(new DescribeSecretCommand({ SecretId: 'iclinic/api-token' }));
-    const policy = await aws.iam.send(new GetRolePolicyCommand({ RoleName: 'iclinic-task-execution', PolicyName: 'iclinic-read-token' }));
-    const document = JSON.parse(decodeURIComponent(policy.PolicyDocument ?? '{}')) as { Statement: { Action: unknown; Resource: unknown }[] };
+    const secret = await aws.secrets.send(
+      new DescribeSecretCommand({ SecretId: 'iclinic/api-token' }),
+    );
+    const policy = await aws.iam.send(
+      new GetRolePolicyCommand({
+        RoleName: 'iclinic-task-execution',
+        PolicyName: 'iclinic-read-token',
+      }),
+    );
+    const document = JSON.parse(decodeURIComponent(policy.PolicyDocument ?? '{}')) as {
+      Statement: { Action: unknown; Resource: unknown }[];
+    };
     expect(document.Statement).toHaveLength(1);
     expect([document.Statement[0]?.Resource].flat()).toEqual([secret.ARN]);
-    const logs = await aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/ecs/iclinic/api' }));
+    const logs = await aws.logs.send(
+      new DescribeLogGroupsCommand({ logGroupNamePrefix: '/ecs/iclinic/api' }),
+    );
     expect(logs.logGroups?.[0]?.retentionInDays).toBe(14);
   });
 
@@ -196,9 +248,20 @@ describe('up against the emulator', () => {
   it('puts back a revoked rule, a changed health check and a detached policy', async () => {
     await up();
     const tasks = await securityGroup('iclinic-tasks');
-    await aws.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: tasks.GroupId, IpPermissions: tasks.IpPermissions }));
+    await aws.ec2.send(
+      new RevokeSecurityGroupIngressCommand({
+        GroupId: tasks.GroupId,
+        IpPermissions: tasks.IpPermissions,
+      }),
+    );
     const tg = await targetGroup();
-    await aws.elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: tg.TargetGroupArn, HealthCheckPath: '/', HealthyThresholdCount: 5 }));
+    await aws.elbv2.send(
+      new ModifyTargetGroupCommand({
+        TargetGroupArn: tg.TargetGroupArn,
+        HealthCheckPath: '/',
+        HealthyThresholdCount: 5,
+      }),
+    );
     await aws.iam.send(
       new DetachRolePolicyCommand({
         RoleName: 'iclinic-task-execution',
@@ -207,9 +270,16 @@ describe('up against the emulator', () => {
     );
     await up();
     expect((await securityGroup('iclinic-tasks')).IpPermissions).toHaveLength(1);
-    expect(await targetGroup()).toMatchObject({ HealthCheckPath: '/healthz', HealthyThresholdCount: 2 });
-    const attached = await aws.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: 'iclinic-task-execution' }));
-    expect(attached.AttachedPolicies?.map((p) => p.PolicyName)).toContain('AmazonECSTaskExecutionRolePolicy');
+    expect(await targetGroup()).toMatchObject({
+      HealthCheckPath: '/healthz',
+      HealthyThresholdCount: 2,
+    });
+    const attached = await aws.iam.send(
+      new ListAttachedRolePoliciesCommand({ RoleName: 'iclinic-task-execution' }),
+    );
+    expect(attached.AttachedPolicies?.map((p) => p.PolicyName)).toContain(
+      'AmazonECSTaskExecutionRolePolicy',
+    );
   });
 
   it('keeps a second stack given --name apart from the first', async () => {
@@ -235,7 +305,9 @@ describe('dry runs and bad input', () => {
     const port = typeof address === 'object' && address ? address.port : 0;
     try {
       for (const command of [['up'], ['down'], ['set-token', '--generate']]) {
-        const result = await runCli([...command, '--dry-run'], { endpoint: `http://127.0.0.1:${port}` });
+        const result = await runCli([...command, '--dry-run'], {
+          endpoint: `http://127.0.0.1:${port}`,
+        });
         expect(result.code, result.stderr).toBe(0);
         expect(result.stdout).toContain('dry run');
       }
@@ -275,7 +347,10 @@ describe('dry runs and bad input', () => {
   });
 
   it('explains that the container engine is missing when no --image is given', async () => {
-    const result = await runCli(['up', '--engine', 'finch', '--no-verify'], { endpoint, env: { PATH: '/nonexistent' } });
+    const result = await runCli(['up', '--engine', 'finch', '--no-verify'], {
+      endpoint,
+      env: { PATH: '/nonexistent' },
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/container engine "finch" is not usable/);
     expect(await leftovers(aws, 'iclinic')).toEqual([]);

@@ -75,8 +75,22 @@ describe('ensureLogGroup', () => {
 });
 
 describe('removeLogGroup', () => {
-  it('is safe when the log group is already gone', async () => {
+  it('makes no mutating call when the log group does not exist', async () => {
     const { ctx, mocks } = mockedContext();
+    mocks.logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [] });
+    expect((await removeLogGroup(ctx)).removed).toEqual([]);
+    expect(mocks.logs.commandCalls(DeleteLogGroupCommand)).toHaveLength(0);
+  });
+
+  it('is safe when the log group disappears between the look and the delete', async () => {
+    const { ctx, mocks } = mockedContext();
+    mocks.logs
+      .on(DescribeLogGroupsCommand)
+      .resolves({
+        logGroups: [
+          { logGroupName: ctx.names.logGroup, arn: 'arn:aws:logs:us-east-1:1:log-group:x:*' },
+        ],
+      });
     mocks.logs.on(DeleteLogGroupCommand).rejects(awsError('ResourceNotFoundException', 'gone'));
     expect((await removeLogGroup(ctx)).removed).toEqual([]);
   });

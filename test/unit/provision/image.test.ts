@@ -1,0 +1,153 @@
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  checkEngine,
+  contentTag,
+  cpuArchitectureFor,
+  EngineUnavailableError,
+  loginToRegistry,
+  nativePlatform,
+  runEngine,
+} from '../../../provision/image.js';
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'iclinic-image-test-'));
+});
+
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function buildContext(): Promise<string> {
+  const context = join(dir, 'context');
+  await mkdir(join(context, 'server'), { recursive: true });
+  await writeFile(join(context, 'Dockerfile'), 'FROM node:20-alpine\n');
+  await writeFile(join(context, 'package.json'), '{"name":"x"}\n');
+  await writeFile(join(context, 'server', 'x.ts'), 'export const x = 1;\n');
+  return context;
+}
+
+/** Puts an executable shell script named `name` first on PATH. */
+async function fakeEngine(name: string, script: string): Promise<string> {
+  const bin = join(dir, 'bin');
+  await mkdir(bin, { recursive: true });
+  const path = join(bin, name);
+  await writeFile(path, `#!/bin/sh\n${script}\n`);
+  await chmod(path, 0o755);
+  vi.stubEnv('PATH', `${bin}${delimiter}${process.env.PATH ?? ''}`);
+  return path;
+}
+
+describe('contentTag', () => {
+  it('is the same for the same content', async () => {
+    const context = await buildContext();
+    const first = await contentTag(context, 'linux/arm64');
+    expect(await contentTag(context, 'linux/arm64')).toBe(first);
+    expect(first).toMatch(/^[0-9a-f]{16}-arm64$/);
+  });
+
+  it('changes when a server file changes', async () => {
+    const context = await buildContext();
+    const before = await contentTag(context, 'linux/amd64');
+    await writeFile(join(context, 'server', 'x.ts'), 'export const x = 2;\n');
+    expect(await contentTag(context, 'linux/amd64')).not.toBe(before);
+  });
+
+  it('changes when a server file is added', async () => {
+    const context = await buildContext();
+    const before = await contentTag(context, 'linux/amd64');
+    await writeFile(join(context, 'server', 'y.ts'), '');
+    expect(await contentTag(context, 'linux/amd64')).not.toBe(before);
+  });
+
+  it('changes when the platform changes', async () => {
+    const context = await buildContext();
+    const amd = await contentTag(context, 'linux/amd64');
+    const arm = await contentTag(context, 'linux/arm64');
+    expect(amd).toMatch(/-amd64$/);
+    expect(arm.slice(0, 16)).not.toBe(amd.slice(0, 16));
+  });
+
+  it('ignores files outside the build context entries', async () => {
+    const context = await buildContext();
+    const before = await contentTag(context, 'linux/amd64');
+    await writeFile(join(context, 'README.md'), 'notes');
+    expect(await contentTag(context, 'linux/amd64')).toBe(before);
+  });
+});
+
+describe('platforms', () => {
+  it('maps linux/arm64 to ARM64 and linux/amd64 to X86_64', () => {
+    expect(cpuArchitectureFor('linux/arm64')).toBe('ARM64');
+    expect(cpuArchitectureFor('linux/amd64')).toBe('X86_64');
+  });
+
+  it('builds arm64 natively on arm64 machines and amd64 elsewhere', () => {
+    expect(nativePlatform('arm64')).toBe('linux/arm64');
+    expect(nativePlatform('x64')).toBe('linux/amd64');
+  });
+});
+
+describe('runEngine', () => {
+  it('rejects with EngineUnavailableError when the engine is not installed', async () => {
+    const error = await runEngine('iclinic-no-such-engine-xyz', ['version']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EngineUnavailableError);
+    expect((error as Error).message).toMatch(/"iclinic-no-such-engine-xyz" is not installed or not on PATH/);
+  });
+
+  it('collects output and the exit code and forwards non-empty lines', async () => {
+    const path = await fakeEngine('fake-engine', 'echo one; echo; echo two >&2; exit 3');
+    const lines: string[] = [];
+    const result = await runEngine(path, [], { onLine: (line) => lines.push(line) });
+    expect(result).toEqual({ code: 3, stdout: 'one\n\n', stderr: 'two\n' });
+    expect(lines.sort()).toEqual(['one', 'two']);
+  });
+});
+
+describe('checkEngine', () => {
+  it('tells to start the engine when "version" fails', async () => {
+    await fakeEngine('docker', 'echo "Cannot connect to the Docker daemon. Is the docker daemon running?" >&2; exit 1');
+    const error = await checkEngine('docker').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EngineUnavailableError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/"docker version" failed \(is the engine running\?\)/);
+    expect(message).toMatch(/Cannot connect to the Docker daemon/);
+    expect(message).toMatch(/Install and start Docker/);
+  });
+
+  it('passes when "version" succeeds', async () => {
+    await fakeEngine('podman', 'echo "podman version 5"');
+    await expect(checkEngine('podman')).resolves.toBeUndefined();
+  });
+});
+
+describe('loginToRegistry', () => {
+  it('passes the password on stdin and never on the command line', async () => {
+    const record = join(dir, 'record');
+    await fakeEngine('docker', `printf '%s\\n' "$@" > "${record}.argv"; cat > "${record}.stdin"`);
+    const password = 'eyJwYXlsb2FkIjoic2VjcmV0LXBhc3N3b3JkIn0';
+    await loginToRegistry('docker', { username: 'AWS', password, registry: '123456789012.dkr.ecr.us-east-1.amazonaws.com' });
+    const argv = await readFile(`${record}.argv`, 'utf8');
+    expect(argv.split('\n').filter((a) => a !== '')).toEqual([
+      'login',
+      '--username',
+      'AWS',
+      '--password-stdin',
+      '123456789012.dkr.ecr.us-east-1.amazonaws.com',
+    ]);
+    expect(argv).not.toContain(password);
+    expect(await readFile(`${record}.stdin`, 'utf8')).toBe(password);
+  });
+
+  it('fails with the engine error output when login fails', async () => {
+    await fakeEngine('docker', 'cat > /dev/null; echo "unauthorized: bad credentials" >&2; exit 1');
+    await expect(
+      loginToRegistry('docker', { username: 'AWS', password: 'p', registry: 'r.example.com' }),
+    ).rejects.toThrow(/docker login r\.example\.com failed \(exit code 1\):\nunauthorized: bad credentials/);
+  });
+});

@@ -1,0 +1,179 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ACTIONS, allPolicyActions, deployerPolicy } from '../../../provision/policy.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+const IAM_PREFIX: Record<string, string> = {
+  ec2: 'ec2',
+  ecs: 'ecs',
+  ecr: 'ecr',
+  'secrets-manager': 'secretsmanager',
+  'elastic-load-balancing-v2': 'elasticloadbalancing',
+  iam: 'iam',
+  'cloudwatch-logs': 'logs',
+  sts: 'sts',
+  'service-quotas': 'servicequotas',
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+/** Maps each command class a file imports from an AWS SDK client package to that package's IAM prefix. */
+function importedCommands(source: string, file: string): Map<string, string> {
+  const commands = new Map<string, string>();
+  for (const match of source.matchAll(
+    /import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/client-([a-z0-9-]+)'/g,
+  )) {
+    const pkg = match[2] ?? '';
+    const prefix = IAM_PREFIX[pkg];
+    if (prefix === undefined)
+      throw new Error(
+        `${file} imports @aws-sdk/client-${pkg}, which has no IAM prefix in this test`,
+      );
+    for (const raw of (match[1] ?? '').split(',')) {
+      const name =
+        raw
+          .trim()
+          .replace(/^type\s+/, '')
+          .split(/\s+as\s+/)[0] ?? '';
+      if (name.endsWith('Command')) commands.set(name, prefix);
+    }
+  }
+  return commands;
+}
+
+/** Calls the source makes that the policy does not grant yet (a source bug, reported). */
+const KNOWN_GAPS: readonly string[] = ['iam:ListRoles'];
+
+interface CommandUse {
+  readonly file: string;
+  readonly action: string;
+}
+
+function commandUses(): CommandUse[] {
+  const uses: CommandUse[] = [];
+  for (const file of [...sourceFiles('provision'), ...sourceFiles('teardown')]) {
+    const source = readFileSync(join(ROOT, file), 'utf8');
+    const imported = importedCommands(source, file);
+    for (const match of source.matchAll(/new\s+([A-Z][A-Za-z0-9]*)Command\(/g)) {
+      const command = `${match[1] ?? ''}Command`;
+      const prefix = imported.get(command);
+      if (prefix === undefined)
+        throw new Error(
+          `${relative(ROOT, join(ROOT, file))}: ${command} is not imported from an @aws-sdk/client-* package`,
+        );
+      uses.push({ file, action: `${prefix}:${match[1] ?? ''}` });
+    }
+  }
+  return uses;
+}
+
+describe('allPolicyActions', () => {
+  it('finds AWS calls in the source to check (the scan is not vacuous)', () => {
+    const actions = new Set(commandUses().map((u) => u.action));
+    expect(actions.size).toBeGreaterThan(40);
+    expect(actions).toContain('secretsmanager:UpdateSecretVersionStage');
+    expect(actions).toContain('elasticloadbalancing:CreateLoadBalancer');
+    expect(actions).toContain('logs:CreateLogGroup');
+  });
+
+  it('includes every action called with new XxxCommand( under provision/ and teardown/', () => {
+    const allowed = allPolicyActions();
+    const missing = commandUses()
+      .filter((use) => !allowed.has(use.action) && !KNOWN_GAPS.includes(use.action))
+      .map((use) => `${use.file}: ${use.action}`);
+    expect(missing).toEqual([]);
+  });
+
+  // provision/roles.ts calls ListRoles (serviceLinkedRoleExists) but policy.ts
+  // does not grant it. Once policy.ts does, this test fails: empty KNOWN_GAPS.
+  it('still lacks the known gap iam:ListRoles, which must be granted on "*"', () => {
+    const allowed = allPolicyActions();
+    expect(KNOWN_GAPS.filter((action) => !allowed.has(action))).toEqual(KNOWN_GAPS);
+  });
+
+  it('includes the ECR actions docker push needs', () => {
+    const allowed = allPolicyActions();
+    for (const action of [
+      'BatchCheckLayerAvailability',
+      'CompleteLayerUpload',
+      'InitiateLayerUpload',
+      'PutImage',
+      'UploadLayerPart',
+    ]) {
+      expect(allowed).toContain(`ecr:${action}`);
+    }
+  });
+
+  it('lists no action twice within a service', () => {
+    for (const [service, actions] of Object.entries(ACTIONS)) {
+      expect(new Set(actions).size, service).toBe(actions.length);
+    }
+  });
+});
+
+describe('deployerPolicy', () => {
+  const policy = deployerPolicy({ region: 'sa-east-1', stack: 'iclinic-staging' });
+  const statement = (sid: string) => {
+    const found = policy.Statement.find((s) => s.Sid === sid);
+    if (found === undefined) throw new Error(`no statement ${sid}`);
+    return found;
+  };
+
+  it('grants every action of allPolicyActions in some statement', () => {
+    const granted = new Set(policy.Statement.flatMap((s) => s.Action));
+    expect([...allPolicyActions()].filter((a) => !granted.has(a))).toEqual([]);
+  });
+
+  it('scopes the secret actions to the stack secret with its six random characters', () => {
+    const s = statement('TokenSecret');
+    expect(s.Resource).toBe(
+      'arn:aws:secretsmanager:sa-east-1:*:secret:iclinic-staging/api-token-??????',
+    );
+    expect(s.Action).toContain('secretsmanager:PutSecretValue');
+    expect(s.Action.every((a) => a.startsWith('secretsmanager:'))).toBe(true);
+  });
+
+  it('grants secretsmanager actions in no other statement', () => {
+    const elsewhere = policy.Statement.filter((s) => s.Sid !== 'TokenSecret').flatMap(
+      (s) => s.Action,
+    );
+    expect(elsewhere.filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+  });
+
+  it('allows PassRole only for the execution role and only to ECS tasks', () => {
+    const passing = policy.Statement.filter((s) => s.Action.includes('iam:PassRole'));
+    expect(passing).toHaveLength(1);
+    expect(passing[0]?.Resource).toBe('arn:aws:iam::*:role/iclinic-staging-task-execution');
+    expect(passing[0]?.Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+    });
+  });
+
+  it('scopes the repository actions to the stack repository', () => {
+    const s = statement('Repository');
+    expect(s.Resource).toBe('arn:aws:ecr:sa-east-1:*:repository/iclinic-staging/api');
+    expect(s.Action).not.toContain('ecr:GetAuthorizationToken');
+  });
+
+  it('limits the EC2, ELB and ECS statement to the region', () => {
+    expect(statement('NetworkLoadBalancerAndEcs').Condition).toEqual({
+      StringEquals: { 'aws:RequestedRegion': 'sa-east-1' },
+    });
+  });
+
+  it('is valid IAM policy JSON with version 2012-10-17 and Allow statements only', () => {
+    const parsed = JSON.parse(JSON.stringify(policy)) as typeof policy;
+    expect(parsed.Version).toBe('2012-10-17');
+    expect(parsed.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
+    expect(new Set(parsed.Statement.map((s) => s.Sid)).size).toBe(parsed.Statement.length);
+  });
+});
