@@ -42,7 +42,7 @@ export function parsePositiveInteger(name: string) {
 
 export function parseTimeoutMinutes(value: string): number {
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0 || parsed > 180) {
+  if (!Number.isFinite(parsed) || parsed < 1 || parsed > 180) {
     throw new InvalidArgumentError(
       `--timeout is in minutes, between 1 and 180; received "${value}".`,
     );

@@ -119,7 +119,7 @@ export function runEngine(
 export async function checkEngine(engine: ContainerEngine): Promise<void> {
   const result = await runEngine(engine, ['version']);
   if (result.code !== 0) {
-    const reason = result.stderr.trim().split('\n').pop() ?? `exit code ${result.code}`;
+    const reason = result.stderr.trim().split('\n').pop() || `exit code ${result.code}`;
     throw new EngineUnavailableError(
       engine,
       `"${engine} version" failed (is the engine running?): ${reason}`,

@@ -124,6 +124,7 @@ export const ACTIONS = {
     'GetRolePolicy',
     'ListAttachedRolePolicies',
     'ListRolePolicies',
+    'ListRoles',
     'PassRole',
     'PutRolePolicy',
     'TagRole',
@@ -163,7 +164,13 @@ export function deployerPolicy(options: { region: string; stack: string }): Poli
       {
         Sid: 'Identity',
         Effect: 'Allow',
-        Action: [...actions('sts'), ...actions('servicequotas'), 'ecr:GetAuthorizationToken'],
+        // ListRoles (finding service-linked roles) has no resource-level scoping.
+        Action: [
+          ...actions('sts'),
+          ...actions('servicequotas'),
+          'ecr:GetAuthorizationToken',
+          'iam:ListRoles',
+        ],
         Resource: '*',
       },
       {
@@ -206,7 +213,10 @@ export function deployerPolicy(options: { region: string; stack: string }): Poli
       {
         Sid: 'ExecutionRole',
         Effect: 'Allow',
-        Action: actions('iam', (a) => a !== 'PassRole' && a !== 'CreateServiceLinkedRole'),
+        Action: actions(
+          'iam',
+          (a) => !['PassRole', 'CreateServiceLinkedRole', 'ListRoles'].includes(a),
+        ),
         Resource: [executionRole, 'arn:aws:iam::*:role/aws-service-role/*'],
       },
       {

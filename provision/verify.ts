@@ -3,8 +3,8 @@ import type { Clock } from './retry.js';
 import { errorMessage } from './retry.js';
 
 export class VerificationError extends Error {
-  constructor(url: string, detail: string) {
-    super(`The service did not answer 200 at ${url} with the token: ${detail}`);
+  constructor(url: string, expectStatus: number, detail: string) {
+    super(`The service did not answer ${expectStatus} at ${url} with the token: ${detail}`);
     this.name = 'VerificationError';
   }
 }
@@ -42,7 +42,11 @@ export async function verifyEndpoint(
       last = `HTTP ${response.status}`;
       // A 401/403 will not fix itself, unlike a 502/503 from targets still registering.
       if (response.status < 500 && response.status !== 404) {
-        throw new VerificationError(options.url, `got ${last}, expected ${options.expectStatus}`);
+        throw new VerificationError(
+          options.url,
+          options.expectStatus,
+          `got ${last}, expected ${options.expectStatus}`,
+        );
       }
     } catch (error) {
       if (error instanceof VerificationError) throw error;
@@ -53,6 +57,7 @@ export async function verifyEndpoint(
     if (options.clock.now() - started > options.timeoutMs) {
       throw new VerificationError(
         options.url,
+        options.expectStatus,
         `still failing after ${Math.round(options.timeoutMs / 1000)} s; last result: ${last}`,
       );
     }

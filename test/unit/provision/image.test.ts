@@ -95,9 +95,13 @@ describe('platforms', () => {
 
 describe('runEngine', () => {
   it('rejects with EngineUnavailableError when the engine is not installed', async () => {
-    const error = await runEngine('iclinic-no-such-engine-xyz', ['version']).catch((e: unknown) => e);
+    const error = await runEngine('iclinic-no-such-engine-xyz', ['version']).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(EngineUnavailableError);
-    expect((error as Error).message).toMatch(/"iclinic-no-such-engine-xyz" is not installed or not on PATH/);
+    expect((error as Error).message).toMatch(
+      /"iclinic-no-such-engine-xyz" is not installed or not on PATH/,
+    );
   });
 
   it('collects output and the exit code and forwards non-empty lines', async () => {
@@ -111,7 +115,10 @@ describe('runEngine', () => {
 
 describe('checkEngine', () => {
   it('tells to start the engine when "version" fails', async () => {
-    await fakeEngine('docker', 'echo "Cannot connect to the Docker daemon. Is the docker daemon running?" >&2; exit 1');
+    await fakeEngine(
+      'docker',
+      'echo "Cannot connect to the Docker daemon. Is the docker daemon running?" >&2; exit 1',
+    );
     const error = await checkEngine('docker').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EngineUnavailableError);
     const message = (error as Error).message;
@@ -131,7 +138,11 @@ describe('loginToRegistry', () => {
     const record = join(dir, 'record');
     await fakeEngine('docker', `printf '%s\\n' "$@" > "${record}.argv"; cat > "${record}.stdin"`);
     const password = 'eyJwYXlsb2FkIjoic2VjcmV0LXBhc3N3b3JkIn0';
-    await loginToRegistry('docker', { username: 'AWS', password, registry: '123456789012.dkr.ecr.us-east-1.amazonaws.com' });
+    await loginToRegistry('docker', {
+      username: 'AWS',
+      password,
+      registry: '123456789012.dkr.ecr.us-east-1.amazonaws.com',
+    });
     const argv = await readFile(`${record}.argv`, 'utf8');
     expect(argv.split('\n').filter((a) => a !== '')).toEqual([
       'login',
@@ -148,6 +159,8 @@ describe('loginToRegistry', () => {
     await fakeEngine('docker', 'cat > /dev/null; echo "unauthorized: bad credentials" >&2; exit 1');
     await expect(
       loginToRegistry('docker', { username: 'AWS', password: 'p', registry: 'r.example.com' }),
-    ).rejects.toThrow(/docker login r\.example\.com failed \(exit code 1\):\nunauthorized: bad credentials/);
+    ).rejects.toThrow(
+      /docker login r\.example\.com failed \(exit code 1\):\nunauthorized: bad credentials/,
+    );
   });
 });

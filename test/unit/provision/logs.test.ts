@@ -84,13 +84,11 @@ describe('removeLogGroup', () => {
 
   it('is safe when the log group disappears between the look and the delete', async () => {
     const { ctx, mocks } = mockedContext();
-    mocks.logs
-      .on(DescribeLogGroupsCommand)
-      .resolves({
-        logGroups: [
-          { logGroupName: ctx.names.logGroup, arn: 'arn:aws:logs:us-east-1:1:log-group:x:*' },
-        ],
-      });
+    mocks.logs.on(DescribeLogGroupsCommand).resolves({
+      logGroups: [
+        { logGroupName: ctx.names.logGroup, arn: 'arn:aws:logs:us-east-1:1:log-group:x:*' },
+      ],
+    });
     mocks.logs.on(DeleteLogGroupCommand).rejects(awsError('ResourceNotFoundException', 'gone'));
     expect((await removeLogGroup(ctx)).removed).toEqual([]);
   });

@@ -1,0 +1,503 @@
+import {
+  DeregisterTaskDefinitionCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+  type Deployment,
+  type DescribeTaskDefinitionCommandInput,
+  type RegisterTaskDefinitionCommandInput,
+  type TaskDefinition,
+  type UpdateServiceCommandInput,
+} from '@aws-sdk/client-ecs';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { StackContext } from '../../../provision/context.js';
+import { secretReferences } from '../../../provision/secret.js';
+import {
+  buildTaskDefinitionInput,
+  normalizeTaskDefinition,
+  type TaskSettings,
+} from '../../../provision/service.js';
+import {
+  loadBalancerUrl,
+  RotationFailedError,
+  runSetToken,
+  setTokenPlan,
+  taskSettingsFrom,
+  type SetTokenSettings,
+} from '../../../provision/set-token.js';
+import { StepRunner } from '../../../provision/steps.js';
+import { leadContext, mutatingOperationsOf } from '../support/lead-context.js';
+
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-AbCdEf';
+const TD_OLD = 'arn:aws:ecs:us-east-1:123456789012:task-definition/iclinic-api:3';
+const TD_NEW = 'arn:aws:ecs:us-east-1:123456789012:task-definition/iclinic-api:4';
+const OLD_VERSION = 'version-old';
+const NEW_VERSION = 'version-new';
+const OLD_TOKEN = 'old-token-0123456789abcdefghij';
+const NEW_TOKEN = 'new-token-0123456789abcdefghij';
+
+const oldSettings: TaskSettings = {
+  image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/iclinic/api:0123456789abcdef-arm64',
+  cpu: 512,
+  memory: 1024,
+  cpuArchitecture: 'ARM64',
+  containerPort: 8080,
+  healthCheckCommand: ['node', 'dist/healthcheck.js'],
+  executionRoleArn: 'arn:aws:iam::123456789012:role/iclinic-task-execution',
+  logGroup: '/ecs/iclinic/api',
+  secrets: secretReferences({ arn: SECRET_ARN, versionId: OLD_VERSION }),
+  environment: [{ name: 'LOG_LEVEL', value: 'info' }],
+};
+
+/** What DescribeTaskDefinition returns for a revision, with AWS's defaults filled in. */
+function described(
+  ctx: StackContext,
+  settings: TaskSettings,
+  arn: string,
+  revision: number,
+): TaskDefinition {
+  const input = buildTaskDefinitionInput(ctx, settings);
+  return {
+    ...input,
+    taskDefinitionArn: arn,
+    revision,
+    status: 'ACTIVE',
+    containerDefinitions: (input.containerDefinitions ?? []).map((c) => ({
+      ...c,
+      portMappings: (c.portMappings ?? []).map((p) => ({ ...p, hostPort: p.containerPort })),
+      cpu: 0,
+      mountPoints: [],
+      volumesFrom: [],
+    })),
+  } as TaskDefinition;
+}
+
+interface Scenario {
+  /** Rollout state ECS reports for a deployment of the new revision. */
+  newRollout?: 'COMPLETED' | 'FAILED';
+  /** The circuit breaker already put the service back and removed the new deployment. */
+  rolledBackByEcs?: boolean;
+  serviceMissing?: boolean;
+  currentToken?: string;
+}
+
+function stack(scenario: Scenario = {}) {
+  const { ctx, mocks, clock, report } = leadContext();
+  const state = {
+    taskDefinition: TD_OLD,
+    deployments: [
+      { id: 'ecs-svc/old', status: 'PRIMARY', rolloutState: 'COMPLETED' },
+    ] as Deployment[],
+    deploymentCount: 0,
+  };
+  const service = () => ({
+    serviceName: 'iclinic-api',
+    status: 'ACTIVE',
+    taskDefinition: state.taskDefinition,
+    deployments: state.deployments,
+    events: [],
+  });
+  mocks.ecs
+    .on(DescribeServicesCommand)
+    .callsFake(async () =>
+      scenario.serviceMissing === true
+        ? { services: [], failures: [{ arn: 'iclinic-api', reason: 'MISSING' }] }
+        : { services: [service()] },
+    );
+  mocks.ecs
+    .on(DescribeTaskDefinitionCommand)
+    .callsFake(async (input: DescribeTaskDefinitionCommandInput) => {
+      if (input.taskDefinition !== TD_OLD && input.taskDefinition !== 'iclinic-api') {
+        throw new Error(`unexpected DescribeTaskDefinition ${input.taskDefinition ?? ''}`);
+      }
+      return { taskDefinition: described(ctx, oldSettings, TD_OLD, 3) };
+    });
+  mocks.ecs
+    .on(RegisterTaskDefinitionCommand)
+    .callsFake(async (input: RegisterTaskDefinitionCommandInput) => ({
+      taskDefinition: { ...input, taskDefinitionArn: TD_NEW, revision: 4, status: 'ACTIVE' },
+    }));
+  mocks.ecs.on(UpdateServiceCommand).callsFake(async (input: UpdateServiceCommandInput) => {
+    state.deploymentCount += 1;
+    const id = `ecs-svc/${state.deploymentCount}`;
+    const isNew = input.taskDefinition === TD_NEW;
+    const rollout = isNew ? (scenario.newRollout ?? 'COMPLETED') : 'COMPLETED';
+    const returned = [{ id, status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }];
+    if (isNew && scenario.rolledBackByEcs === true) {
+      // ECS rolled the deployment back before the first poll: it is gone.
+      state.taskDefinition = TD_OLD;
+      state.deployments = [
+        { id: 'ecs-svc/rollback', status: 'PRIMARY', rolloutState: 'COMPLETED' },
+      ];
+    } else {
+      state.taskDefinition = input.taskDefinition ?? state.taskDefinition;
+      state.deployments = [
+        {
+          id,
+          status: 'PRIMARY',
+          rolloutState: rollout,
+          rolloutStateReason: rollout === 'FAILED' ? 'tasks failed to start' : undefined,
+        },
+      ];
+    }
+    return { service: { ...service(), deployments: returned } };
+  });
+  mocks.ecs.on(DeregisterTaskDefinitionCommand).resolves({});
+  mocks.ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+  mocks.ecs.on(DescribeTasksCommand).resolves({ tasks: [] });
+
+  mocks.secrets.on(DescribeSecretCommand).resolves({
+    ARN: SECRET_ARN,
+    VersionIdsToStages: { [OLD_VERSION]: ['AWSCURRENT'] },
+  });
+  mocks.secrets.on(GetSecretValueCommand).resolves({
+    SecretString: JSON.stringify({
+      token: scenario.currentToken ?? OLD_TOKEN,
+      previousToken: '',
+      previousTokenValidUntil: '',
+    }),
+  });
+  mocks.secrets.on(PutSecretValueCommand).resolves({ ARN: SECRET_ARN, VersionId: NEW_VERSION });
+  mocks.secrets.on(UpdateSecretVersionStageCommand).resolves({ ARN: SECRET_ARN });
+
+  return { ctx, mocks, clock, report, state };
+}
+
+function settings(overrides: Partial<SetTokenSettings> = {}): SetTokenSettings {
+  return { token: NEW_TOKEN, graceMs: 600_000, timeoutMs: 600_000, verify: false, ...overrides };
+}
+
+function run(ctx: StackContext, s: SetTokenSettings) {
+  const runner = new StepRunner(setTokenPlan(ctx, s), ctx.report, ctx.clock);
+  return { runner, result: runSetToken(ctx, s, runner) };
+}
+
+function writtenSecret(mocks: ReturnType<typeof stack>['mocks']): unknown {
+  const calls = mocks.secrets.commandCalls(PutSecretValueCommand);
+  expect(calls).toHaveLength(1);
+  return JSON.parse(calls[0]?.args[0].input.SecretString ?? '');
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('runSetToken', () => {
+  it('writes a new secret version with the new token, the previous token and validUntil = now + grace', async () => {
+    const { ctx, mocks } = stack();
+    const result = await run(ctx, settings({ graceMs: 600_000 })).result;
+    expect(writtenSecret(mocks)).toEqual({
+      token: NEW_TOKEN,
+      previousToken: OLD_TOKEN,
+      previousTokenValidUntil: '2026-01-01T00:10:00.000Z',
+    });
+    expect(mocks.secrets.commandCalls(PutSecretValueCommand)[0]?.args[0].input.SecretId).toBe(
+      'iclinic/api-token',
+    );
+    expect(result.previousTokenValidUntil).toBe('2026-01-01T00:10:00.000Z');
+  });
+
+  it('writes previousToken "" when the grace period is 0', async () => {
+    const { ctx, mocks } = stack();
+    const result = await run(ctx, settings({ graceMs: 0 })).result;
+    expect(writtenSecret(mocks)).toEqual({
+      token: NEW_TOKEN,
+      previousToken: '',
+      previousTokenValidUntil: '',
+    });
+    expect(result.previousTokenValidUntil).toBeUndefined();
+  });
+
+  it('registers a revision pinned to the new version that otherwise equals the current one', async () => {
+    const { ctx, mocks } = stack();
+    await run(ctx, settings()).result;
+    const registered = mocks.ecs.commandCalls(RegisterTaskDefinitionCommand);
+    expect(registered).toHaveLength(1);
+    const input = registered[0]?.args[0].input;
+    expect(input).toEqual(
+      buildTaskDefinitionInput(ctx, {
+        ...oldSettings,
+        secrets: secretReferences({ arn: SECRET_ARN, versionId: NEW_VERSION }),
+      }),
+    );
+    expect(input?.containerDefinitions?.[0]?.secrets).toEqual([
+      { name: 'ICLINIC_PASS', valueFrom: `${SECRET_ARN}:token::${NEW_VERSION}` },
+      { name: 'ICLINIC_PASS_PREVIOUS', valueFrom: `${SECRET_ARN}:previousToken::${NEW_VERSION}` },
+      {
+        name: 'ICLINIC_PASS_PREVIOUS_UNTIL',
+        valueFrom: `${SECRET_ARN}:previousTokenValidUntil::${NEW_VERSION}`,
+      },
+    ]);
+    const before = normalizeTaskDefinition(described(ctx, oldSettings, TD_OLD, 3));
+    const after = normalizeTaskDefinition(input ?? {});
+    const changed = Object.keys(after).filter((key) => before[key] !== after[key]);
+    expect(changed).toEqual(['secrets']);
+  });
+
+  it('updates the service to the new revision with forceNewDeployment and waits for its PRIMARY deployment', async () => {
+    const { ctx, mocks, state } = stack();
+    const result = await run(ctx, settings()).result;
+    const updates = mocks.ecs.commandCalls(UpdateServiceCommand);
+    expect(updates).toHaveLength(1);
+    expect(updates[0]?.args[0].input).toEqual({
+      cluster: 'iclinic',
+      service: 'iclinic-api',
+      taskDefinition: TD_NEW,
+      forceNewDeployment: true,
+    });
+    expect(result).toEqual({
+      previousTokenValidUntil: '2026-01-01T00:10:00.000Z',
+      taskDefinitionArn: TD_NEW,
+      deploymentId: 'ecs-svc/1',
+      verified: false,
+    });
+    expect(state.taskDefinition).toBe(TD_NEW);
+    // one DescribeServices for the check, at least one while waiting
+    expect(mocks.ecs.commandCalls(DescribeServicesCommand).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('makes exactly the mutating calls of a rotation on success', async () => {
+    const { ctx, mocks } = stack();
+    await run(ctx, settings()).result;
+    expect(mutatingOperationsOf(mocks.secrets)).toEqual(['PutSecretValue']);
+    expect(mutatingOperationsOf(mocks.ecs)).toEqual(['RegisterTaskDefinition', 'UpdateService']);
+  });
+
+  it('records every step as done or updated', async () => {
+    const { ctx } = stack();
+    const { runner, result } = run(ctx, settings());
+    await result;
+    expect(runner.records.map((r) => [r.key, r.status])).toEqual([
+      ['check', 'done'],
+      ['secret-version', 'done'],
+      ['task-definition', 'updated'],
+      ['rollout', 'done'],
+    ]);
+  });
+
+  describe('when the deployment fails', () => {
+    it('moves AWSCURRENT back, puts the service back, deregisters the new revision and says the token was NOT changed', async () => {
+      const { ctx, mocks, state } = stack({ newRollout: 'FAILED' });
+      const error = await run(ctx, settings()).result.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RotationFailedError);
+      const message = (error as Error).message;
+      expect(message).toMatch(
+        /^The token was NOT changed: Deployment ecs-svc\/1 of iclinic-api failed\./,
+      );
+      expect(message).toMatch(/The service keeps running with the previous token\./);
+      expect(message).not.toContain(NEW_TOKEN);
+      expect(message).not.toContain(OLD_TOKEN);
+
+      expect(mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)[0]?.args[0].input).toEqual(
+        {
+          SecretId: 'iclinic/api-token',
+          VersionStage: 'AWSCURRENT',
+          MoveToVersionId: OLD_VERSION,
+          RemoveFromVersionId: NEW_VERSION,
+        },
+      );
+      const updates = mocks.ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input);
+      expect(updates).toHaveLength(2);
+      expect(updates[1]).toEqual({
+        cluster: 'iclinic',
+        service: 'iclinic-api',
+        taskDefinition: TD_OLD,
+        forceNewDeployment: true,
+      });
+      expect(state.taskDefinition).toBe(TD_OLD);
+      expect(mocks.ecs.commandCalls(DeregisterTaskDefinitionCommand)[0]?.args[0].input).toEqual({
+        taskDefinition: TD_NEW,
+      });
+      expect(message).toMatch(
+        /Restored: service iclinic-api back on .*:3; secret iclinic\/api-token current version; deregistered .*:4\./,
+      );
+    });
+
+    it('does not update the service again when ECS already rolled it back', async () => {
+      const { ctx, mocks } = stack({ rolledBackByEcs: true });
+      const error = await run(ctx, settings()).result.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RotationFailedError);
+      expect((error as Error).message).toMatch(/is gone: the circuit breaker rolled it back/);
+      expect(mocks.ecs.commandCalls(UpdateServiceCommand)).toHaveLength(1);
+      expect(mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(1);
+      expect(mocks.ecs.commandCalls(DeregisterTaskDefinitionCommand)).toHaveLength(1);
+    });
+
+    it('says so when restoring the previous state fails too', async () => {
+      const { ctx, mocks } = stack({ newRollout: 'FAILED' });
+      mocks.secrets.on(UpdateSecretVersionStageCommand).rejects(new Error('throttled'));
+      const error = await run(ctx, settings()).result.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RotationFailedError);
+      expect((error as Error).message).toMatch(
+        /Restoring the previous state also failed: throttled/,
+      );
+      expect((error as Error).message).toMatch(/Restored: service iclinic-api back on/);
+    });
+  });
+
+  it('rejects a token equal to the current one before any mutating call', async () => {
+    const { ctx, mocks } = stack({ currentToken: NEW_TOKEN });
+    await expect(run(ctx, settings()).result).rejects.toThrow(/same as the current one/);
+    expect(mutatingOperationsOf(mocks.ecs)).toEqual([]);
+    expect(mutatingOperationsOf(mocks.secrets)).toEqual([]);
+  });
+
+  it('fails clearly without any mutating call when the service is missing', async () => {
+    const { ctx, mocks } = stack({ serviceMissing: true });
+    const { runner, result } = run(ctx, settings());
+    await expect(result).rejects.toThrow(
+      /Stack "iclinic" is not deployed in us-east-1 \(no active service iclinic-api.*run "iclinic-deploy up" first/,
+    );
+    expect(mutatingOperationsOf(mocks.ecs)).toEqual([]);
+    expect(mutatingOperationsOf(mocks.secrets)).toEqual([]);
+    expect(runner.records).toMatchObject([{ key: 'check', status: 'failed' }]);
+  });
+
+  it('fails clearly without any mutating call when the cluster is missing', async () => {
+    const { ctx, mocks } = stack();
+    const missing = new Error('Cluster not found.');
+    missing.name = 'ClusterNotFoundException';
+    mocks.ecs.on(DescribeServicesCommand).rejects(missing);
+    await expect(run(ctx, settings()).result).rejects.toThrow(
+      /Stack "iclinic" is not deployed in us-east-1/,
+    );
+    expect(mutatingOperationsOf(mocks.ecs)).toEqual([]);
+    expect(mutatingOperationsOf(mocks.secrets)).toEqual([]);
+  });
+
+  describe('with verification through the load balancer', () => {
+    function withLoadBalancer(mocks: ReturnType<typeof stack>['mocks']) {
+      mocks.elbv2.on(DescribeLoadBalancersCommand).resolves({
+        LoadBalancers: [
+          {
+            LoadBalancerArn: 'arn:lb',
+            DNSName: 'iclinic-alb.example.com',
+            State: { Code: 'active' },
+          },
+        ],
+      });
+      mocks.elbv2
+        .on(DescribeTargetGroupsCommand)
+        .resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+      mocks.elbv2
+        .on(DescribeListenersCommand)
+        .resolves({ Listeners: [{ ListenerArn: 'arn:l', Port: 80, Protocol: 'HTTP' }] });
+    }
+
+    /** A service that accepts only `accepted`. */
+    function stubFetch(accepted: string) {
+      const seen: string[] = [];
+      vi.stubGlobal('fetch', (input: string | URL | Request, init?: RequestInit) => {
+        const auth = new Headers(init?.headers).get('authorization') ?? '';
+        seen.push(`${String(input)} ${auth}`);
+        return Promise.resolve(
+          new Response('', { status: auth === `Token ${accepted}` ? 200 : 401 }),
+        );
+      });
+      return seen;
+    }
+
+    it('checks that the new token gets 200 and, with grace 0, the previous one gets 401', async () => {
+      const { ctx, mocks } = stack();
+      withLoadBalancer(mocks);
+      const seen = stubFetch(NEW_TOKEN);
+      const result = await run(ctx, settings({ verify: true, graceMs: 0 })).result;
+      expect(result.verified).toBe(true);
+      expect(seen).toEqual([
+        `http://iclinic-alb.example.com/ Token ${NEW_TOKEN}`,
+        `http://iclinic-alb.example.com/ Token ${OLD_TOKEN}`,
+      ]);
+    });
+
+    it('rolls everything back when the new token is refused', async () => {
+      const { ctx, mocks, state } = stack();
+      withLoadBalancer(mocks);
+      stubFetch(OLD_TOKEN);
+      const error = await run(ctx, settings({ verify: true })).result.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RotationFailedError);
+      expect((error as Error).message).toMatch(/got HTTP 401, expected 200/);
+      expect(state.taskDefinition).toBe(TD_OLD);
+      expect(mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(1);
+      expect(mocks.ecs.commandCalls(DeregisterTaskDefinitionCommand)).toHaveLength(1);
+    });
+  });
+});
+
+describe('taskSettingsFrom', () => {
+  it('recovers the settings a revision was registered with, without its secrets', () => {
+    const { ctx } = leadContext();
+    expect(taskSettingsFrom(described(ctx, oldSettings, TD_OLD, 3), 'api')).toEqual({
+      ...oldSettings,
+      secrets: [],
+    });
+  });
+
+  it('rejects a revision this tool did not register', () => {
+    expect(() =>
+      taskSettingsFrom(
+        { taskDefinitionArn: TD_OLD, containerDefinitions: [{ name: 'other' }] },
+        'api',
+      ),
+    ).toThrow(/is not one this tool registered/);
+  });
+});
+
+describe('loadBalancerUrl', () => {
+  it('uses https when the load balancer has an HTTPS listener', () => {
+    expect(
+      loadBalancerUrl({
+        dnsName: 'a.example.com',
+        listeners: [
+          { port: 80, protocol: 'HTTP', arn: 'a' },
+          { port: 443, protocol: 'HTTPS', arn: 'b' },
+        ],
+      }),
+    ).toBe('https://a.example.com');
+  });
+
+  it('uses http otherwise', () => {
+    expect(
+      loadBalancerUrl({
+        dnsName: 'a.example.com',
+        listeners: [{ port: 80, protocol: 'HTTP', arn: 'a' }],
+      }),
+    ).toBe('http://a.example.com');
+  });
+});
+
+describe('setTokenPlan', () => {
+  it('says the previous token is refused at once when grace is 0', () => {
+    const { ctx } = leadContext();
+    const plan = setTokenPlan(ctx, settings({ graceMs: 0, verify: true }));
+    expect(plan.map((s) => s.key)).toEqual([
+      'check',
+      'secret-version',
+      'task-definition',
+      'rollout',
+      'verify',
+    ]);
+    expect(plan[1]?.intent[0]).toMatch(/previous token is refused by every new task/);
+    expect(plan[4]?.intent).toEqual(['the new token gets 200', 'the previous token gets 401']);
+  });
+
+  it('says how long the previous token stays valid', () => {
+    const { ctx } = leadContext();
+    expect(setTokenPlan(ctx, settings({ graceMs: 300_000 }))[1]?.intent[0]).toMatch(
+      /stays valid for 300 s/,
+    );
+  });
+});
