@@ -598,6 +598,16 @@ export function planService(
 const IAM_PROPAGATION_MESSAGE =
   /unable to assume (the )?(service linked )?role|ECS was unable to assume|service role being passed|verify that the ECS service linked role exists/i;
 
+function loadBalancerMapping(ctx: Pick<StackContext, 'names'>, settings: ServiceSettings) {
+  return [
+    {
+      targetGroupArn: settings.targetGroupArn,
+      containerName: ctx.names.containerName,
+      containerPort: settings.containerPort ?? DEFAULT_CONTAINER_PORT,
+    },
+  ];
+}
+
 export function isIamPropagationError(error: unknown): boolean {
   return (
     hasErrorCode(error, 'InvalidParameterException', 'ClientException', 'AccessDeniedException') &&
@@ -669,13 +679,7 @@ export async function ensureService(
           launchType: 'FARGATE',
           platformVersion: 'LATEST',
           networkConfiguration: networkConfiguration(settings),
-          loadBalancers: [
-            {
-              targetGroupArn: settings.targetGroupArn,
-              containerName: ctx.names.containerName,
-              containerPort: settings.containerPort ?? DEFAULT_CONTAINER_PORT,
-            },
-          ],
+          loadBalancers: loadBalancerMapping(ctx, settings),
           healthCheckGracePeriodSeconds: HEALTH_CHECK_GRACE_SECONDS,
           deploymentConfiguration: DEPLOYMENT_CONFIGURATION,
           propagateTags: 'SERVICE',
@@ -711,13 +715,7 @@ export async function ensureService(
         taskDefinition: settings.taskDefinitionArn,
         desiredCount: settings.desiredCount,
         networkConfiguration: networkConfiguration(settings),
-        loadBalancers: [
-          {
-            targetGroupArn: settings.targetGroupArn,
-            containerName: ctx.names.containerName,
-            containerPort: settings.containerPort ?? DEFAULT_CONTAINER_PORT,
-          },
-        ],
+        loadBalancers: loadBalancerMapping(ctx, settings),
         healthCheckGracePeriodSeconds: HEALTH_CHECK_GRACE_SECONDS,
         deploymentConfiguration: DEPLOYMENT_CONFIGURATION,
         // AWS starts a deployment for a new task definition anyway; being

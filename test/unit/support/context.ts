@@ -1,0 +1,112 @@
+// The one test double of StackContext every unit test builds on: real SDK
+// clients with aws-sdk-client-mock on each, a clock whose sleep advances time
+// at once (retries and polls cost no wall-clock time), and a reporter that
+// records lines instead of printing them.
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  CallLog,
+  isMutatingOperation,
+  type Reporter,
+  type StackContext,
+} from '../../../provision/context.js';
+import { stackNames } from '../../../provision/names.js';
+import type { Clock } from '../../../provision/retry.js';
+
+export class FakeClock implements Clock {
+  readonly slept: number[] = [];
+  constructor(private current = Date.parse('2026-01-01T00:00:00Z')) {}
+  now(): number {
+    return this.current;
+  }
+  sleep(ms: number): Promise<void> {
+    this.slept.push(ms);
+    this.current += ms;
+    return Promise.resolve();
+  }
+}
+
+export class RecordingReporter implements Reporter {
+  readonly progressLines: string[] = [];
+  readonly warnings: string[] = [];
+  progress(message: string): void {
+    this.progressLines.push(message);
+  }
+  warn(message: string): void {
+    this.warnings.push(message);
+  }
+}
+
+const options = { region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } };
+
+export function testContext(stack = 'iclinic') {
+  const clients = {
+    ec2: new EC2Client(options),
+    ecs: new ECSClient(options),
+    ecr: new ECRClient(options),
+    secrets: new SecretsManagerClient(options),
+    elbv2: new ElasticLoadBalancingV2Client(options),
+    iam: new IAMClient(options),
+    logs: new CloudWatchLogsClient(options),
+    sts: new STSClient(options),
+    quotas: new ServiceQuotasClient(options),
+  };
+  const mocks = {
+    ec2: mockClient(clients.ec2),
+    ecs: mockClient(clients.ecs),
+    ecr: mockClient(clients.ecr),
+    secrets: mockClient(clients.secrets),
+    elbv2: mockClient(clients.elbv2),
+    iam: mockClient(clients.iam),
+    logs: mockClient(clients.logs),
+    sts: mockClient(clients.sts),
+    quotas: mockClient(clients.quotas),
+  };
+  const clock = new FakeClock();
+  const report = new RecordingReporter();
+  const ctx: StackContext = {
+    names: stackNames(stack),
+    region: 'us-east-1',
+    clients,
+    calls: new CallLog(),
+    report,
+    clock,
+  };
+  return { ctx, mocks, clock, report };
+}
+
+/** An AWS SDK-style error: the SDK puts the error code in `name`. */
+export function awsError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+interface RecordedCalls {
+  calls(): { args: readonly unknown[] }[];
+}
+
+/** Operation names in call order, e.g. ["DescribeVpcs", "CreateVpc"]. */
+export function operations(mock: RecordedCalls): string[] {
+  return callInputs(mock).map((call) => call.operation);
+}
+
+export function mutatingOperations(mock: RecordedCalls): string[] {
+  return operations(mock).filter((operation) => isMutatingOperation(operation));
+}
+
+/** The input of every call, in order, with its operation name. */
+export function callInputs(mock: RecordedCalls): { operation: string; input: unknown }[] {
+  return mock.calls().map((call) => {
+    const command = call.args[0] as { constructor: { name: string }; input: unknown };
+    return { operation: command.constructor.name.replace(/Command$/, ''), input: command.input };
+  });
+}
