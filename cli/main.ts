@@ -1,16 +1,17 @@
 #!/usr/bin/env node
-import { buildProgram } from './program.js';
-
-// The AWS SDK warns on every run that future releases will need Node 22; the
-// tool supports Node 20 today, so that notice is noise for its users.
-const printWarning = process.listeners('warning');
+// The AWS SDK warns, as soon as it loads, that its future releases will need
+// Node 22; the tool supports Node 20 today, so that notice is noise for its
+// users. The filter must be in place before the SDK is imported, hence the
+// dynamic import below.
+const defaultWarningListeners = process.listeners('warning');
 process.removeAllListeners('warning');
 process.on('warning', (warning) => {
-  if (warning.name === 'NodeVersionSupportWarning') return;
-  for (const listener of printWarning) listener(warning);
+  if (warning.message.startsWith('NodeVersionSupportWarning')) return;
+  for (const listener of defaultWarningListeners) listener(warning);
 });
 
-buildProgram()
+const { buildProgram } = await import('./program.js');
+await buildProgram()
   .parseAsync(process.argv)
   .catch((error: unknown) => {
     process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -9,8 +9,8 @@ import { readTokenSecret } from '../provision/secret.js';
 import { runSetToken, setTokenPlan, type SetTokenSettings } from '../provision/set-token.js';
 import { collectStatus, formatStatus } from '../provision/status.js';
 import { formatPlan, StepRunner, type PlannedStep } from '../provision/steps.js';
-import { generateToken, validateToken } from '../provision/token.js';
-import { runUp, upPlan, type UpSettings } from '../provision/up.js';
+import { generateToken, InvalidTokenError, validateToken } from '../provision/token.js';
+import { CredentialsError, runUp, upPlan, type UpSettings } from '../provision/up.js';
 import { downPlan, runDown } from '../teardown/down.js';
 import { defaultRegion, parseRegion, type GlobalOptions } from './options.js';
 import { printJson, stderrReporter, type RunRecord } from './output.js';
@@ -86,6 +86,17 @@ function printPlan(globals: GlobalOptions, command: string, plan: readonly Plann
 
 function out(line = ''): void {
   process.stdout.write(`${line}\n`);
+}
+
+/** SDK errors that reach the user get the advice the SDK does not give. */
+function explain(error: unknown): string {
+  if (
+    errorCode(error) === 'CredentialsProviderError' ||
+    /Could not load credentials/i.test(errorMessage(error))
+  ) {
+    return new CredentialsError(errorMessage(error)).message;
+  }
+  return errorMessage(error);
 }
 
 export async function runCommand(name: CommandName, command: Command): Promise<void> {
@@ -251,12 +262,12 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
       }
     }
   } catch (error) {
-    process.exitCode = error instanceof UsageError ? 2 : 1;
+    process.exitCode = error instanceof UsageError || error instanceof InvalidTokenError ? 2 : 1;
     if (globals.json) {
       result = undefined;
-      printJson(record(false, { name: errorCode(error), message: errorMessage(error) }));
+      printJson(record(false, { name: errorCode(error), message: explain(error) }));
     } else {
-      process.stderr.write(`\nerror: ${errorMessage(error)}\n`);
+      process.stderr.write(`\nerror: ${explain(error)}\n`);
     }
     return;
   } finally {
