@@ -10,7 +10,11 @@ import {
   type ContainerEngine,
   type ImagePlatform,
 } from './image.js';
-import { ensureLoadBalancer, waitForLoadBalancerActive } from './load-balancer.js';
+import {
+  describeTargetHealth,
+  ensureLoadBalancer,
+  waitForLoadBalancerActive,
+} from './load-balancer.js';
 import { ensureLogGroup } from './logs.js';
 import { ensureNetwork } from './network.js';
 import { ensureRepository, imageTagExists, registryLogin, type RepositoryRef } from './registry.js';
@@ -18,6 +22,7 @@ import { ensureExecutionRole, ensureServiceLinkedRoles } from './roles.js';
 import { ensureSecret, readTokenSecret, secretReferences } from './secret.js';
 import {
   checkFargateVcpuQuota,
+  DeploymentFailedError,
   ensureCluster,
   ensureService,
   ensureTaskDefinition,
@@ -236,6 +241,24 @@ async function ensureImage(
   return { outcome: 'created', changes: [`pushed ${imageUri}`], value: { imageUri } };
 }
 
+/** A failed rollout is easier to diagnose with what the load balancer saw of the tasks. */
+export async function withTargetHealth(
+  ctx: StackContext,
+  targetGroupArn: string,
+  error: unknown,
+): Promise<never> {
+  if (!(error instanceof DeploymentFailedError)) throw error;
+  const targets = await describeTargetHealth(ctx, targetGroupArn).catch(() => []);
+  const lines =
+    targets.length === 0
+      ? ['Target health: no target registered (tasks never got healthy enough to register).']
+      : targets.map(
+          (t) =>
+            `Target ${t.id}:${t.port ?? ''} ${t.state}${t.reason ? ` (${t.reason}: ${t.description ?? ''})` : ''}`,
+        );
+  throw new DeploymentFailedError(error.message, error.deploymentId, lines);
+}
+
 /** Keeps a rejected promise from being reported as unhandled while siblings still run. */
 function started<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
@@ -361,7 +384,10 @@ export async function runUp(
         waitForLoadBalancerActive(ctx, lb.loadBalancerArn, remaining()),
         service.deploymentId === undefined
           ? Promise.resolve()
-          : waitForDeployment(ctx, { deploymentId: service.deploymentId, timeoutMs: remaining() }),
+          : waitForDeployment(ctx, {
+              deploymentId: service.deploymentId,
+              timeoutMs: remaining(),
+            }).catch((error: unknown) => withTargetHealth(ctx, lb.targetGroupArn, error)),
       ]);
     },
     () =>
