@@ -107,7 +107,7 @@ describe('rolling replacement behind a load balancer (set-token)', () => {
 
     const deadline = Date.now() + GRACE_MS;
     const oldClient = runClient(lb.url, OLD, {
-      workers: 2,
+      workers: 3,
       pauseMs: 10,
       maxMs: 120_000,
       maxRequests: 50_000,
@@ -123,6 +123,9 @@ describe('rolling replacement behind a load balancer (set-token)', () => {
       news.push(replacement);
       await waitForHealthy(replacement.url);
       lb.register(target(replacement));
+      // ECS deregisters the old task once the new target is healthy in the
+      // target group; meanwhile both answer.
+      await sleep(500);
       // Deregistration: no new requests to the old task from now on; the ones
       // already sent finish while the task handles SIGTERM.
       const drained = lb.deregister(target(old));
@@ -131,9 +134,7 @@ describe('rolling replacement behind a load balancer (set-token)', () => {
     }
     const replacedAt = Date.now();
     const oldStats = await oldClient.stop();
-    expect(replacedAt, 'the replacement took longer than the grace window').toBeLessThan(
-      deadline - 1_000,
-    );
+    const servedDuringReplacement = news.map((container) => lb.served.get(target(container)) ?? 0);
 
     const newClient = runClient(lb.url, NEW, {
       workers: 2,
@@ -148,6 +149,10 @@ describe('rolling replacement behind a load balancer (set-token)', () => {
         `new-token client ${newStats.ok} ok / ${newStats.failed} failed ` +
         `(replacement took ${Math.round((replacedAt - (deadline - GRACE_MS)) / 100) / 10} s of a ${GRACE_MS / 1000} s grace window)`,
     );
+    expect(replacedAt, 'the replacement took longer than the grace window').toBeLessThan(
+      deadline - 1_000,
+    );
+
     expect(oldStats.failures).toEqual([]);
     expect(oldStats.failed).toBe(0);
     expect(oldStats.ok).toBeGreaterThan(100);
@@ -155,6 +160,8 @@ describe('rolling replacement behind a load balancer (set-token)', () => {
     expect(newStats.failed).toBe(0);
     expect(newStats.ok).toBeGreaterThan(100);
     expect(lb.registered).toEqual(news.map(target));
+    // Both new tasks took old-token traffic before the old tasks were gone.
+    for (const count of servedDuringReplacement) expect(count).toBeGreaterThan(0);
 
     // After the deadline only the new token opens the door, on both tasks.
     await sleep(Math.max(0, deadline - Date.now() + 500));

@@ -13,6 +13,8 @@ import {
   type ServerResponse,
 } from 'node:http';
 
+const UPSTREAM_TIMEOUT_MS = 3_000;
+
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
@@ -36,6 +38,8 @@ export class RollingProxy {
   private targets: string[] = [];
   private next = 0;
   private readonly inFlight = new Map<string, number>();
+  /** Responses started per target (any status), for checking who served what. */
+  readonly served = new Map<string, number>();
   private readonly drained = new Map<string, (() => void)[]>();
   /** Requests answered 502/503 by the proxy itself. */
   proxyErrors = 0;
@@ -131,22 +135,31 @@ export class RollingProxy {
         agent: this.agent,
       },
       (upstreamRes) => {
+        this.served.set(target, (this.served.get(target) ?? 0) + 1);
         res.writeHead(upstreamRes.statusCode ?? 502, forwardable(upstreamRes.headers));
         upstreamRes.pipe(res);
         upstreamRes.once('error', () => res.destroy());
-        res.once('close', finish);
       },
     );
-    upstream.once('error', (error) => {
-      if (!res.headersSent) {
-        this.proxyErrors++;
-        res
-          .writeHead(502, { 'content-type': 'text/plain' })
-          .end(`bad gateway: ${target}: ${error.message}\n`);
-      } else {
-        res.destroy();
-      }
+    // A backend that accepts but never answers is a failure too, not a hang.
+    upstream.setTimeout(UPSTREAM_TIMEOUT_MS, () =>
+      upstream.destroy(new Error(`no response within ${UPSTREAM_TIMEOUT_MS} ms`)),
+    );
+    // The request is over for this target when the client's response closes
+    // (answered, failed or abandoned by the client).
+    res.once('close', () => {
+      if (!res.writableFinished) upstream.destroy();
       finish();
+    });
+    upstream.once('error', (error) => {
+      if (res.headersSent || res.destroyed) {
+        res.destroy();
+        return;
+      }
+      this.proxyErrors++;
+      res
+        .writeHead(502, { 'content-type': 'text/plain' })
+        .end(`bad gateway: ${target}: ${error.message}\n`);
     });
     req.pipe(upstream);
   }
