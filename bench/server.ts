@@ -178,6 +178,32 @@ async function main(): Promise<void> {
   );
   console.table(rows);
   process.stdout.write(`node ${process.version} (load generator: autocannon in this process)\n`);
+  const [service, bare] = rows;
+  const figure = (row: Record<string, string | number> | undefined, key: string) =>
+    Number(row?.[key] ?? NaN);
+  const ratio = figure(service, 'peak req/s') / figure(bare, 'peak req/s');
+  const checks: [string, string, boolean][] = [
+    ['throughput vs bare node:http', `${(ratio * 100).toFixed(0)}% (target >= 70%)`, ratio >= 0.7],
+    [
+      'p99 at half of peak',
+      `${figure(service, 'half-rate p99 (ms)')} ms (target < 5 ms)`,
+      figure(service, 'half-rate p99 (ms)') < 5,
+    ],
+    ['image compressed', `${mb(gzBytes)} MB (target <= 60 MB)`, gzBytes <= 60_000_000],
+    [
+      'start to first 200',
+      `${figure(service, 'start→first 200 (ms)')} ms (target <= 300 ms)`,
+      figure(service, 'start→first 200 (ms)') <= 300,
+    ],
+    [
+      'RSS under load',
+      `${figure(service, 'RSS load max (MiB)')} MiB (target < 100 MB)`,
+      figure(service, 'RSS load max (MiB)') * 1.048576 < 100,
+    ],
+  ];
+  for (const [what, value, met] of checks) {
+    process.stdout.write(`${met ? 'met    ' : 'NOT met'}  ${what}: ${value}\n`);
+  }
 }
 
 main().catch((error: Error) => {

@@ -56,10 +56,13 @@ export function createApp(config: AppConfig): Hono<Env> {
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     c.set('requestId', requestId);
+    // Set before the handler runs: the handler's response then carries it as
+    // built. Setting a header on a finished response makes the Node adapter
+    // rebuild it, which measured at a third of the throughput.
+    c.header('x-request-id', requestId);
     try {
       await next();
     } finally {
-      c.header('x-request-id', requestId);
       log(
         JSON.stringify({
           time: new Date().toISOString(),
@@ -110,7 +113,12 @@ export function createApp(config: AppConfig): Hono<Env> {
   app.notFound((c) => c.json({ error: 'not_found', message: 'No such route.' }, 404));
 
   app.onError((err, c) => {
-    if (err instanceof HTTPException) return err.getResponse();
+    if (err instanceof HTTPException) {
+      // Built by the middleware that threw, outside this context's headers.
+      const response = err.getResponse();
+      response.headers.set('x-request-id', c.get('requestId'));
+      return response;
+    }
     log(
       JSON.stringify({
         time: new Date().toISOString(),

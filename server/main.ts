@@ -5,18 +5,21 @@ import http from 'node:http';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { DEFAULT_PORT, parseConfig } from './config.js';
+import { createLineWriter } from './log.js';
 
 /** Graceful shutdown must finish well inside ECS's 30 s (and podman's 10 s) stop timeout. */
 const FORCE_EXIT_AFTER_MS = 8_000;
+
+const stdoutLines = createLineWriter((chunk) => process.stdout.write(chunk));
+// Nothing queued is lost on process.exit() or an uncaught exception.
+process.on('exit', () => stdoutLines.flush());
 
 function logLine(
   level: 'info' | 'warn' | 'error',
   msg: string,
   extra: Record<string, unknown> = {},
 ): void {
-  process.stdout.write(
-    `${JSON.stringify({ time: new Date().toISOString(), level, msg, ...extra })}\n`,
-  );
+  stdoutLines.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...extra }));
 }
 
 function healthcheck(): void {
@@ -41,7 +44,7 @@ function start(): void {
   for (const warning of parsed.warnings) logLine('warn', warning);
   const { config } = parsed;
 
-  const app = createApp(config);
+  const app = createApp({ ...config, log: stdoutLines.write });
   const server = serve({ fetch: app.fetch, port: config.port, hostname: '0.0.0.0' }, (info) => {
     logLine('info', 'listening', {
       port: info.port,

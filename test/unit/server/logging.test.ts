@@ -53,3 +53,24 @@ describe('request log', () => {
     expect(all.toLowerCase()).not.toContain('authorization');
   });
 });
+
+describe('request id', () => {
+  it('is returned on a rejected request too', async () => {
+    const { app, lines } = setup();
+    const res = await app.request('/', {
+      headers: { Authorization: 'Token wrong', 'x-request-id': 'rejected-1' },
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('x-request-id')).toBe('rejected-1');
+    expect(JSON.parse(lines[0] ?? '').requestId).toBe('rejected-1');
+  });
+
+  it('is returned on an unknown route', async () => {
+    const { app } = setup();
+    const res = await app.request('/nope', {
+      headers: { Authorization: `Token ${TOKEN}`, 'x-request-id': 'missing-2' },
+    });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('x-request-id')).toBe('missing-2');
+  });
+});
