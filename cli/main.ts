@@ -10,6 +10,12 @@ process.on('warning', (warning) => {
   for (const listener of defaultWarningListeners) listener(warning);
 });
 
+// `export AWS_REGION=` means "unset" to a user, but the SDK would take it as
+// a region (or profile) named "" and skip ~/.aws/config.
+for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE']) {
+  if (process.env[name] === '') delete process.env[name];
+}
+
 const { buildProgram } = await import('./program.js');
 await buildProgram()
   .parseAsync(process.argv)

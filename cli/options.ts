@@ -24,8 +24,59 @@ export function parseRegion(value: string): string {
   return value;
 }
 
-export function defaultRegion(env: NodeJS.ProcessEnv = process.env): string {
-  return env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+export const FALLBACK_REGION = 'us-east-1';
+
+export interface ResolvedRegion {
+  readonly region: string;
+  /** Where it came from, for messages about a bad value. */
+  readonly source: string;
+}
+
+/** The region the SDK finds in the shared config files for a profile, if any. */
+export async function sharedConfigRegion(profile: string | undefined): Promise<string | undefined> {
+  const { STSClient } = await import('@aws-sdk/client-sts');
+  const client = new STSClient(profile === undefined ? {} : { profile });
+  try {
+    return await client.config.region();
+  } catch {
+    return undefined;
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * The AWS CLI's order, so the region a user set with "aws configure" is the
+ * one the tool uses: --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's
+ * region in ~/.aws/config, then us-east-1.
+ */
+export async function resolveRegion(
+  flag: string | undefined,
+  profile: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  fromConfig: (profile: string | undefined) => Promise<string | undefined> = sharedConfigRegion,
+): Promise<ResolvedRegion> {
+  const candidates: [string | undefined, string][] = [
+    [flag, '--region'],
+    [env.AWS_REGION, 'AWS_REGION'],
+    [env.AWS_DEFAULT_REGION, 'AWS_DEFAULT_REGION'],
+  ];
+  let found = candidates.find(([value]) => value !== undefined && value !== '');
+  if (found === undefined) {
+    const configured = await fromConfig(profile);
+    if (configured !== undefined && configured !== '') {
+      found = [
+        configured,
+        `the region of profile "${profile ?? env.AWS_PROFILE ?? 'default'}" in ~/.aws/config`,
+      ];
+    }
+  }
+  const [value, source] = found ?? [FALLBACK_REGION, 'the default'];
+  try {
+    return { region: parseRegion(value ?? FALLBACK_REGION), source };
+  } catch (error) {
+    throw new InvalidArgumentError(`${errorMessage(error)} (from ${source})`);
+  }
 }
 
 export function parsePositiveInteger(name: string) {

@@ -30,7 +30,7 @@ export function buildProgram(): Command {
     .addOption(
       new Option(
         '--region <region>',
-        'AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, else us-east-1)',
+        "AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's region in ~/.aws/config, else us-east-1)",
       ).argParser(parseRegion),
     )
     .option(

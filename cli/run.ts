@@ -12,7 +12,7 @@ import { formatPlan, StepRunner, type PlannedStep } from '../provision/steps.js'
 import { generateToken, InvalidTokenError, validateToken } from '../provision/token.js';
 import { CredentialsError, runUp, upPlan, type UpSettings } from '../provision/up.js';
 import { downPlan, runDown } from '../teardown/down.js';
-import { defaultRegion, parseRegion, type GlobalOptions } from './options.js';
+import { resolveRegion, type GlobalOptions } from './options.js';
 import { printJson, stderrReporter, type RunRecord } from './output.js';
 
 type CommandName = 'up' | 'status' | 'down' | 'set-token' | 'token' | 'policy';
@@ -101,9 +101,17 @@ function explain(error: unknown): string {
 
 export async function runCommand(name: CommandName, command: Command): Promise<void> {
   const raw = command.optsWithGlobals<GlobalOptions & { region?: string }>();
-  const globals: GlobalOptions = { ...raw, region: raw.region ?? parseRegion(defaultRegion()) };
   const clock = realClock;
   const started = clock.now();
+  let region: string;
+  try {
+    region = (await resolveRegion(raw.region, raw.profile)).region;
+  } catch (error) {
+    process.exitCode = 2;
+    process.stderr.write(`error: ${errorMessage(error)}\n`);
+    return;
+  }
+  const globals: GlobalOptions = { ...raw, region };
 
   if (name === 'policy') {
     out(JSON.stringify(deployerPolicy({ region: globals.region, stack: globals.name }), null, 2));
@@ -112,7 +120,7 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
 
   const names = stackNames(globals.name);
   const calls = new CallLog();
-  const report = globals.json ? stderrReporter() : stderrReporter();
+  const report = stderrReporter();
   const readOnly = globals.dryRun || name === 'status' || name === 'token';
   const ctx: StackContext = {
     names,

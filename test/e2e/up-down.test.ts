@@ -20,6 +20,9 @@ import {
   ListAttachedRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
 import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
 import { STACK_TAG_KEY } from '../../provision/names.js';
 import { testClients } from '../support/aws.js';
@@ -329,6 +332,16 @@ describe('dry runs and bad input', () => {
     const result = await runCli(['status', '--region', 'mars-1'], { endpoint });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('"mars-1" is not an AWS region code');
+  });
+
+  it('works in the region "aws configure" saved when no region variable is set', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iclinic-aws-config-'));
+    writeFileSync(join(dir, 'config'), '[profile work]\nregion = sa-east-1\n');
+    const result = await runCli(['up', '--dry-run', '--profile', 'work'], {
+      env: { AWS_REGION: '', AWS_CONFIG_FILE: join(dir, 'config') },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('in sa-east-1');
   });
 
   it('explains missing credentials and creates nothing', async () => {

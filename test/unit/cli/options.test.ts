@@ -1,7 +1,9 @@
 import { InvalidArgumentError } from 'commander';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
-  defaultRegion,
   parseCertificateArn,
   parseDurationMs,
   parseEngine,
@@ -10,6 +12,8 @@ import {
   parseRegion,
   parseStackName,
   parseTimeoutMinutes,
+  resolveRegion,
+  sharedConfigRegion,
 } from '../../../cli/options.js';
 
 describe('parseDurationMs', () => {
@@ -61,15 +65,76 @@ describe('parseRegion', () => {
   );
 });
 
-describe('defaultRegion', () => {
-  it('prefers AWS_REGION over AWS_DEFAULT_REGION', () => {
-    expect(defaultRegion({ AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'sa-east-1' })).toBe(
+describe('resolveRegion', () => {
+  const noConfig = async () => undefined;
+  const configured = (region: string) => async () => region;
+
+  it('takes --region over every other source', async () => {
+    const resolved = await resolveRegion(
       'eu-west-1',
+      undefined,
+      { AWS_REGION: 'sa-east-1' },
+      configured('us-west-2'),
     );
+    expect(resolved).toEqual({ region: 'eu-west-1', source: '--region' });
   });
 
-  it('falls back to us-east-1 when no variable is set', () => {
-    expect(defaultRegion({})).toBe('us-east-1');
+  it('prefers AWS_REGION over AWS_DEFAULT_REGION', async () => {
+    const resolved = await resolveRegion(
+      undefined,
+      undefined,
+      { AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'sa-east-1' },
+      noConfig,
+    );
+    expect(resolved.region).toBe('eu-west-1');
+  });
+
+  it('uses the region "aws configure" wrote for the profile when no variable is set', async () => {
+    const resolved = await resolveRegion(undefined, 'work', {}, configured('sa-east-1'));
+    expect(resolved.region).toBe('sa-east-1');
+    expect(resolved.source).toContain('"work"');
+  });
+
+  it('falls back to us-east-1 when nothing names a region', async () => {
+    expect((await resolveRegion(undefined, undefined, {}, noConfig)).region).toBe('us-east-1');
+  });
+
+  it('says where a malformed region came from', async () => {
+    await expect(
+      resolveRegion(undefined, undefined, { AWS_REGION: 'Brazil' }, noConfig),
+    ).rejects.toThrow(/"Brazil".*from AWS_REGION/);
+  });
+});
+
+describe('sharedConfigRegion', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  function configFile(text: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'iclinic-aws-config-'));
+    const path = join(dir, 'config');
+    writeFileSync(path, text);
+    return path;
+  }
+
+  it("reads the named profile's region from the AWS config file", async () => {
+    delete process.env.AWS_REGION;
+    process.env.AWS_CONFIG_FILE = configFile(
+      '[default]\nregion = us-west-2\n[profile work]\nregion = sa-east-1\n',
+    );
+    process.env.AWS_SHARED_CREDENTIALS_FILE = '/dev/null';
+    expect(await sharedConfigRegion('work')).toBe('sa-east-1');
+    expect(await sharedConfigRegion(undefined)).toBe('us-west-2');
+  });
+
+  it('returns undefined when the file names no region', async () => {
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_PROFILE;
+    process.env.AWS_CONFIG_FILE = configFile('[default]\noutput = json\n');
+    process.env.AWS_SHARED_CREDENTIALS_FILE = '/dev/null';
+    expect(await sharedConfigRegion(undefined)).toBeUndefined();
   });
 });
 
