@@ -12,9 +12,9 @@ process.on('warning', (warning) => {
 
 // `export AWS_REGION=` means "unset" to a user, but the SDK would take it as
 // a region (or profile) named "" and skip ~/.aws/config.
-for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE']) {
-  if (process.env[name] === '') delete process.env[name];
-}
+if (process.env.AWS_REGION === '') delete process.env.AWS_REGION;
+if (process.env.AWS_DEFAULT_REGION === '') delete process.env.AWS_DEFAULT_REGION;
+if (process.env.AWS_PROFILE === '') delete process.env.AWS_PROFILE;
 
 const { buildProgram } = await import('./program.js');
 await buildProgram()
