@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // (`npm run test:unit`) while `npm test` runs everything CI runs.
 export default defineConfig({
   test: {
+    // Same switch the CLI sets: the SDK's Node 22 notice is noise in test output.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
       {
         test: {

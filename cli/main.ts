@@ -1,14 +1,9 @@
 #!/usr/bin/env node
 // The AWS SDK warns, as soon as it loads, that its future releases will need
-// Node 22; the tool supports Node 20 today, so that notice is noise for its
-// users. The filter must be in place before the SDK is imported, hence the
-// dynamic import below.
-const defaultWarningListeners = process.listeners('warning');
-process.removeAllListeners('warning');
-process.on('warning', (warning) => {
-  if (warning.message.startsWith('NodeVersionSupportWarning')) return;
-  for (const listener of defaultWarningListeners) listener(warning);
-});
+// Node 22; the tool supports Node 20 today (its lockfile pins SDK releases
+// that do), so that notice is noise for its users. The SDK reads this switch
+// when its first client is built.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 // `export AWS_REGION=` means "unset" to a user, but the SDK would take it as
 // a region (or profile) named "" and skip ~/.aws/config.

@@ -10,7 +10,8 @@ import { runSetToken, setTokenPlan, type SetTokenSettings } from '../provision/s
 import { collectStatus, formatStatus } from '../provision/status.js';
 import { formatPlan, StepRunner, type PlannedStep } from '../provision/steps.js';
 import { generateToken, InvalidTokenError, validateToken } from '../provision/token.js';
-import { CredentialsError, runUp, upPlan, type UpSettings } from '../provision/up.js';
+import { runUp, upPlan, type UpSettings } from '../provision/up.js';
+import { explainError } from './explain.js';
 import { downPlan, runDown } from '../teardown/down.js';
 import { resolveRegion, type GlobalOptions } from './options.js';
 import { printJson, stderrReporter, type RunRecord } from './output.js';
@@ -86,17 +87,6 @@ function printPlan(globals: GlobalOptions, command: string, plan: readonly Plann
 
 function out(line = ''): void {
   process.stdout.write(`${line}\n`);
-}
-
-/** SDK errors that reach the user get the advice the SDK does not give. */
-function explain(error: unknown): string {
-  if (
-    errorCode(error) === 'CredentialsProviderError' ||
-    /Could not load credentials/i.test(errorMessage(error))
-  ) {
-    return new CredentialsError(errorMessage(error)).message;
-  }
-  return errorMessage(error);
 }
 
 export async function runCommand(name: CommandName, command: Command): Promise<void> {
@@ -273,9 +263,16 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
     process.exitCode = error instanceof UsageError || error instanceof InvalidTokenError ? 2 : 1;
     if (globals.json) {
       result = undefined;
-      printJson(record(false, { name: errorCode(error), message: explain(error) }));
+      printJson(
+        record(false, {
+          name: errorCode(error),
+          message: explainError(error, { region: globals.region, env: process.env }),
+        }),
+      );
     } else {
-      process.stderr.write(`\nerror: ${explain(error)}\n`);
+      process.stderr.write(
+        `\nerror: ${explainError(error, { region: globals.region, env: process.env })}\n`,
+      );
     }
     return;
   } finally {
