@@ -179,6 +179,11 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
               '(the token is not printed; "iclinic-deploy token" prints it, "up --show-token" shows it here)',
             );
           }
+          if (options.certificateArn !== undefined) {
+            out(
+              `The certificate names your domain, not this address: point a DNS record (CNAME) of that domain at ${up.url.replace(/^https:\/\//, '')} and call https://<your domain>/ (until then, curl needs -k on this address).`,
+            );
+          }
         }
         return;
       }
