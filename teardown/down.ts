@@ -93,6 +93,9 @@ export async function runDown(
     const clusterRemoved = await removeCluster(ctx, { timeoutMs });
     return { removed: [...clusterRemoved.removed, ...definitions.removed] };
   });
+  // Awaited only after the load balancer; until then a failure must not
+  // surface as an unhandled rejection (which would kill the process).
+  cluster.catch(() => undefined);
   const network = (async () => {
     keep(await runner.remove('load-balancer', () => removeLoadBalancer(ctx)));
     keep(await runner.remove('target-group', () => removeTargetGroup(ctx)));
@@ -106,7 +109,7 @@ export async function runDown(
     keep(await runner.remove('log-group', () => removeLogGroup(ctx)));
     keep(await runner.remove('execution-role', () => removeExecutionRole(ctx)));
   })();
-  const results = await Promise.allSettled([network, others]);
+  const results = await Promise.allSettled([network, cluster, others]);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   return removed;

@@ -27,6 +27,8 @@ vi.mock('../../../provision/logs.js', () => ({ removeLogGroup: remover('log-grou
 vi.mock('../../../provision/roles.js', () => ({ removeExecutionRole: remover('execution-role') }));
 
 const { downPlan, runDown } = await import('../../../teardown/down.js');
+const service = await import('../../../provision/service.js');
+const loadBalancer = await import('../../../provision/load-balancer.js');
 const { StepRunner } = await import('../../../provision/steps.js');
 const { testContext } = await import('../support/context.js');
 
@@ -88,6 +90,30 @@ describe('down', () => {
         'execution-role',
       ]),
     );
+  });
+
+  it('fails with the cluster error, not an unhandled rejection, when the cluster cannot be deleted', async () => {
+    vi.mocked(service.removeCluster).mockImplementationOnce(async () => {
+      throw Object.assign(new Error('not allowed to delete the cluster'), {
+        name: 'AccessDeniedException',
+      });
+    });
+    vi.mocked(loadBalancer.removeLoadBalancer).mockImplementationOnce(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return { removed: ['load-balancer'] };
+    });
+    await expect(down()).rejects.toThrow('not allowed to delete the cluster');
+  });
+
+  it('reports a load balancer failure even though the cluster step is then never awaited in order', async () => {
+    vi.mocked(loadBalancer.removeLoadBalancer).mockImplementationOnce(async () => {
+      throw new Error('load balancer refused');
+    });
+    vi.mocked(service.removeCluster).mockImplementationOnce(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      throw new Error('cluster refused too');
+    });
+    await expect(down()).rejects.toThrow('load balancer refused');
   });
 
   it('every step of the plan names steps that exist', () => {
