@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { CallLog, createClients, type StackContext } from '../provision/context.js';
 import type { ContainerEngine, ImagePlatform } from '../provision/image.js';
@@ -289,6 +290,12 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
       name !== 'token'
     ) {
       printJson(record(true));
+    }
+    const callLogFile = process.env.ICLINIC_DEPLOY_CALL_LOG;
+    if (callLogFile !== undefined && callLogFile !== '' && calls.total > 0) {
+      // Test hook: the end-to-end suite collects every operation of every run
+      // and checks each against the deployer policy.
+      appendFileSync(callLogFile, `${[...calls.byOperation.keys()].join('\n')}\n`);
     }
   }
 

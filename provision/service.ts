@@ -140,7 +140,10 @@ export function planCluster(
   return [];
 }
 
-export async function ensureCluster(ctx: StackContext): Promise<Ensured<{ clusterArn: string }>> {
+export async function ensureCluster(
+  ctx: StackContext,
+  options: { iamPropagationTimeoutMs?: number } = {},
+): Promise<Ensured<{ clusterArn: string }>> {
   const current = await describeCluster(ctx);
   const plan = planCluster(ctx, current);
   if (current && plan.length === 0) {
@@ -148,12 +151,29 @@ export async function ensureCluster(ctx: StackContext): Promise<Ensured<{ cluste
   }
   // CreateCluster on the name of an INACTIVE cluster makes a fresh one; on
   // an ACTIVE one it is idempotent, so a race with another run is harmless.
-  const out = await ctx.clients.ecs.send(
-    new CreateClusterCommand({
-      clusterName: ctx.names.cluster,
-      tags: ecsTags(ctx.names.stack),
-      settings: [{ name: 'containerInsights', value: 'disabled' }],
-    }),
+  // In a new account it can fail until ECS's service-linked role, created
+  // moments before, has propagated.
+  const out = await retry(
+    ctx.clock,
+    {
+      what: `creating ECS cluster ${ctx.names.cluster}`,
+      timeoutMs: options.iamPropagationTimeoutMs ?? 120_000,
+      initialDelayMs: 5_000,
+      maxDelayMs: 15_000,
+      isRetryable: isIamPropagationError,
+      onRetry: (_error, _attempt, elapsed) =>
+        ctx.report.progress(
+          `Waiting for the ECS service-linked role to propagate (${Math.round(elapsed / 1000)} s)`,
+        ),
+    },
+    () =>
+      ctx.clients.ecs.send(
+        new CreateClusterCommand({
+          clusterName: ctx.names.cluster,
+          tags: ecsTags(ctx.names.stack),
+          settings: [{ name: 'containerInsights', value: 'disabled' }],
+        }),
+      ),
   );
   return {
     outcome: 'created',
@@ -590,6 +610,14 @@ export function planService(
   const diffs = diffService(ctx, current, settings);
   if (diffs.length === 0 && settings.forceNewDeployment)
     return [`force a new deployment of ${name}`];
+  const failed = failedPrimaryDeployment(current);
+  if (diffs.length === 0 && failed !== undefined) {
+    // A failed first deployment has nothing to roll back to: the service
+    // runs no task until something starts a new one.
+    return [
+      `force a new deployment of ${name}: the last one failed (${failed.rolloutStateReason ?? 'no reason given'})`,
+    ];
+  }
   return diffs.map((d) => `update ECS service ${name}: ${d}`);
 }
 
@@ -615,8 +643,17 @@ export function isIamPropagationError(error: unknown): boolean {
   );
 }
 
+function primaryDeployment(service: Service | undefined): Deployment | undefined {
+  return service?.deployments?.find((d) => d.status === 'PRIMARY');
+}
+
 function primaryDeploymentId(service: Service | undefined): string | undefined {
-  return service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
+  return primaryDeployment(service)?.id;
+}
+
+function failedPrimaryDeployment(service: Service | undefined): Deployment | undefined {
+  const primary = primaryDeployment(service);
+  return primary?.rolloutState === 'FAILED' ? primary : undefined;
 }
 
 async function waitWhileDraining(ctx: StackContext, timeoutMs: number): Promise<void> {
@@ -699,11 +736,21 @@ export async function ensureService(
   }
 
   const diffs = diffService(ctx, current, settings);
-  if (diffs.length === 0 && !settings.forceNewDeployment) {
+  const lastRolloutFailed = failedPrimaryDeployment(current) !== undefined;
+  if (diffs.length === 0 && !settings.forceNewDeployment && !lastRolloutFailed) {
+    // A rollout still in progress (say, the previous run was interrupted
+    // while waiting) is the one to wait for.
+    const primary = primaryDeployment(current);
     return {
       outcome: 'unchanged',
-      changes: [],
-      value: { serviceArn: current.serviceArn ?? '', deploymentId: undefined },
+      changes:
+        primary?.rolloutState === 'IN_PROGRESS'
+          ? [`deployment ${primary.id ?? '?'} still in progress`]
+          : [],
+      value: {
+        serviceArn: current.serviceArn ?? '',
+        deploymentId: primary?.rolloutState === 'IN_PROGRESS' ? primary.id : undefined,
+      },
     };
   }
   const taskDefinitionChanged = current.taskDefinition !== settings.taskDefinitionArn;
@@ -720,7 +767,8 @@ export async function ensureService(
         deploymentConfiguration: DEPLOYMENT_CONFIGURATION,
         // AWS starts a deployment for a new task definition anyway; being
         // explicit also makes emulators issue a new deployment id.
-        forceNewDeployment: taskDefinitionChanged || settings.forceNewDeployment === true,
+        forceNewDeployment:
+          taskDefinitionChanged || settings.forceNewDeployment === true || lastRolloutFailed,
       }),
     ),
   );

@@ -147,8 +147,11 @@ export function upPlan(
     {
       key: 'cluster',
       title: 'ECS cluster and Fargate quota',
-      intent: [`ECS cluster ${n.cluster}`, 'Fargate vCPU quota allows a rolling deployment'],
-      after: ['preflight'],
+      intent: [
+        `ECS cluster ${n.cluster}`,
+        `Fargate vCPU quota allows ${fargateVcpusAtPeak(settings)} vCPU (a rolling deployment runs twice the tasks)`,
+      ],
+      after: ['service-linked-roles'],
     },
     {
       key: 'task-definition',
@@ -182,6 +185,11 @@ export function upPlan(
       after: ['rollout'],
     },
   ];
+}
+
+/** A rolling deployment (maximumPercent 200) briefly runs twice the tasks. */
+export function fargateVcpusAtPeak(settings: Pick<UpSettings, 'cpu' | 'desiredCount'>): number {
+  return (settings.cpu / 1024) * settings.desiredCount * 2;
 }
 
 export class CredentialsError extends Error {
@@ -339,12 +347,16 @@ export async function runUp(
       runner.ensure('execution-role', () => ensureExecutionRole(ctx, { secretArn: ref.arn })),
     ),
   );
+  // After the service-linked roles: a brand-new account's first
+  // CreateCluster fails until ECS's role exists.
   const cluster = started(
-    runner.ensure('cluster', async () => {
-      const ensured = await ensureCluster(ctx);
-      await checkFargateVcpuQuota(ctx, (settings.cpu / 1024) * settings.desiredCount * 2);
-      return ensured;
-    }),
+    serviceLinkedRoles.then(() =>
+      runner.ensure('cluster', async () => {
+        const ensured = await ensureCluster(ctx);
+        await checkFargateVcpuQuota(ctx, fargateVcpusAtPeak(settings));
+        return ensured;
+      }),
+    ),
   );
 
   const [imageRef, secretRef, roleRef, logGroupRef] = await Promise.all([

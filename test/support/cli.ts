@@ -31,6 +31,9 @@ export function runCli(
       AWS_CONFIG_FILE: '/dev/null',
       AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
       ...(options.endpoint === undefined ? {} : { AWS_ENDPOINT_URL: options.endpoint }),
+      ...(process.env.ICLINIC_DEPLOY_CALL_LOG === undefined
+        ? {}
+        : { ICLINIC_DEPLOY_CALL_LOG: process.env.ICLINIC_DEPLOY_CALL_LOG }),
       ...options.env,
     };
     const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -151,6 +151,37 @@ describe('ensureCluster', () => {
     expect(result.outcome).toBe('created');
     expect(mutatingCalls(mocks.ecs)).toEqual(['CreateCluster']);
   });
+
+  it('retries CreateCluster while the new service-linked role cannot be assumed yet', async () => {
+    const { ctx, mocks, report } = mockedContext();
+    mocks.ecs.on(DescribeClustersCommand).resolves({ clusters: [] });
+    mocks.ecs
+      .on(CreateClusterCommand)
+      .rejectsOnce(
+        awsError(
+          'InvalidParameterException',
+          'Unable to assume the service linked role. Please verify that the ECS service linked role exists.',
+        ),
+      )
+      .resolves({ cluster: { clusterArn: 'arn:cluster/iclinic' } });
+
+    const result = await ensureCluster(ctx);
+
+    expect(result.value.clusterArn).toBe('arn:cluster/iclinic');
+    expect(mocks.ecs.commandCalls(CreateClusterCommand)).toHaveLength(2);
+    expect(report.progressLines.some((line) => /service-linked role/.test(line))).toBe(true);
+  });
+
+  it('gives up on CreateCluster after the propagation bound', async () => {
+    const { ctx, mocks, clock } = mockedContext();
+    mocks.ecs.on(DescribeClustersCommand).resolves({ clusters: [] });
+    mocks.ecs
+      .on(CreateClusterCommand)
+      .rejects(awsError('InvalidParameterException', 'Unable to assume the service linked role.'));
+    const started = clock.now();
+    await expect(ensureCluster(ctx)).rejects.toThrow(/Gave up creating ECS cluster/);
+    expect(clock.now() - started).toBeLessThanOrEqual(120_000);
+  });
 });
 
 describe('ensureTaskDefinition', () => {
@@ -303,6 +334,57 @@ describe('ensureService', () => {
 
     expect(result).toMatchObject({ outcome: 'unchanged', value: { deploymentId: undefined } });
     expect(mutatingCalls(mocks.ecs)).toEqual([]);
+  });
+
+  it('returns the deployment still in progress, without a mutating call, so up waits for it', async () => {
+    const { ctx, mocks } = mockedContext();
+    mocks.ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        activeService({
+          deployments: [{ id: 'ecs-svc/running', status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }],
+        }),
+      ],
+    });
+
+    const result = await ensureService(ctx, serviceSettings);
+
+    expect(result).toMatchObject({
+      outcome: 'unchanged',
+      value: { deploymentId: 'ecs-svc/running' },
+    });
+    expect(mutatingCalls(mocks.ecs)).toEqual([]);
+  });
+
+  it('starts a new deployment when the last one failed, even though nothing else changed', async () => {
+    const { ctx, mocks } = mockedContext();
+    mocks.ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        activeService({
+          runningCount: 0,
+          deployments: [
+            {
+              id: 'ecs-svc/failed',
+              status: 'PRIMARY',
+              rolloutState: 'FAILED',
+              rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+            },
+          ],
+        }),
+      ],
+    });
+    mocks.ecs.on(UpdateServiceCommand).resolves({
+      service: activeService({
+        deployments: [{ id: 'ecs-svc/retry', status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }],
+      }),
+    });
+
+    const result = await ensureService(ctx, serviceSettings);
+
+    expect(result).toMatchObject({ outcome: 'updated', value: { deploymentId: 'ecs-svc/retry' } });
+    expect(result.changes.join()).toMatch(/last one failed \(ECS deployment circuit breaker/);
+    expect(mocks.ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input).toMatchObject({
+      forceNewDeployment: true,
+    });
   });
 
   it('updates with forceNewDeployment when the task definition changed and returns the new PRIMARY id', async () => {

@@ -1,7 +1,12 @@
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
 import { DeploymentFailedError } from '../../../provision/service.js';
-import { upPlan, withTargetHealth, type UpSettings } from '../../../provision/up.js';
+import {
+  fargateVcpusAtPeak,
+  upPlan,
+  withTargetHealth,
+  type UpSettings,
+} from '../../../provision/up.js';
 import { testContext } from '../support/context.js';
 
 const settings: UpSettings = {
@@ -26,6 +31,12 @@ describe('upPlan', () => {
     ]);
   });
 
+  it('creates the cluster only after the service-linked roles', () => {
+    const { ctx } = testContext();
+    const cluster = upPlan(ctx, settings).find((step) => step.key === 'cluster');
+    expect(cluster?.after).toEqual(['service-linked-roles']);
+  });
+
   it('only lists steps that exist as dependencies', () => {
     const { ctx } = testContext();
     const plan = upPlan(ctx, settings);
@@ -45,6 +56,16 @@ describe('upPlan', () => {
       (step) => step.key === 'image',
     );
     expect(image?.intent).toEqual(['use repo/api:1 as given (no build)']);
+  });
+});
+
+describe('fargateVcpusAtPeak', () => {
+  it('needs 1 vCPU for two 256-unit tasks, since a rolling deployment doubles them', () => {
+    expect(fargateVcpusAtPeak({ cpu: 256, desiredCount: 2 })).toBe(1);
+  });
+
+  it('grows with the task size and count', () => {
+    expect(fargateVcpusAtPeak({ cpu: 1024, desiredCount: 3 })).toBe(6);
   });
 });
 
