@@ -7,7 +7,7 @@
 
 export const ACTIONS = {
   sts: ['GetCallerIdentity'],
-  servicequotas: ['GetServiceQuota'],
+  servicequotas: ['GetAWSDefaultServiceQuota', 'GetServiceQuota'],
   ec2: [
     'AssociateRouteTable',
     'AttachInternetGateway',

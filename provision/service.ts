@@ -22,7 +22,10 @@ import {
   type TaskDefinition,
   type TaskDefinitionStatus,
 } from '@aws-sdk/client-ecs';
-import { GetServiceQuotaCommand } from '@aws-sdk/client-service-quotas';
+import {
+  GetAWSDefaultServiceQuotaCommand,
+  GetServiceQuotaCommand,
+} from '@aws-sdk/client-service-quotas';
 import type { Ensured, Removed, StackContext } from './context.js';
 import { ecsTags } from './names.js';
 import {
@@ -93,10 +96,17 @@ export class FargateQuotaError extends Error {
  */
 export async function checkFargateVcpuQuota(ctx: StackContext, neededVcpu: number): Promise<void> {
   let quota: number | undefined;
+  const which = { ServiceCode: 'fargate', QuotaCode: FARGATE_VCPU_QUOTA_CODE };
   try {
-    const out = await ctx.clients.quotas.send(
-      new GetServiceQuotaCommand({ ServiceCode: 'fargate', QuotaCode: FARGATE_VCPU_QUOTA_CODE }),
-    );
+    const out = await ctx.clients.quotas
+      .send(new GetServiceQuotaCommand(which))
+      .catch((error: unknown) => {
+        // A quota never adjusted in the account may have no applied value.
+        if (hasErrorCode(error, 'NoSuchResourceException')) {
+          return ctx.clients.quotas.send(new GetAWSDefaultServiceQuotaCommand(which));
+        }
+        throw error;
+      });
     quota = out.Quota?.Value;
   } catch (error) {
     ctx.report.warn(

@@ -16,7 +16,10 @@ import {
   type Service,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { GetServiceQuotaCommand } from '@aws-sdk/client-service-quotas';
+import {
+  GetAWSDefaultServiceQuotaCommand,
+  GetServiceQuotaCommand,
+} from '@aws-sdk/client-service-quotas';
 import { describe, expect, it } from 'vitest';
 import {
   buildTaskDefinitionInput,
@@ -130,11 +133,20 @@ describe('checkFargateVcpuQuota', () => {
     );
   });
 
+  it('falls back to the AWS default when the account has no applied value', async () => {
+    const { ctx, mocks } = mockedContext();
+    mocks.quotas
+      .on(GetServiceQuotaCommand)
+      .rejects(awsError('NoSuchResourceException', 'no applied quota'));
+    mocks.quotas.on(GetAWSDefaultServiceQuotaCommand).resolves({ Quota: { Value: 0.25 } });
+    await expect(checkFargateVcpuQuota(ctx, 1)).rejects.toThrow(/quota .* is 0\.25/s);
+  });
+
   it('warns and continues when the quota API is unavailable', async () => {
     const { ctx, mocks, report } = mockedContext();
     mocks.quotas
       .on(GetServiceQuotaCommand)
-      .rejects(awsError('NoSuchResourceException', 'not implemented'));
+      .rejects(awsError('AccessDeniedException', 'not allowed'));
     await expect(checkFargateVcpuQuota(ctx, 1)).resolves.toBeUndefined();
     expect(report.warnings.join()).toMatch(/Fargate vCPU quota/);
   });
