@@ -7,8 +7,8 @@ import { runCli } from '../test/support/cli.js';
 
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v1';
 const RUNS: [string, string[]][] = [
-  ['up (empty account)', ['up', '--image', IMAGE, '--no-verify']],
-  ['up (nothing to change)', ['up', '--image', IMAGE, '--no-verify']],
+  ['up (empty account)', ['up', '--image', IMAGE, '--platform', 'linux/amd64', '--no-verify']],
+  ['up (nothing to change)', ['up', '--image', IMAGE, '--platform', 'linux/amd64', '--no-verify']],
   ['status', ['status']],
   ['set-token --generate', ['set-token', '--generate', '--no-verify']],
   ['down', ['down', '--yes']],

@@ -3,13 +3,14 @@ import { errorCode, errorMessage } from '../provision/retry.js';
 
 const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNRESET']);
 
-function networkCode(error: unknown): string | undefined {
+/**
+ * A socket error the SDK let through as it was: its own `code`, not text
+ * inside another error's message (a failed check through the load balancer
+ * can mention ENOTFOUND while AWS itself was reachable).
+ */
+export function awsNetworkErrorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && UNREACHABLE.has(code)) return code;
-  const match = /\b(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ECONNRESET)\b/.exec(
-    errorMessage(error),
-  );
-  return match?.[1];
+  return typeof code === 'string' && UNREACHABLE.has(code) ? code : undefined;
 }
 
 /** Errors that reach the user get the advice the SDK does not give. */
@@ -24,7 +25,7 @@ export function explainError(
   ) {
     return new CredentialsError(message).message;
   }
-  const code = networkCode(error);
+  const code = awsNetworkErrorCode(error);
   if (code !== undefined) {
     const endpoint = context.env?.AWS_ENDPOINT_URL;
     const where =

@@ -11,10 +11,24 @@ if (process.env.AWS_REGION === '') delete process.env.AWS_REGION;
 if (process.env.AWS_DEFAULT_REGION === '') delete process.env.AWS_DEFAULT_REGION;
 if (process.env.AWS_PROFILE === '') delete process.env.AWS_PROFILE;
 
+// `iclinic-deploy --help | head` closes the pipe early; that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+const { CommanderError } = await import('commander');
 const { buildProgram } = await import('./program.js');
 await buildProgram()
   .parseAsync(process.argv)
   .catch((error: unknown) => {
+    if (error instanceof CommanderError) {
+      // Commander has printed its message; --help and --version end with 0,
+      // and every mistake on the command line with 2, like the tool's own
+      // usage errors.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
     process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
   });

@@ -17,6 +17,13 @@ import { nativePlatform } from '../provision/image.js';
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
 
+export function hideUnknownOption(text: string): string {
+  return text.replace(
+    /unknown option '[^']*'/,
+    'unknown option (not shown: it may be a token). A value that begins with "-" goes after "--": set-token -- <value>',
+  );
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program
@@ -39,7 +46,7 @@ export function buildProgram(): Command {
     )
     .option(
       '--name <stack>',
-      'stack name, used in every resource name and tag; lets you run a second copy',
+      'stack name, used in every resource name and tag; lets you run a second copy (1-24 characters: lowercase letters, digits and single hyphens, starting with a letter)',
       parseStackName,
       DEFAULTS.name,
     )
@@ -52,11 +59,15 @@ export function buildProgram(): Command {
     .option('--dry-run', 'print the plan and exit without calling AWS', false)
     .option(
       '--timeout <minutes>',
-      'give up waiting for AWS after this many minutes',
+      'give up waiting for AWS after this many minutes (1 to 180)',
       parseTimeoutMinutes,
       DEFAULTS.timeoutMinutes,
     )
     .showHelpAfterError('(add --help for usage)')
+    // Subcommands inherit these: errors surface to main.ts (exit code 2) and
+    // each command's --help lists the global options too.
+    .exitOverride()
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText(
       'after',
       `
@@ -115,6 +126,18 @@ Examples:
     )
     .option('--desired-count <n>', 'number of tasks', parsePositiveInteger('--desired-count'), 2)
     .option('--no-verify', 'skip the final request through the load balancer')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  npx iclinic-deploy up --dry-run                      show the plan, call nothing
+  npx iclinic-deploy up                                build, push and deploy (5-10 minutes the first time)
+  npx iclinic-deploy up --region sa-east-1 --name demo a second copy in another region
+  npx iclinic-deploy up --image REPO:TAG --platform linux/amd64   deploy an image built elsewhere
+
+Safe to run again at any time: it finds what exists by name and tag, fixes what drifted,
+and changes nothing when all is in place. After a Ctrl-C or an error, just run it again.`,
+    )
     .action(async (_options: unknown, command: Command) => runCommand('up', command));
 
   program
@@ -133,15 +156,33 @@ Examples:
       '[value]',
       'the new token, or "-" to read it from stdin (keeps it out of shell history)',
     )
+    // A token that begins with "-" reads as an unknown option; the error must
+    // not print it.
+    .configureOutput({
+      outputError: (text, write) => write(hideUnknownOption(text)),
+    })
     .option('--generate', 'generate a strong random token and print it once', false)
-    .option(
-      '--grace <duration>',
-      'how long the previous token stays valid once the new tasks run (e.g. 0, 30s, 5m)',
-      parseDurationMs,
-      5 * 60_000,
+    .addOption(
+      new Option(
+        '--grace <duration>',
+        'how long the previous token stays valid, counted from when the new secret version is written: 0, 90s, 5m, 1h (a bare number is seconds; at most 24h). 0 makes every new task refuse the old token',
+      )
+        .argParser(parseDurationMs)
+        .default(5 * 60_000, '5m'),
     )
     .option('--show-token', 'print the new token even when it was given', false)
     .option('--no-verify', 'skip the requests through the load balancer after the rollout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  npx iclinic-deploy set-token --generate              random token, printed once
+  printf %s "$T" | npx iclinic-deploy set-token -      value from stdin, not shell history
+  npx iclinic-deploy set-token --generate --grace 10m  old token keeps working 10 more minutes
+  npx iclinic-deploy set-token -- -starts-with-dash     a value that begins with "-" goes after --
+
+If the rollout fails, the secret and the service are put back and the old token keeps working.`,
+    )
     .action(async (_value: string | undefined, _options: unknown, command: Command) =>
       runCommand('set-token', command),
     );
@@ -156,6 +197,18 @@ Examples:
   program
     .command('down')
     .description('delete every resource of the stack in dependency order; safe to run twice')
+    .addHelpText(
+      'after',
+      `
+Asks you to type the stack name first; --yes skips that (and is required when not in a terminal).
+Deletes the service, cluster, load balancer, network, image repository with its images, the
+token secret (with no recovery window), the log group and the role. AWS releases network
+interfaces slowly, so this can take several minutes; if interrupted, run it again.
+
+Examples:
+  npx iclinic-deploy down
+  npx iclinic-deploy down --yes --name demo --region sa-east-1`,
+    )
     .action(async (_options: unknown, command: Command) => runCommand('down', command));
 
   program

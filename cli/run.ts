@@ -11,6 +11,7 @@ import { runSetToken, setTokenPlan, type SetTokenSettings } from '../provision/s
 import { collectStatus, formatStatus } from '../provision/status.js';
 import { formatPlan, StepRunner, type PlannedStep } from '../provision/steps.js';
 import { generateToken, InvalidTokenError, validateToken } from '../provision/token.js';
+import { validateFargateSize } from '../provision/service.js';
 import { runUp, upPlan, type UpSettings } from '../provision/up.js';
 import { explainError } from './explain.js';
 import { downPlan, runDown } from '../teardown/down.js';
@@ -135,6 +136,17 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
     switch (name) {
       case 'up': {
         const options = command.opts<UpOptions>();
+        try {
+          validateFargateSize(options.cpu, options.memory);
+        } catch (error) {
+          throw new UsageError(errorMessage(error));
+        }
+        if (options.image !== undefined && command.getOptionValueSource('platform') === 'default') {
+          throw new UsageError(
+            `--image needs --platform: say which architecture ${options.image} was built for (linux/amd64 or linux/arm64). ` +
+              'The Fargate tasks run on that architecture; a mismatch makes every task fail with "exec format error".',
+          );
+        }
         let initialToken: string | undefined;
         if (options.tokenStdin) {
           initialToken = await readStdin();

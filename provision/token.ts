@@ -50,7 +50,14 @@ export function validateToken(token: string): { warnings: string[] } {
   return { warnings };
 }
 
-/** 256 random bits, base64url: 43 characters, all token68-safe. */
+/**
+ * 256 random bits, base64url: 43 characters, all token68-safe. Drawn again
+ * when it starts with "-", which a shell command line would take for an
+ * option when the user later passes it to set-token.
+ */
 export function generateToken(): string {
-  return randomBytes(32).toString('base64url');
+  for (;;) {
+    const token = randomBytes(32).toString('base64url');
+    if (!token.startsWith('-')) return token;
+  }
 }

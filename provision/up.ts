@@ -32,7 +32,7 @@ import {
 import { StepRunner, type PlannedStep } from './steps.js';
 import { generateToken } from './token.js';
 import { verifyEndpoint } from './verify.js';
-import { errorMessage } from './retry.js';
+import { errorMessage, hasErrorCode } from './retry.js';
 
 export const CONTAINER_PORT = 8080;
 export const HEALTH_CHECK_PATH = '/healthz';
@@ -208,6 +208,11 @@ export async function checkCredentials(
     const identity = await ctx.clients.sts.send(new GetCallerIdentityCommand({}));
     return { account: identity.Account ?? 'unknown', arn: identity.Arn ?? 'unknown' };
   } catch (error) {
+    // Not reaching AWS at all is a network or region problem, not a
+    // credentials one; the CLI explains those itself.
+    if (hasErrorCode(error, 'ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNRESET')) {
+      throw error;
+    }
     throw new CredentialsError(errorMessage(error));
   }
 }

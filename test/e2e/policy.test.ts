@@ -13,8 +13,8 @@ beforeEach(async () => {
 describe('the deployer policy printed by "policy"', () => {
   it('allows every AWS operation a full lifecycle performs', async () => {
     const lifecycle = [
-      ['up', '--image', IMAGE, '--no-verify'],
-      ['up', '--image', IMAGE, '--no-verify'],
+      ['up', '--image', IMAGE, '--platform', 'linux/amd64', '--no-verify'],
+      ['up', '--image', IMAGE, '--platform', 'linux/amd64', '--no-verify'],
       ['status'],
       ['set-token', '--generate', '--no-verify'],
       ['set-token', '--generate', '--no-verify', '--grace', '0'],

@@ -10,6 +10,8 @@ const UP = [
   'up',
   '--image',
   '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v1',
+  '--platform',
+  'linux/amd64',
   '--no-verify',
   '--json',
 ];

@@ -33,7 +33,7 @@ import { resetMoto } from '../support/moto.js';
 const endpoint = inject('motoEndpoint');
 const aws = testClients(endpoint);
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v1';
-const UP = ['up', '--image', IMAGE, '--no-verify', '--json'];
+const UP = ['up', '--image', IMAGE, '--platform', 'linux/amd64', '--no-verify', '--json'];
 
 interface JsonRecord {
   ok: boolean;
@@ -187,7 +187,7 @@ describe('up against the emulator', () => {
     ).token as string;
     const container = td?.containerDefinitions?.[0];
     expect(td?.requiresCompatibilities).toEqual(['FARGATE']);
-    expect(td?.runtimePlatform?.cpuArchitecture).toMatch(/^(X86_64|ARM64)$/);
+    expect(td?.runtimePlatform?.cpuArchitecture).toBe('X86_64');
     expect(container?.readonlyRootFilesystem).toBe(true);
     expect(container?.user).toBe('1000');
     expect(container?.healthCheck?.command?.[0]).toBe('CMD');
@@ -326,6 +326,28 @@ describe('dry runs and bad input', () => {
     expect(result.stderr).toContain('Bad_Name!');
     expect(result.stderr).toMatch(/lowercase letters/);
     expect(await leftovers(aws, 'iclinic')).toEqual([]);
+  });
+
+  it('refuses --image without --platform before any call, since the architecture must match', async () => {
+    const result = await runCli(['up', '--image', IMAGE, '--no-verify'], { endpoint });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--image needs --platform/);
+    expect(await leftovers(aws, 'iclinic')).toEqual([]);
+  });
+
+  it('refuses a CPU and memory pair Fargate does not offer, even in a dry run', async () => {
+    const result = await runCli(['up', '--dry-run', '--cpu', '256', '--memory', '4096']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/Invalid Fargate memory 4096 MiB for 256 CPU units/);
+    expect(result.stderr).toMatch(/512, 1024, 2048/);
+  });
+
+  it('does not print a set-token value that begins with "-" when it is taken for an option', async () => {
+    const secret = '-Xsecret_value_0123456789';
+    const result = await runCli(['set-token', secret], { endpoint });
+    expect(result.code).toBe(2);
+    expect(result.stdout + result.stderr).not.toContain(secret);
+    expect(result.stderr).toContain('set-token -- <value>');
   });
 
   it('rejects an unknown region with the value received', async () => {

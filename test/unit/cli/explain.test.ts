@@ -37,6 +37,13 @@ describe('explainError', () => {
     expect(text).toMatch(/network, proxy or VPN/);
   });
 
+  it('leaves alone an error that only mentions a network failure it wrapped', () => {
+    const wrapped = new Error(
+      'The token was NOT changed: getaddrinfo ENOTFOUND iclinic-alb-1.us-east-1.elb.amazonaws.com',
+    );
+    expect(explainError(wrapped, { region: 'us-east-1', env: {} })).toBe(wrapped.message);
+  });
+
   it('passes any other error through unchanged', () => {
     expect(explainError(new Error('AccessDenied: not allowed'), { region: 'us-east-1' })).toBe(
       'AccessDenied: not allowed',

@@ -87,6 +87,13 @@ describe('generateToken', () => {
     expect(validateToken(token).warnings).toEqual([]);
   });
 
+  it('never starts with "-", which a command line would read as an option', () => {
+    // About 1 in 64 base64url strings starts with "-": 2000 draws all but
+    // surely include some.
+    const firsts = Array.from({ length: 2000 }, () => generateToken()[0]);
+    expect(firsts).not.toContain('-');
+  });
+
   it('makes a different token on every call', () => {
     const tokens = new Set(Array.from({ length: 20 }, () => generateToken()));
     expect(tokens.size).toBe(20);
