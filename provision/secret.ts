@@ -47,6 +47,18 @@ export function secretReferences(ref: SecretRef): { name: string; valueFrom: str
   }));
 }
 
+/**
+ * The secret version a task definition's containers read ICLINIC_PASS from,
+ * when pinned (`ARN:token::VERSION`); undefined when it follows AWSCURRENT.
+ */
+export function pinnedSecretVersion(
+  secrets: readonly { name?: string; valueFrom?: string }[] | undefined,
+): string | undefined {
+  const reference = secrets?.find((s) => s.name === 'ICLINIC_PASS')?.valueFrom;
+  const match = reference === undefined ? null : /:token:[^:]*:([^:]+)$/.exec(reference);
+  return match?.[1];
+}
+
 export function planSecret(ctx: Pick<StackContext, 'names'>): string[] {
   return [
     `Secrets Manager secret ${ctx.names.secret} holding the API token (generated unless --token-stdin; never printed unless --show-token)`,

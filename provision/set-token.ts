@@ -11,6 +11,7 @@ import { describeLoadBalancer, type LoadBalancerStatus } from './load-balancer.j
 import { errorMessage, hasErrorCode } from './retry.js';
 import {
   describeSecret,
+  pinnedSecretVersion,
   readTokenSecret,
   secretReferences,
   writeTokenSecret,
@@ -18,7 +19,8 @@ import {
 } from './secret.js';
 import { ensureTaskDefinition, waitForDeployment, type TaskSettings } from './service.js';
 import type { PlannedStep, StepRunner } from './steps.js';
-import { verifyEndpoint } from './verify.js';
+import { VerificationError, verifyEndpoint } from './verify.js';
+import { DEFAULT_STACK_NAME } from './names.js';
 
 export interface SetTokenSettings {
   readonly token: string;
@@ -127,15 +129,31 @@ export function loadBalancerUrl(lb: LoadBalancerStatus): string {
 export interface SetTokenResult {
   readonly previousTokenValidUntil: string | undefined;
   readonly taskDefinitionArn: string;
-  readonly deploymentId: string | undefined;
+  readonly deploymentId: string;
   readonly verified: boolean;
+}
+
+export class UnverifiedRotationError extends Error {
+  constructor(detail: string, previousUntil: string | undefined) {
+    super(
+      `The new token is deployed (the rollout completed), but it could not be checked through the load balancer: ${detail}\n` +
+        (previousUntil === undefined
+          ? 'The previous token is no longer accepted by the new tasks. '
+          : `The previous token keeps working until ${previousUntil}. `) +
+        'Nothing was rolled back; check by hand with curl, or run "iclinic-deploy status".',
+    );
+    this.name = 'UnverifiedRotationError';
+  }
 }
 
 /**
  * Writes the new token, rolls the service onto a revision pinned to it, and
- * verifies. If anything after the secret write fails, the service, the
- * secret's AWSCURRENT stage and the task definitions are put back, so what
- * is stored always matches what runs.
+ * verifies. If anything from the secret write to the end of the rollout
+ * fails, the service, the secret's AWSCURRENT stage and the task definitions
+ * are put back, so what is stored always matches what runs. A run cut short
+ * before it could put things back (Ctrl-C, lost connection) is noticed by the
+ * next one: the token the service actually runs with is the one it keeps as
+ * the previous token.
  */
 export async function runSetToken(
   ctx: StackContext,
@@ -144,6 +162,8 @@ export async function runSetToken(
 ): Promise<SetTokenResult> {
   const { ecs } = ctx.clients;
   const n = ctx.names;
+  const deadline = ctx.clock.now() + settings.timeoutMs;
+  const remaining = (floorMs: number) => Math.max(floorMs, deadline - ctx.clock.now());
   const current = await runner.run('check', async () => {
     const found = await ecs
       .send(new DescribeServicesCommand({ cluster: n.cluster, services: [n.service] }))
@@ -155,7 +175,7 @@ export async function runSetToken(
     const secret = await describeSecret(ctx);
     if (service?.taskDefinition === undefined || secret?.currentVersionId === undefined) {
       throw new Error(
-        `Stack "${n.stack}" is not deployed in ${ctx.region} (no active service ${n.service} or secret ${n.secret}); run "iclinic-deploy up" first.`,
+        `Stack "${n.stack}" is not deployed in ${ctx.region} (no active service ${n.service} or secret ${n.secret}); run "iclinic-deploy up${stackFlags(ctx)}" first.`,
       );
     }
     const definition = await ecs.send(
@@ -163,36 +183,42 @@ export async function runSetToken(
     );
     if (definition.taskDefinition === undefined)
       throw new Error(`Task definition ${service.taskDefinition} not found.`);
-    const previous = await readTokenSecret(ctx);
-    if (previous.token === settings.token) {
+    const pinned = pinnedSecretVersion(
+      definition.taskDefinition.containerDefinitions?.find((c) => c.name === n.containerName)
+        ?.secrets,
+    );
+    const liveVersionId = pinned ?? secret.currentVersionId;
+    if (liveVersionId !== secret.currentVersionId) {
+      ctx.report.warn(
+        `The secret's current version is not the one the service runs (an earlier set-token did not finish). ` +
+          'The token the service runs with is the one kept as the previous token.',
+      );
+    }
+    const live = await readTokenSecret(ctx, pinned);
+    if (live.token === settings.token) {
       throw new Error('The new token is the same as the current one; nothing to change.');
     }
     return {
       taskDefinitionArn: service.taskDefinition,
       definition: definition.taskDefinition,
-      secretVersionId: secret.currentVersionId,
-      previousToken: previous.token,
+      secretVersionId: liveVersionId,
+      previousToken: live.token,
     };
   });
 
   const validUntil = new Date(ctx.clock.now() + settings.graceMs).toISOString();
-  const written: SecretRef = await runner.run('secret-version', () =>
-    writeTokenSecret(ctx, {
-      token: settings.token,
-      previousToken: settings.graceMs === 0 ? '' : current.previousToken,
-      previousTokenValidUntil: settings.graceMs === 0 ? '' : validUntil,
-    }),
-  );
-
   const restored: string[] = [];
+  let written: SecretRef | undefined;
   let newTaskDefinitionArn: string | undefined;
+
   const undo = async (reason: unknown): Promise<never> => {
     try {
       const now = await ecs.send(
         new DescribeServicesCommand({ cluster: n.cluster, services: [n.service] }),
       );
+      let rollbackDeployment: string | undefined;
       if (now.services?.[0]?.taskDefinition !== current.taskDefinitionArn) {
-        await ecs.send(
+        const rolledBack = await ecs.send(
           new UpdateServiceCommand({
             cluster: n.cluster,
             service: n.service,
@@ -200,17 +226,22 @@ export async function runSetToken(
             forceNewDeployment: true,
           }),
         );
+        rollbackDeployment = rolledBack.service?.deployments?.find(
+          (d) => d.status === 'PRIMARY',
+        )?.id;
         restored.push(`service ${n.service} back on ${current.taskDefinitionArn}`);
       }
-      await ctx.clients.secrets.send(
-        new UpdateSecretVersionStageCommand({
-          SecretId: n.secret,
-          VersionStage: 'AWSCURRENT',
-          MoveToVersionId: current.secretVersionId,
-          RemoveFromVersionId: written.versionId,
-        }),
-      );
-      restored.push(`secret ${n.secret} current version`);
+      if (written !== undefined) {
+        await ctx.clients.secrets.send(
+          new UpdateSecretVersionStageCommand({
+            SecretId: n.secret,
+            VersionStage: 'AWSCURRENT',
+            MoveToVersionId: current.secretVersionId,
+            RemoveFromVersionId: written.versionId,
+          }),
+        );
+        restored.push(`secret ${n.secret} current version`);
+      }
       if (
         newTaskDefinitionArn !== undefined &&
         newTaskDefinitionArn !== current.taskDefinitionArn
@@ -220,44 +251,76 @@ export async function runSetToken(
         );
         restored.push(`deregistered ${newTaskDefinitionArn}`);
       }
+      // "Restored" means running again on the previous revision, not just asked to.
+      if (rollbackDeployment !== undefined) {
+        await waitForDeployment(ctx, {
+          deploymentId: rollbackDeployment,
+          timeoutMs: remaining(5 * 60_000),
+        });
+        restored.push(`rollback deployment ${rollbackDeployment} completed`);
+      }
     } catch (undoError) {
       throw new RotationFailedError(
-        `${errorMessage(reason)}\nRestoring the previous state also failed: ${errorMessage(undoError)}. Run "iclinic-deploy status" and "set-token" again.`,
+        `${errorMessage(reason)}\nRestoring the previous state also failed: ${errorMessage(undoError)}. Run "iclinic-deploy status${stackFlags(ctx)}" and "set-token" again.`,
         restored,
       );
     }
     throw new RotationFailedError(errorMessage(reason), restored);
   };
 
+  let taskDefinitionArn: string;
+  let deploymentId: string;
   try {
+    written = await runner.run('secret-version', () =>
+      writeTokenSecret(ctx, {
+        token: settings.token,
+        previousToken: settings.graceMs === 0 ? '' : current.previousToken,
+        previousTokenValidUntil: settings.graceMs === 0 ? '' : validUntil,
+      }),
+    );
+    const secretRef = written;
     const taskDefinition = await runner.ensure('task-definition', () =>
       ensureTaskDefinition(ctx, {
         ...taskSettingsFrom(current.definition, n.containerName),
-        secrets: secretReferences(written),
+        secrets: secretReferences(secretRef),
       }),
     );
-    newTaskDefinitionArn = taskDefinition.taskDefinitionArn;
-    const deploymentId = await runner.run(
+    taskDefinitionArn = taskDefinition.taskDefinitionArn;
+    newTaskDefinitionArn = taskDefinitionArn;
+    deploymentId = await runner.run(
       'rollout',
       async () => {
         const updated = await ecs.send(
           new UpdateServiceCommand({
             cluster: n.cluster,
             service: n.service,
-            taskDefinition: taskDefinition.taskDefinitionArn,
+            taskDefinition: taskDefinitionArn,
             forceNewDeployment: true,
           }),
         );
         const id = updated.service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
-        if (id !== undefined)
-          await waitForDeployment(ctx, { deploymentId: id, timeoutMs: settings.timeoutMs });
+        if (id === undefined) {
+          throw new Error('ECS started no PRIMARY deployment for the update; cannot follow it.');
+        }
+        await waitForDeployment(ctx, { deploymentId: id, timeoutMs: remaining(60_000) });
         return id;
       },
-      (id) => `deployment ${id ?? '?'} completed`,
+      (id) => `deployment ${id} completed`,
     );
+  } catch (error) {
+    return undo(error);
+  }
 
-    let verified = false;
-    if (settings.verify) {
+  const previousUntil = settings.graceMs === 0 ? undefined : validUntil;
+  if (previousUntil !== undefined && ctx.clock.now() > Date.parse(previousUntil)) {
+    ctx.report.warn(
+      `The rollout took longer than --grace: the previous token stopped being accepted by the new tasks at ${previousUntil}, before the rollout completed. Use a longer --grace next time.`,
+    );
+  }
+
+  let verified = false;
+  if (settings.verify) {
+    try {
       const lb = await describeLoadBalancer(ctx);
       if (lb.dnsName === undefined)
         throw new Error(`Load balancer ${n.loadBalancer} not found; cannot verify.`);
@@ -269,7 +332,7 @@ export async function runSetToken(
             url,
             token: settings.token,
             expectStatus: 200,
-            timeoutMs: 180_000,
+            timeoutMs: remaining(60_000),
             clock: ctx.clock,
             report: ctx.report,
           });
@@ -278,7 +341,7 @@ export async function runSetToken(
               url,
               token: current.previousToken,
               expectStatus: 401,
-              timeoutMs: 60_000,
+              timeoutMs: remaining(60_000),
               clock: ctx.clock,
               report: ctx.report,
             });
@@ -287,14 +350,25 @@ export async function runSetToken(
         () => (settings.graceMs === 0 ? 'new token 200, previous token 401' : 'new token 200'),
       );
       verified = true;
+    } catch (error) {
+      // The service answered wrongly: what runs is not what was meant, so
+      // put the previous state back. Not reaching it from this machine says
+      // nothing about the service, and undoing a completed rotation would
+      // bring back a token that may have been changed for being leaked.
+      if (error instanceof VerificationError && error.definitive) return undo(error);
+      throw new UnverifiedRotationError(errorMessage(error), previousUntil);
     }
-    return {
-      previousTokenValidUntil: settings.graceMs === 0 ? undefined : validUntil,
-      taskDefinitionArn: taskDefinition.taskDefinitionArn,
-      deploymentId,
-      verified,
-    };
-  } catch (error) {
-    return undo(error);
   }
+  return {
+    previousTokenValidUntil: previousUntil,
+    taskDefinitionArn,
+    deploymentId,
+    verified,
+  };
+}
+
+/** The flags that name this stack on a command line, when not the defaults. */
+export function stackFlags(ctx: Pick<StackContext, 'names' | 'region'>): string {
+  const name = ctx.names.stack === DEFAULT_STACK_NAME ? '' : ` --name ${ctx.names.stack}`;
+  return `${name} --region ${ctx.region}`;
 }

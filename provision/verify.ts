@@ -4,7 +4,17 @@ import type { Clock } from './retry.js';
 import { errorMessage } from './retry.js';
 
 export class VerificationError extends Error {
-  constructor(url: string, expectStatus: number, detail: string) {
+  constructor(
+    url: string,
+    expectStatus: number,
+    detail: string,
+    /**
+     * True when the service answered with a wrong status; false when it
+     * could not be reached (DNS, network, 5xx) before the deadline, which
+     * says little about the service itself.
+     */
+    readonly definitive: boolean,
+  ) {
     super(`The service did not answer ${expectStatus} at ${url} with the token: ${detail}`);
     this.name = 'VerificationError';
   }
@@ -80,6 +90,7 @@ export async function verifyEndpoint(
           options.url,
           options.expectStatus,
           `got ${last}, expected ${options.expectStatus}`,
+          true,
         );
       }
     } catch (error) {
@@ -93,6 +104,7 @@ export async function verifyEndpoint(
         options.url,
         options.expectStatus,
         `still failing after ${Math.round(options.timeoutMs / 1000)} s; last result: ${last}`,
+        false,
       );
     }
     if (attempt === 1 || attempt % 6 === 0) {

@@ -20,6 +20,7 @@ import {
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
+  type GetSecretValueCommandInput,
   PutSecretValueCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
@@ -34,6 +35,7 @@ import {
 import {
   loadBalancerUrl,
   RotationFailedError,
+  UnverifiedRotationError,
   runSetToken,
   setTokenPlan,
   taskSettingsFrom,
@@ -289,6 +291,63 @@ describe('runSetToken', () => {
     ]);
   });
 
+  it('keeps the token the service runs with as the previous one when an earlier run stopped after writing the secret', async () => {
+    const { ctx, mocks, report } = stack();
+    const NEVER_LIVE = 'never-live-token-0123456789abcd';
+    // AWSCURRENT moved on to a version the running revision is not pinned to.
+    mocks.secrets.on(DescribeSecretCommand).resolves({
+      ARN: SECRET_ARN,
+      VersionIdsToStages: { [OLD_VERSION]: ['AWSPREVIOUS'], 'version-stray': ['AWSCURRENT'] },
+    });
+    mocks.secrets
+      .on(GetSecretValueCommand)
+      .callsFake(async (input: GetSecretValueCommandInput) => ({
+        SecretString: JSON.stringify({
+          token: input.VersionId === OLD_VERSION ? OLD_TOKEN : NEVER_LIVE,
+          previousToken: '',
+          previousTokenValidUntil: '',
+        }),
+      }));
+    await run(ctx, settings()).result;
+    expect(writtenSecret(mocks)).toMatchObject({ token: NEW_TOKEN, previousToken: OLD_TOKEN });
+    expect(report.warnings.join()).toMatch(/not the one the service runs/);
+  });
+
+  it('puts nothing back but the service check when the secret write itself fails', async () => {
+    const { ctx, mocks } = stack();
+    mocks.secrets.on(PutSecretValueCommand).rejects(new Error('AccessDenied on PutSecretValue'));
+    const error = await run(ctx, settings()).result.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RotationFailedError);
+    expect((error as Error).message).toMatch(/^The token was NOT changed: AccessDenied/);
+    expect(mutatingOperationsOf(mocks.ecs)).toEqual([]);
+    expect(mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
+  });
+
+  it('warns when the rollout outlasted the grace window', async () => {
+    const { ctx, report, clock, mocks, state } = stack();
+    // The rollout takes three minutes: the first poll after the update waits that long.
+    let waited = false;
+    mocks.ecs.on(DescribeServicesCommand).callsFake(async () => {
+      if (!waited && mocks.ecs.commandCalls(UpdateServiceCommand).length > 0) {
+        waited = true;
+        await clock.sleep(180_000);
+      }
+      return {
+        services: [
+          {
+            serviceName: 'iclinic-api',
+            status: 'ACTIVE',
+            taskDefinition: state.taskDefinition,
+            deployments: state.deployments,
+            events: [],
+          },
+        ],
+      };
+    });
+    await run(ctx, settings({ graceMs: 60_000 })).result;
+    expect(report.warnings.join()).toMatch(/rollout took longer than --grace/);
+  });
+
   describe('when the deployment fails', () => {
     it('moves AWSCURRENT back, puts the service back, deregisters the new revision and says the token was NOT changed', async () => {
       const { ctx, mocks, state } = stack({ newRollout: 'FAILED' });
@@ -323,7 +382,7 @@ describe('runSetToken', () => {
         taskDefinition: TD_NEW,
       });
       expect(message).toMatch(
-        /Restored: service iclinic-api back on .*:3; secret iclinic\/api-token current version; deregistered .*:4\./,
+        /Restored: service iclinic-api back on .*:3; secret iclinic\/api-token current version; deregistered .*:4; rollback deployment ecs-svc\/2 completed\./,
       );
     });
 
@@ -360,7 +419,7 @@ describe('runSetToken', () => {
     const { ctx, mocks } = stack({ serviceMissing: true });
     const { runner, result } = run(ctx, settings());
     await expect(result).rejects.toThrow(
-      /Stack "iclinic" is not deployed in us-east-1 \(no active service iclinic-api.*run "iclinic-deploy up" first/,
+      /Stack "iclinic" is not deployed in us-east-1 \(no active service iclinic-api.*run "iclinic-deploy up --region us-east-1" first/,
     );
     expect(mutatingOperationsOf(mocks.ecs)).toEqual([]);
     expect(mutatingOperationsOf(mocks.secrets)).toEqual([]);
@@ -421,6 +480,28 @@ describe('runSetToken', () => {
         `http://iclinic-alb.example.com/ Token ${NEW_TOKEN}`,
         `http://iclinic-alb.example.com/ Token ${OLD_TOKEN}`,
       ]);
+    });
+
+    it('keeps a completed rotation when the load balancer cannot be reached from here', async () => {
+      const { ctx, mocks, state } = stack();
+      withLoadBalancer(mocks);
+      vi.stubGlobal('fetch', () =>
+        Promise.reject(
+          new TypeError('fetch failed', {
+            cause: Object.assign(new Error('getaddrinfo ENOTFOUND iclinic-alb.example.com'), {
+              code: 'ENOTFOUND',
+            }),
+          }),
+        ),
+      );
+      const error = await run(ctx, settings({ verify: true, timeoutMs: 120_000 })).result.catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(UnverifiedRotationError);
+      expect((error as Error).message).toMatch(/rollout completed.*ENOTFOUND/s);
+      expect((error as Error).message).toMatch(/Nothing was rolled back/);
+      expect(state.taskDefinition).toBe(TD_NEW);
+      expect(mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
     });
 
     it('rolls everything back when the new token is refused', async () => {
