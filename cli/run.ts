@@ -5,9 +5,14 @@ import { CallLog, createClients, type StackContext } from '../provision/context.
 import type { ContainerEngine, ImagePlatform } from '../provision/image.js';
 import { stackNames } from '../provision/names.js';
 import { deployerPolicy } from '../provision/policy.js';
-import { errorCode, errorMessage, realClock } from '../provision/retry.js';
+import { errorCode, errorMessage, hasErrorCode, realClock } from '../provision/retry.js';
 import { readTokenSecret } from '../provision/secret.js';
-import { runSetToken, setTokenPlan, type SetTokenSettings } from '../provision/set-token.js';
+import {
+  runSetToken,
+  setTokenPlan,
+  stackFlags,
+  type SetTokenSettings,
+} from '../provision/set-token.js';
 import { collectStatus, formatStatus } from '../provision/status.js';
 import { formatPlan, StepRunner, type PlannedStep } from '../provision/steps.js';
 import { generateToken, InvalidTokenError, validateToken } from '../provision/token.js';
@@ -176,17 +181,21 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
           taskDefinition: up.taskDefinitionArn,
           deploymentId: up.deploymentId,
           verified: up.verified,
+          ...(options.showToken ? { token: up.token } : {}),
         };
         if (!globals.json) {
           out();
-          out(`The API is up at ${up.url}/`);
+          out(
+            up.verified
+              ? `The API is up at ${up.url}/`
+              : `The API is deployed at ${up.url}/ (not checked: --no-verify)`,
+          );
           if (options.showToken) {
             out(`Token: ${up.token}`);
             out(`Try it:  curl -H "Authorization: Token ${up.token}" ${up.url}/`);
           } else {
-            const flags = globals.name === 'iclinic' ? '' : ` --name ${globals.name}`;
             out(
-              `Try it:  curl -H "Authorization: Token $(npx iclinic-deploy token${flags} --region ${globals.region})" ${up.url}/`,
+              `Try it:  curl -H "Authorization: Token $(npx iclinic-deploy token${stackFlags(ctx)})" ${up.url}/`,
             );
             out(
               '(the token is not printed; "iclinic-deploy token" prints it, "up --show-token" shows it here)',
@@ -209,7 +218,14 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
       }
       case 'token': {
         if (globals.dryRun) return printPlan(globals, name, []);
-        const secret = await readTokenSecret(ctx);
+        const secret = await readTokenSecret(ctx).catch((error: unknown) => {
+          if (hasErrorCode(error, 'ResourceNotFoundException')) {
+            throw new Error(
+              `Stack "${globals.name}" has no token secret (${names.secret}) in ${globals.region}; run "iclinic-deploy up${stackFlags(ctx)}" first, or pass the --name and --region you deployed with.`,
+            );
+          }
+          throw error;
+        });
         out(secret.token);
         return;
       }
@@ -264,7 +280,11 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
         };
         if (!globals.json) {
           out();
-          out('The new token is live.');
+          out(
+            rotated.verified
+              ? 'The new token is live.'
+              : 'The new token is deployed (not checked through the load balancer: --no-verify).',
+          );
           if (options.generate || options.showToken) out(`New token: ${token}`);
           out(
             rotated.previousTokenValidUntil === undefined

@@ -6,6 +6,7 @@ import { describeRepository } from './registry.js';
 import { describeExecutionRole } from './roles.js';
 import { describeSecret, readTokenSecret } from './secret.js';
 import { describeCluster, describeService, type ServiceStatus } from './service.js';
+import { DEFAULT_STACK_NAME } from './names.js';
 import { loadBalancerUrl } from './set-token.js';
 
 export interface ResourcePresence {
@@ -105,7 +106,12 @@ export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
       ...(logGroup?.retentionDays ? { detail: `${logGroup.retentionDays} days` } : {}),
     },
     { resource: 'Execution role', name: n.executionRole, present: role !== undefined },
-    { resource: 'ECS cluster', name: n.cluster, present: cluster !== undefined },
+    {
+      resource: 'ECS cluster',
+      name: n.cluster,
+      // A deleted cluster stays visible as INACTIVE for a while.
+      present: cluster !== undefined && cluster.status !== 'INACTIVE',
+    },
     {
       resource: 'ECS service',
       name: n.service,
@@ -124,7 +130,19 @@ export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
   };
 }
 
-export function formatStatus(status: StackStatus): string {
+/** "3 h ago"-style age of an instant, for people. */
+export function formatAge(instant: string, nowMs: number): string {
+  const seconds = Math.max(0, Math.round((nowMs - Date.parse(instant)) / 1000));
+  if (seconds < 90) return `${seconds} s ago`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.round(hours / 24)} days ago`;
+}
+
+export function formatStatus(status: StackStatus, nowMs: number = Date.now()): string {
+  const flags = `${status.stack === DEFAULT_STACK_NAME ? '' : ` --name ${status.stack}`} --region ${status.region}`;
   const lines: string[] = [`Stack "${status.stack}" in ${status.region}`, ''];
   const width = Math.max(...status.resources.map((r) => r.resource.length));
   for (const r of status.resources) {
@@ -136,11 +154,11 @@ export function formatStatus(status: StackStatus): string {
   lines.push('');
   const missing = status.resources.filter((r) => !r.present).length;
   if (missing === status.resources.length) {
-    lines.push('Nothing is deployed. Run "iclinic-deploy up" to create the stack.');
+    lines.push(`Nothing is deployed. Run "iclinic-deploy up${flags}" to create the stack.`);
     return lines.join('\n');
   }
   if (missing > 0)
-    lines.push(`${missing} resource(s) missing: "iclinic-deploy up" creates them again.`);
+    lines.push(`${missing} resource(s) missing: "iclinic-deploy up${flags}" creates them again.`);
   if (status.url) lines.push(`URL:      ${status.url}/`);
   if (status.service) {
     lines.push(
@@ -158,7 +176,11 @@ export function formatStatus(status: StackStatus): string {
     lines.push('Targets:  none registered yet');
   }
   if (status.token) {
-    lines.push(`Token:    last changed ${status.token.lastChanged ?? 'unknown'}`);
+    lines.push(
+      status.token.lastChanged === undefined
+        ? 'Token:    last changed: unknown'
+        : `Token:    last changed ${formatAge(status.token.lastChanged, nowMs)} (${status.token.lastChanged})`,
+    );
     lines.push(
       status.token.previousTokenAccepted
         ? `          the previous token is still accepted until ${status.token.previousTokenValidUntil ?? '?'}`

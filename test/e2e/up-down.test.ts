@@ -413,4 +413,12 @@ describe('down against the emulator', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('Nothing is deployed');
   });
+
+  it('status says nothing is deployed after down, though the deleted cluster lingers as INACTIVE', async () => {
+    await up();
+    await down();
+    const result = await runCli(['status'], { endpoint });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('Nothing is deployed');
+  });
 });

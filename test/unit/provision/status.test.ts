@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { formatAge, formatStatus, type StackStatus } from '../../../provision/status.js';
+
+const NOW = Date.parse('2026-01-01T12:00:00Z');
+
+function status(overrides: Partial<StackStatus> = {}): StackStatus {
+  return {
+    stack: 'iclinic',
+    region: 'us-east-1',
+    resources: [
+      { resource: 'VPC', name: 'iclinic-vpc', present: true },
+      { resource: 'ECS service', name: 'iclinic-api', present: true },
+    ],
+    url: 'http://iclinic-alb-1.us-east-1.elb.amazonaws.com',
+    service: undefined,
+    targets: [],
+    token: {
+      lastChanged: '2026-01-01T09:00:00.000Z',
+      previousTokenAccepted: true,
+      previousTokenValidUntil: '2026-01-01T12:05:00.000Z',
+    },
+    ...overrides,
+  };
+}
+
+describe('formatAge', () => {
+  it.each([
+    ['2026-01-01T11:59:30Z', '30 s ago'],
+    ['2026-01-01T11:30:00Z', '30 min ago'],
+    ['2026-01-01T09:00:00Z', '3 h ago'],
+    ['2025-12-25T12:00:00Z', '7 days ago'],
+  ])('says %s was %s', (instant, expected) => {
+    expect(formatAge(instant, NOW)).toBe(expected);
+  });
+});
+
+describe('formatStatus', () => {
+  it('gives the token age and until when the previous token works', () => {
+    const text = formatStatus(status(), NOW);
+    expect(text).toContain('last changed 3 h ago (2026-01-01T09:00:00.000Z)');
+    expect(text).toContain('previous token is still accepted until 2026-01-01T12:05:00.000Z');
+  });
+
+  it('names the stack and region in the command that recreates missing parts', () => {
+    const text = formatStatus(
+      status({
+        stack: 'demo',
+        region: 'sa-east-1',
+        resources: [
+          { resource: 'VPC', name: 'demo-vpc', present: true },
+          { resource: 'ECS service', name: 'demo-api', present: false },
+        ],
+      }),
+      NOW,
+    );
+    expect(text).toContain('"iclinic-deploy up --name demo --region sa-east-1" creates them again');
+  });
+
+  it('says nothing is deployed when every resource is missing', () => {
+    const text = formatStatus(
+      status({
+        resources: [{ resource: 'VPC', name: 'iclinic-vpc', present: false }],
+        url: undefined,
+        token: undefined,
+      }),
+      NOW,
+    );
+    expect(text).toContain('Nothing is deployed. Run "iclinic-deploy up --region us-east-1"');
+  });
+});
