@@ -91,10 +91,13 @@ export class EngineUnavailableError extends Error {
 export function runEngine(
   engine: string,
   args: readonly string[],
-  options: { stdin?: string; onLine?: (line: string) => void } = {},
+  options: { stdin?: string; onLine?: (line: string) => void; signal?: AbortSignal } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(engine, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(engine, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
     let stdout = '';
     let stderr = '';
     const forward = (chunk: Buffer, sink: 'out' | 'err') => {
@@ -143,6 +146,8 @@ export interface BuildAndPushOptions {
   readonly platform: ImagePlatform;
   readonly login: { username: string; password: string; registry: string };
   readonly report: Reporter;
+  /** Stops the engine when another step of the run has already failed. */
+  readonly signal?: AbortSignal;
 }
 
 /** The password goes through stdin, never the command line, so `ps` cannot see it. */
@@ -165,6 +170,7 @@ export async function buildImage(options: Omit<BuildAndPushOptions, 'login'>): P
     `${engine} build`,
     runEngine(engine, ['build', '--platform', platform, '--tag', imageRef, contextDir], {
       onLine: (line) => report.progress(`  build | ${line}`),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
     }),
   );
 }
@@ -177,6 +183,7 @@ export async function pushImage(options: BuildAndPushOptions): Promise<void> {
     `${engine} push ${imageRef}`,
     runEngine(engine, ['push', imageRef], {
       onLine: (line) => report.progress(`  push | ${line}`),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
     }),
   );
 }

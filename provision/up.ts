@@ -221,6 +221,7 @@ async function ensureImage(
   ctx: StackContext,
   settings: UpSettings,
   repository: RepositoryRef,
+  signal: AbortSignal,
 ): Promise<Ensured<{ imageUri: string }>> {
   if (settings.image !== undefined) {
     return {
@@ -241,6 +242,7 @@ async function ensureImage(
     imageRef: imageUri,
     platform: settings.platform,
     report: ctx.report,
+    signal,
   });
   const login = await registryLogin(ctx);
   await pushImage({
@@ -250,6 +252,7 @@ async function ensureImage(
     platform: settings.platform,
     login,
     report: ctx.report,
+    signal,
   });
   return { outcome: 'created', changes: [`pushed ${imageUri}`], value: { imageUri } };
 }
@@ -272,12 +275,6 @@ export async function withTargetHealth(
   throw new DeploymentFailedError(error.message, error.deploymentId, lines);
 }
 
-/** Keeps a rejected promise from being reported as unhandled while siblings still run. */
-function started<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => undefined);
-  return promise;
-}
-
 export interface UpResult {
   readonly url: string;
   readonly token: string;
@@ -298,6 +295,13 @@ export async function runUp(
 ): Promise<UpResult> {
   const deadline = ctx.clock.now() + settings.timeoutMs;
   const remaining = () => Math.max(60_000, deadline - ctx.clock.now());
+  // When one branch fails the run is over: a build or push still going
+  // would only keep the user waiting.
+  const runFailed = new AbortController();
+  const started = <T>(promise: Promise<T>): Promise<T> => {
+    promise.catch(() => runFailed.abort());
+    return promise;
+  };
 
   await runner.run(
     'preflight',
@@ -337,7 +341,9 @@ export async function runUp(
   const image = started(
     runner
       .ensure('repository', () => ensureRepository(ctx))
-      .then((repository) => runner.ensure('image', () => ensureImage(ctx, settings, repository))),
+      .then((repository) =>
+        runner.ensure('image', () => ensureImage(ctx, settings, repository, runFailed.signal)),
+      ),
   );
   const secret = started(
     runner.ensure('secret', () =>
@@ -364,11 +370,17 @@ export async function runUp(
     ),
   );
 
-  const [imageRef, secretRef, roleRef, logGroupRef] = await Promise.all([
+  // Every branch is awaited here so the first failure ends the run at once:
+  // a refused load balancer or a low quota need not wait for the image.
+  const [imageRef, secretRef, roleRef, logGroupRef, net, lb] = await Promise.all([
     image,
     secret,
     role,
     logGroup,
+    network,
+    loadBalancer,
+    cluster,
+    serviceLinkedRoles,
   ]);
   const taskDefinition = await runner.ensure('task-definition', () =>
     ensureTaskDefinition(ctx, {
@@ -383,7 +395,6 @@ export async function runUp(
       secrets: secretReferences(secretRef),
     }),
   );
-  const [net, lb] = await Promise.all([network, loadBalancer, cluster, serviceLinkedRoles]);
   const service = await runner.ensure('service', () =>
     ensureService(ctx, {
       taskDefinitionArn: taskDefinition.taskDefinitionArn,

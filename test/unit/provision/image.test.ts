@@ -111,6 +111,16 @@ describe('runEngine', () => {
     expect(result).toEqual({ code: 3, stdout: 'one\n\n', stderr: 'two\n' });
     expect(lines.sort()).toEqual(['one', 'two']);
   });
+
+  it('stops the engine at once when the run is aborted', async () => {
+    const path = await fakeEngine('slow-engine', 'sleep 30');
+    const aborted = new AbortController();
+    const started = Date.now();
+    const running = runEngine(path, [], { signal: aborted.signal });
+    setTimeout(() => aborted.abort(), 100);
+    await expect(running).rejects.toThrow(/abort/i);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
 });
 
 describe('checkEngine', () => {
