@@ -163,19 +163,10 @@ export async function ensureCluster(
   // an ACTIVE one it is idempotent, so a race with another run is harmless.
   // In a new account it can fail until ECS's service-linked role, created
   // moments before, has propagated.
-  const out = await retry(
-    ctx.clock,
-    {
-      what: `creating ECS cluster ${ctx.names.cluster}`,
-      timeoutMs: options.iamPropagationTimeoutMs ?? 120_000,
-      initialDelayMs: 5_000,
-      maxDelayMs: 15_000,
-      isRetryable: isIamPropagationError,
-      onRetry: (_error, _attempt, elapsed) =>
-        ctx.report.progress(
-          `Waiting for the ECS service-linked role to propagate (${Math.round(elapsed / 1000)} s)`,
-        ),
-    },
+  const out = await retryWhileIamPropagates(
+    ctx,
+    `creating ECS cluster ${ctx.names.cluster}`,
+    options.iamPropagationTimeoutMs,
     () =>
       ctx.clients.ecs.send(
         new CreateClusterCommand({
@@ -646,6 +637,34 @@ function loadBalancerMapping(ctx: Pick<StackContext, 'names'>, settings: Service
   ];
 }
 
+/**
+ * Retries `fn` while ECS cannot yet assume a role created moments before
+ * (its own service-linked role, or the task execution role): about two
+ * minutes by default, with a visible message.
+ */
+export function retryWhileIamPropagates<T>(
+  ctx: StackContext,
+  what: string,
+  timeoutMs: number | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return retry(
+    ctx.clock,
+    {
+      what,
+      timeoutMs: timeoutMs ?? 120_000,
+      initialDelayMs: 5_000,
+      maxDelayMs: 15_000,
+      isRetryable: isIamPropagationError,
+      onRetry: (_error, _attempt, elapsed) =>
+        ctx.report.progress(
+          `Waiting for IAM roles to propagate before ECS can use them (${Math.round(elapsed / 1000)} s)`,
+        ),
+    },
+    fn,
+  );
+}
+
 export function isIamPropagationError(error: unknown): boolean {
   return (
     hasErrorCode(error, 'InvalidParameterException', 'ClientException', 'AccessDeniedException') &&
@@ -698,21 +717,7 @@ export async function ensureService(
   }
 
   const retryOnIam = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
-    retry(
-      ctx.clock,
-      {
-        what,
-        timeoutMs: settings.iamPropagationTimeoutMs ?? 120_000,
-        initialDelayMs: 5_000,
-        maxDelayMs: 15_000,
-        isRetryable: isIamPropagationError,
-        onRetry: (_error, _attempt, elapsed) =>
-          ctx.report.progress(
-            `Waiting for IAM roles to propagate before ECS can use them (${Math.round(elapsed / 1000)} s)`,
-          ),
-      },
-      fn,
-    );
+    retryWhileIamPropagates(ctx, what, settings.iamPropagationTimeoutMs, fn);
 
   if (!current || current.status !== 'ACTIVE') {
     const plan = planService(ctx, current, settings);

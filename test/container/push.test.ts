@@ -18,6 +18,7 @@ import {
   type ContainerEngine,
 } from '../../provision/image.js';
 import { decodeAuthorization } from '../../provision/registry.js';
+import { selfSignedCertificate } from '../support/certificate.js';
 import { exec, freePort } from '../support/container-engine.js';
 
 const PODMAN_SOCKET = '/run/podman/podman.sock';
@@ -47,26 +48,11 @@ beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'iclinic-registry-'));
   const port = await freePort();
   registryHost = `127.0.0.1:${port}`;
-  const cert = join(workDir, 'cert.pem');
-  const key = join(workDir, 'key.pem');
-  const openssl = await exec('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-  ]);
-  expect(openssl.code, openssl.stderr).toBe(0);
+  const { certPath: cert, keyPath: key } = selfSignedCertificate(
+    '127.0.0.1',
+    'IP:127.0.0.1',
+    workDir,
+  );
   // Both engines look up a registry's CA by host:port in these folders.
   for (const base of ['/etc/containers/certs.d', '/etc/docker/certs.d']) {
     const dir = join(base, registryHost);

@@ -181,7 +181,7 @@ describe('ensureCluster', () => {
 
     expect(result.value.clusterArn).toBe('arn:cluster/iclinic');
     expect(mocks.ecs.commandCalls(CreateClusterCommand)).toHaveLength(2);
-    expect(report.progressLines.some((line) => /service-linked role/.test(line))).toBe(true);
+    expect(report.progressLines.some((line) => /IAM roles to propagate/.test(line))).toBe(true);
   });
 
   it('gives up on CreateCluster after the propagation bound', async () => {

@@ -1,37 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBalancerFetch } from '../../../provision/verify.js';
+import { selfSignedCertificate } from '../../support/certificate.js';
 
-/** A self-signed certificate for a domain that is not the address the test connects to. */
+/** A certificate for a domain that is not the address the test connects to. */
 function certificateFor(domain: string): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'iclinic-verify-tls-'));
-  const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${domain}`,
-      '-addext',
-      `subjectAltName=DNS:${domain}`,
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore', env: { ...process.env, OPENSSL_CONF: '/dev/null' } },
-  );
-  return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
+  const { certPath, keyPath } = selfSignedCertificate(domain, `DNS:${domain}`);
+  return { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') };
 }
 
 describe('loadBalancerFetch over HTTPS', () => {
