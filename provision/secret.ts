@@ -119,9 +119,16 @@ export async function ensureSecret(
   const changes: string[] = [];
   if (described?.DeletedDate !== undefined) {
     // Deleted with a recovery window (by hand): restoring keeps the token users already have.
-    await ctx.clients.secrets.send(new RestoreSecretCommand({ SecretId: ctx.names.secret }));
-    changes.push(`restored secret ${ctx.names.secret} that was scheduled for deletion`);
-    described = await findSecret(ctx);
+    try {
+      await ctx.clients.secrets.send(new RestoreSecretCommand({ SecretId: ctx.names.secret }));
+      changes.push(`restored secret ${ctx.names.secret} that was scheduled for deletion`);
+      described = await findSecret(ctx);
+    } catch (error) {
+      // Force-deleted moments ago (a `down` just before): it cannot be
+      // restored and will vanish; create it anew once AWS frees the name.
+      if (!hasErrorCode(error, 'InvalidRequestException', 'ResourceNotFoundException')) throw error;
+      described = undefined;
+    }
   }
   if (described?.ARN !== undefined) {
     const versionId = currentVersionId(described);

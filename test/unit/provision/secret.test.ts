@@ -108,6 +108,34 @@ describe('ensureSecret', () => {
     expect(mocks.secrets.commandCalls(CreateSecretCommand)).toHaveLength(1);
   });
 
+  it('creates the secret anew when one force-deleted moments ago cannot be restored', async () => {
+    const { ctx, mocks } = leadContext();
+    mocks.secrets.on(DescribeSecretCommand).resolves({
+      ARN,
+      DeletedDate: new Date('2026-01-01'),
+      VersionIdsToStages: { v1: ['AWSCURRENT'] },
+    });
+    mocks.secrets
+      .on(RestoreSecretCommand)
+      .rejects(
+        awsError(
+          'InvalidRequestException',
+          "You can't perform this operation on the secret because it was deleted.",
+        ),
+      );
+    mocks.secrets
+      .on(CreateSecretCommand)
+      .rejectsOnce(
+        awsError(
+          'InvalidRequestException',
+          "You can't create this secret because a secret with this name is already scheduled for deletion.",
+        ),
+      )
+      .resolves({ ARN, VersionId: 'v2' });
+    const result = await ensureSecret(ctx, { initialToken: () => 'tok' });
+    expect(result).toMatchObject({ outcome: 'created', value: { arn: ARN, versionId: 'v2' } });
+  });
+
   it('restores a secret pending deletion instead of creating a new one', async () => {
     const { ctx, mocks } = leadContext();
     mocks.secrets
