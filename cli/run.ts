@@ -226,7 +226,18 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
           }
           throw error;
         });
-        out(secret.token);
+        if (globals.json) {
+          out(
+            JSON.stringify({
+              command: name,
+              stack: globals.name,
+              region: globals.region,
+              token: secret.token,
+            }),
+          );
+        } else {
+          out(secret.token);
+        }
         return;
       }
       case 'down': {

@@ -175,6 +175,8 @@ describe('set-token against the emulator', () => {
     await runCli(['set-token', NEW_TOKEN, '--no-verify'], { endpoint });
     const result = await runCli(['token'], { endpoint });
     expect(result.stdout).toBe(`${NEW_TOKEN}\n`);
+    const json = await runCli(['token', '--json'], { endpoint });
+    expect(JSON.parse(json.stdout)).toMatchObject({ command: 'token', token: NEW_TOKEN });
   });
 
   it('fails clearly when the stack is not deployed', async () => {
