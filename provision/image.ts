@@ -115,6 +115,9 @@ export function runEngine(
       else reject(error);
     });
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    // A command that exits without reading its input (most do, and quickly)
+    // closes the pipe first: EPIPE here is not a failure, the exit code says.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.stdin ?? '');
   });
 }

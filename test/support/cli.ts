@@ -49,6 +49,8 @@ export function runCli(
       clearTimeout(timer);
       resolve({ code: code ?? 1, stdout, stderr });
     });
+    // The CLI may exit before reading its input; EPIPE then is not an error.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.stdin ?? '');
   });
 }

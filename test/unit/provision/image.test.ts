@@ -112,6 +112,13 @@ describe('runEngine', () => {
     expect(lines.sort()).toEqual(['one', 'two']);
   });
 
+  it('reports the exit code of an engine that exits without reading its input', async () => {
+    const path = await fakeEngine('deaf-engine', 'exit 4');
+    // Large enough that the write is still going when the pipe closes.
+    const result = await runEngine(path, [], { stdin: 'x'.repeat(4 * 1024 * 1024) });
+    expect(result.code).toBe(4);
+  });
+
   it('stops the engine at once when the run is aborted', async () => {
     const path = await fakeEngine('slow-engine', 'sleep 30');
     const aborted = new AbortController();
