@@ -3,16 +3,11 @@ import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { CallLog, createClients, type StackContext } from '../provision/context.js';
 import type { ContainerEngine, ImagePlatform } from '../provision/image.js';
-import { stackNames } from '../provision/names.js';
+import { stackFlags, stackNames } from '../provision/names.js';
 import { deployerPolicy } from '../provision/policy.js';
 import { errorCode, errorMessage, hasErrorCode, realClock } from '../provision/retry.js';
 import { readTokenSecret } from '../provision/secret.js';
-import {
-  runSetToken,
-  setTokenPlan,
-  stackFlags,
-  type SetTokenSettings,
-} from '../provision/set-token.js';
+import { runSetToken, setTokenPlan, type SetTokenSettings } from '../provision/set-token.js';
 import { collectStatus, formatStatus } from '../provision/status.js';
 import { formatPlan, StepRunner, type PlannedStep } from '../provision/steps.js';
 import { generateToken, InvalidTokenError, validateToken } from '../provision/token.js';
@@ -195,7 +190,7 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
             out(`Try it:  curl -H "Authorization: Token ${up.token}" ${up.url}/`);
           } else {
             out(
-              `Try it:  curl -H "Authorization: Token $(npx iclinic-deploy token${stackFlags(ctx)})" ${up.url}/`,
+              `Try it:  curl -H "Authorization: Token $(npx iclinic-deploy token${stackFlags(globals.name, globals.region)})" ${up.url}/`,
             );
             out(
               '(the token is not printed; "iclinic-deploy token" prints it, "up --show-token" shows it here)',
@@ -221,7 +216,7 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
         const secret = await readTokenSecret(ctx).catch((error: unknown) => {
           if (hasErrorCode(error, 'ResourceNotFoundException')) {
             throw new Error(
-              `Stack "${globals.name}" has no token secret (${names.secret}) in ${globals.region}; run "iclinic-deploy up${stackFlags(ctx)}" first, or pass the --name and --region you deployed with.`,
+              `Stack "${globals.name}" has no token secret (${names.secret}) in ${globals.region}; run "iclinic-deploy up${stackFlags(globals.name, globals.region)}" first, or pass the --name and --region you deployed with.`,
             );
           }
           throw error;

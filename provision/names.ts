@@ -94,3 +94,8 @@ export function stackTags(stack: string, resourceName?: string): Tag[] {
 export function ecsTags(stack: string): { key: string; value: string }[] {
   return stackTags(stack).map((t) => ({ key: t.Key, value: t.Value }));
 }
+
+/** The flags that name a stack on a command line (" --name X" only when not the default). */
+export function stackFlags(stack: string, region: string): string {
+  return `${stack === DEFAULT_STACK_NAME ? '' : ` --name ${stack}`} --region ${region}`;
+}

@@ -20,7 +20,7 @@ import {
 import { ensureTaskDefinition, waitForDeployment, type TaskSettings } from './service.js';
 import type { PlannedStep, StepRunner } from './steps.js';
 import { VerificationError, verifyEndpoint } from './verify.js';
-import { DEFAULT_STACK_NAME } from './names.js';
+import { stackFlags } from './names.js';
 
 export interface SetTokenSettings {
   readonly token: string;
@@ -175,7 +175,7 @@ export async function runSetToken(
     const secret = await describeSecret(ctx);
     if (service?.taskDefinition === undefined || secret?.currentVersionId === undefined) {
       throw new Error(
-        `Stack "${n.stack}" is not deployed in ${ctx.region} (no active service ${n.service} or secret ${n.secret}); run "iclinic-deploy up${stackFlags(ctx)}" first.`,
+        `Stack "${n.stack}" is not deployed in ${ctx.region} (no active service ${n.service} or secret ${n.secret}); run "iclinic-deploy up${stackFlags(n.stack, ctx.region)}" first.`,
       );
     }
     const definition = await ecs.send(
@@ -261,7 +261,7 @@ export async function runSetToken(
       }
     } catch (undoError) {
       throw new RotationFailedError(
-        `${errorMessage(reason)}\nRestoring the previous state also failed: ${errorMessage(undoError)}. Run "iclinic-deploy status${stackFlags(ctx)}" and "set-token" again.`,
+        `${errorMessage(reason)}\nRestoring the previous state also failed: ${errorMessage(undoError)}. Run "iclinic-deploy status${stackFlags(n.stack, ctx.region)}" and "set-token" again.`,
         restored,
       );
     }
@@ -365,10 +365,4 @@ export async function runSetToken(
     deploymentId,
     verified,
   };
-}
-
-/** The flags that name this stack on a command line, when not the defaults. */
-export function stackFlags(ctx: Pick<StackContext, 'names' | 'region'>): string {
-  const name = ctx.names.stack === DEFAULT_STACK_NAME ? '' : ` --name ${ctx.names.stack}`;
-  return `${name} --region ${ctx.region}`;
 }

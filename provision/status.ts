@@ -6,7 +6,7 @@ import { describeRepository } from './registry.js';
 import { describeExecutionRole } from './roles.js';
 import { describeSecret, readTokenSecret } from './secret.js';
 import { describeCluster, describeService, type ServiceStatus } from './service.js';
-import { DEFAULT_STACK_NAME } from './names.js';
+import { stackFlags } from './names.js';
 import { loadBalancerUrl } from './set-token.js';
 
 export interface ResourcePresence {
@@ -142,7 +142,7 @@ export function formatAge(instant: string, nowMs: number): string {
 }
 
 export function formatStatus(status: StackStatus, nowMs: number = Date.now()): string {
-  const flags = `${status.stack === DEFAULT_STACK_NAME ? '' : ` --name ${status.stack}`} --region ${status.region}`;
+  const flags = stackFlags(status.stack, status.region);
   const lines: string[] = [`Stack "${status.stack}" in ${status.region}`, ''];
   const width = Math.max(...status.resources.map((r) => r.resource.length));
   for (const r of status.resources) {
