@@ -1,17 +1,5 @@
 import { CredentialsError } from '../provision/up.js';
-import { errorCode, errorMessage } from '../provision/retry.js';
-
-const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNRESET']);
-
-/**
- * A socket error the SDK let through as it was: its own `code`, not text
- * inside another error's message (a failed check through the load balancer
- * can mention ENOTFOUND while AWS itself was reachable).
- */
-export function awsNetworkErrorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && UNREACHABLE.has(code) ? code : undefined;
-}
+import { errorCode, errorMessage, unreachableCode } from '../provision/retry.js';
 
 /** Errors that reach the user get the advice the SDK does not give. */
 export function explainError(
@@ -25,7 +13,7 @@ export function explainError(
   ) {
     return new CredentialsError(message).message;
   }
-  const code = awsNetworkErrorCode(error);
+  const code = unreachableCode(error);
   if (code !== undefined) {
     const endpoint = context.env?.AWS_ENDPOINT_URL;
     const where =

@@ -29,6 +29,17 @@ export function errorMessage(error: unknown): string {
   return String(error);
 }
 
+const UNREACHABLE_CODES = ['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNRESET'];
+
+/**
+ * The socket error code when the endpoint could not be reached at all, read
+ * from the error's own code, never from text inside another error's message.
+ */
+export function unreachableCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && UNREACHABLE_CODES.includes(code) ? code : undefined;
+}
+
 export function hasErrorCode(error: unknown, ...codes: string[]): boolean {
   return codes.includes(errorCode(error));
 }

@@ -676,7 +676,7 @@ function primaryDeployment(service: Service | undefined): Deployment | undefined
   return service?.deployments?.find((d) => d.status === 'PRIMARY');
 }
 
-function primaryDeploymentId(service: Service | undefined): string | undefined {
+export function primaryDeploymentId(service: Service | undefined): string | undefined {
   return primaryDeployment(service)?.id;
 }
 

@@ -17,7 +17,12 @@ import {
   writeTokenSecret,
   type SecretRef,
 } from './secret.js';
-import { ensureTaskDefinition, waitForDeployment, type TaskSettings } from './service.js';
+import {
+  ensureTaskDefinition,
+  primaryDeploymentId,
+  waitForDeployment,
+  type TaskSettings,
+} from './service.js';
 import type { PlannedStep, StepRunner } from './steps.js';
 import { VerificationError, verifyEndpoint } from './verify.js';
 import { stackFlags } from './names.js';
@@ -226,9 +231,7 @@ export async function runSetToken(
             forceNewDeployment: true,
           }),
         );
-        rollbackDeployment = rolledBack.service?.deployments?.find(
-          (d) => d.status === 'PRIMARY',
-        )?.id;
+        rollbackDeployment = primaryDeploymentId(rolledBack.service);
         restored.push(`service ${n.service} back on ${current.taskDefinitionArn}`);
       }
       if (written !== undefined) {
@@ -298,7 +301,7 @@ export async function runSetToken(
             forceNewDeployment: true,
           }),
         );
-        const id = updated.service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
+        const id = primaryDeploymentId(updated.service);
         if (id === undefined) {
           throw new Error('ECS started no PRIMARY deployment for the update; cannot follow it.');
         }

@@ -32,7 +32,7 @@ import {
 import { StepRunner, type PlannedStep } from './steps.js';
 import { generateToken } from './token.js';
 import { verifyEndpoint } from './verify.js';
-import { errorMessage, hasErrorCode } from './retry.js';
+import { errorMessage, unreachableCode } from './retry.js';
 
 export const CONTAINER_PORT = 8080;
 export const HEALTH_CHECK_PATH = '/healthz';
@@ -210,9 +210,7 @@ export async function checkCredentials(
   } catch (error) {
     // Not reaching AWS at all is a network or region problem, not a
     // credentials one; the CLI explains those itself.
-    if (hasErrorCode(error, 'ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNRESET')) {
-      throw error;
-    }
+    if (unreachableCode(error) !== undefined) throw error;
     throw new CredentialsError(errorMessage(error));
   }
 }
