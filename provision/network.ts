@@ -35,6 +35,7 @@ import {
   ReplaceRouteCommand,
   ReplaceRouteTableAssociationCommand,
   RevokeSecurityGroupIngressCommand,
+  type AvailabilityZone,
   type Filter,
   type InternetGateway,
   type IpPermission,
@@ -92,6 +93,68 @@ export class NetworkError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'NetworkError';
+  }
+}
+
+/**
+ * EC2 is eventually consistent: right after a create, a describe or modify
+ * of the new id (or a call that names it, such as a route to a new gateway)
+ * can answer that it does not exist (EC2 developer guide, "Eventual
+ * consistency": https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html).
+ * terraform-provider-aws retries these codes for its 2-minute propagation
+ * timeout (AttachInternetGateway: hashicorp/terraform#7891; AssociateRouteTable:
+ * RetryWhenAWSErrCodeEquals on InvalidRouteTableID.NotFound). Spellings from
+ * terraform-provider-aws internal/service/ec2/errors.go, which also lists the
+ * "Id" forms some operations answer.
+ */
+const NOT_YET_VISIBLE_CODES = [
+  'InvalidVpcID.NotFound',
+  'InvalidSubnetID.NotFound',
+  'InvalidSubnetId.NotFound',
+  'InvalidInternetGatewayID.NotFound',
+  'InvalidRouteTableID.NotFound',
+  'InvalidRouteTableId.NotFound',
+  'InvalidGroup.NotFound',
+  'InvalidSecurityGroupID.NotFound',
+];
+const VISIBILITY_TIMEOUT_MS = 2 * 60_000;
+
+function isNotYetVisible(error: unknown): boolean {
+  return hasErrorCode(error, ...NOT_YET_VISIBLE_CODES);
+}
+
+/**
+ * Runs a call that names ids ensureNetwork may have just created, reading
+ * their NotFound as "not visible yet" for a bounded time.
+ */
+async function onceVisible<T>(ctx: StackContext, what: string, call: () => Promise<T>): Promise<T> {
+  let told = false;
+  try {
+    return await retry(
+      ctx.clock,
+      {
+        what,
+        isRetryable: isNotYetVisible,
+        timeoutMs: VISIBILITY_TIMEOUT_MS,
+        initialDelayMs: 1_000,
+        maxDelayMs: 10_000,
+        onRetry: (error) => {
+          if (told) return;
+          told = true;
+          ctx.report.progress(
+            `waiting for AWS to show what was just created before ${what} (${errorCode(error)})`,
+          );
+        },
+      },
+      call,
+    );
+  } catch (error) {
+    if (!(error instanceof RetryTimeoutError)) throw error;
+    throw new NetworkError(
+      `AWS kept answering ${errorCode(error.lastError)} for ${Math.round(VISIBILITY_TIMEOUT_MS / 60_000)} min while ${what}: ` +
+        `${errorMessage(error.lastError)}. A resource created moments ago is usually visible by then; ` +
+        `if someone deleted it meanwhile, run "iclinic-deploy up" again to create it anew.`,
+    );
   }
 }
 
@@ -287,7 +350,14 @@ async function ensureVpc(ctx: StackContext, changes: Changes): Promise<string> {
         intervalMs: 2_000,
       },
       async () => {
-        const d = await ec2.send(new DescribeVpcsCommand({ VpcIds: [created] }));
+        const d = await ec2
+          .send(new DescribeVpcsCommand({ VpcIds: [created] }))
+          .catch((error: unknown) => {
+            if (isNotYetVisible(error)) return undefined;
+            throw error;
+          });
+        if (d === undefined)
+          return { done: false, state: 'not visible yet (InvalidVpcID.NotFound)' };
         const state = d.Vpcs?.[0]?.State ?? 'unknown';
         return { done: state === 'available', state };
       },
@@ -301,18 +371,20 @@ async function ensureVpc(ctx: StackContext, changes: Changes): Promise<string> {
   // Load balancers and ECR/Secrets Manager lookups need DNS; hostnames are
   // off by default in a non-default VPC.
   for (const attribute of ['enableDnsSupport', 'enableDnsHostnames'] as const) {
-    const out = await ec2.send(
-      new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: attribute }),
+    const out = await onceVisible(ctx, `reading ${attribute} of VPC ${vpcId}`, () =>
+      ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: attribute })),
     );
     const value = attribute === 'enableDnsSupport' ? out.EnableDnsSupport : out.EnableDnsHostnames;
     if (value?.Value === true) continue;
-    await ec2.send(
-      new ModifyVpcAttributeCommand({
-        VpcId: vpcId,
-        ...(attribute === 'enableDnsSupport'
-          ? { EnableDnsSupport: { Value: true } }
-          : { EnableDnsHostnames: { Value: true } }),
-      }),
+    await onceVisible(ctx, `turning on ${attribute} of VPC ${vpcId}`, () =>
+      ec2.send(
+        new ModifyVpcAttributeCommand({
+          VpcId: vpcId,
+          ...(attribute === 'enableDnsSupport'
+            ? { EnableDnsSupport: { Value: true } }
+            : { EnableDnsHostnames: { Value: true } }),
+        }),
+      ),
     );
     changes.updated(
       `enabled ${attribute === 'enableDnsSupport' ? 'DNS support' : 'DNS hostnames'} on VPC ${vpcId}`,
@@ -321,82 +393,199 @@ async function ensureVpc(ctx: StackContext, changes: Changes): Promise<string> {
   return vpcId;
 }
 
-async function availableZones(ctx: StackContext): Promise<string[]> {
-  const out = await ctx.clients.ec2.send(new DescribeAvailabilityZonesCommand({}));
-  return (out.AvailabilityZones ?? [])
-    .filter(
-      (z) => z.State === 'available' && (z.ZoneType ?? 'availability-zone') === 'availability-zone',
-    )
-    .map((z) => z.ZoneName)
-    .filter((z): z is string => z !== undefined)
-    .sort();
+interface Zone {
+  name: string;
+  id: string;
 }
+
+/**
+ * In these regions Fargate runs only in the listed zone ids (AWS Fargate
+ * Regions page, https://docs.aws.amazon.com/AmazonECS/latest/developerguide/AWS_Fargate-Regions.html:
+ * "us-west-1 (usw1-az1 & usw1-az3 only)", "ap-northeast-1 (apne1-az1,
+ * apne1-az2, & apne1-az4 only)"). Zone ids name the same physical zone in
+ * every account; zone names are shuffled per account.
+ */
+const FARGATE_ZONE_IDS: Readonly<Record<string, readonly string[]>> = {
+  'us-west-1': ['usw1-az1', 'usw1-az3'],
+  'ap-northeast-1': ['apne1-az1', 'apne1-az2', 'apne1-az4'],
+};
+
+function runsFargate(region: string, zoneId: string): boolean {
+  const only = FARGATE_ZONE_IDS[region];
+  return only === undefined || only.includes(zoneId);
+}
+
+function describeZone(zone: Zone): string {
+  return `${zone.name} (${zone.id})`;
+}
+
+/** Available zones where Fargate runs, in zone-id order so every account picks alike. */
+async function usableZones(ctx: StackContext): Promise<{ usable: Zone[]; seen: string[] }> {
+  const out = await ctx.clients.ec2.send(new DescribeAvailabilityZonesCommand({}));
+  const standard = (out.AvailabilityZones ?? []).filter(
+    (z): z is AvailabilityZone & { ZoneName: string } =>
+      z.ZoneName !== undefined &&
+      z.State === 'available' &&
+      (z.ZoneType ?? 'availability-zone') === 'availability-zone',
+  );
+  const zones = standard
+    .map((z) => {
+      const id = z.ZoneId ?? z.ZoneName;
+      return { name: z.ZoneName, id, fargate: runsFargate(z.RegionName ?? ctx.region, id) };
+    })
+    .sort((a, b) => a.id.localeCompare(b.id));
+  const usable = zones.filter((z) => z.fargate).map(({ name, id }) => ({ name, id }));
+  const seen = zones.map((z) => `${describeZone(z)}${z.fargate ? '' : ', no Fargate'}`);
+  return { usable, seen };
+}
+
+/**
+ * Older accounts list a zone as available that refuses new subnets, with
+ * InvalidParameterValue "Value (ap-northeast-1b) for parameter
+ * availabilityZone is invalid. Subnets can currently only be created in the
+ * following availability zones: ap-northeast-1a, ap-northeast-1c."
+ * (awslabs/ecs-refarch-continuous-deployment#12, hashicorp/terraform#3434,
+ * aws-samples/saas-reference-architecture-ecs#12). Returns the zone names
+ * the message allows, or undefined when the error is something else.
+ */
+function zonesAllowedBySubnetRefusal(error: unknown): string[] | undefined {
+  if (!hasErrorCode(error, 'InvalidParameterValue')) return undefined;
+  const match =
+    /Subnets can currently only be created in the following availability zones:([^]*)/i.exec(
+      errorMessage(error),
+    );
+  if (match === null) return undefined;
+  return (match[1] ?? '')
+    .split(/[\s,]+/)
+    .map((name) => name.replace(/\.$/, ''))
+    .filter((name) => name !== '');
+}
+
+type SubnetRef = { subnetId: string; zone: string };
 
 async function ensureSubnets(
   ctx: StackContext,
   vpcId: string,
   changes: Changes,
-): Promise<{ subnetId: string; zone: string }[]> {
-  const ec2 = ctx.clients.ec2;
+): Promise<SubnetRef[]> {
   const existing = await findSubnets(ctx, vpcId);
   const byCidr = new Map(existing.map((s) => [s.CidrBlock, s]));
-  const missing = SUBNET_CIDRS.filter((c) => !byCidr.has(c));
-  let freeZones: string[] = [];
-  if (missing.length > 0) {
-    const used = new Set(existing.map((s) => s.AvailabilityZone));
-    const zones = await availableZones(ctx);
-    if (zones.length < 2) {
-      throw new NetworkError(
-        `Region ${ctx.region} has ${zones.length} available availability zone(s); a load balancer needs two. Choose another region with --region.`,
-      );
-    }
-    freeZones = zones.slice(0, 2).filter((z) => !used.has(z));
-    if (freeZones.length < missing.length) freeZones = zones.filter((z) => !used.has(z));
-  }
-  const result: { subnetId: string; zone: string }[] = [];
+  let chooser: ZoneChooser | undefined;
+  const result: SubnetRef[] = [];
   for (const [index, subnetCidr] of SUBNET_CIDRS.entries()) {
     const found = byCidr.get(subnetCidr);
     if (found?.SubnetId !== undefined && found.AvailabilityZone !== undefined) {
       if (found.MapPublicIpOnLaunch !== true) {
-        await ec2.send(
-          new ModifySubnetAttributeCommand({
-            SubnetId: found.SubnetId,
-            MapPublicIpOnLaunch: { Value: true },
-          }),
-        );
+        await turnOnPublicIps(ctx, found.SubnetId);
         changes.updated(`turned on public IPs for subnet ${found.SubnetId}`);
       }
       result.push({ subnetId: found.SubnetId, zone: found.AvailabilityZone });
       continue;
     }
-    const zone = freeZones.shift();
-    if (zone === undefined) {
-      throw new NetworkError(
-        `No free availability zone left in ${ctx.region} for subnet ${subnetCidr}; the other subnet already uses the only one. Choose another region with --region.`,
-      );
-    }
-    const out = await ec2.send(
-      new CreateSubnetCommand({
-        VpcId: vpcId,
-        CidrBlock: subnetCidr,
-        AvailabilityZone: zone,
-        TagSpecifications: tagSpec(ctx, 'subnet', ctx.names.publicSubnet(index)),
-      }),
-    );
-    const subnetId = out.Subnet?.SubnetId;
-    if (subnetId === undefined) throw new NetworkError('CreateSubnet returned no subnet id.');
+    chooser ??= await ZoneChooser.start(ctx, existing);
+    const created = await createSubnetInSomeZone(ctx, vpcId, index, subnetCidr, chooser);
     // CreateSubnet has no parameter for this; Fargate tasks in a public subnet
     // need a public IP to pull the image without a NAT gateway.
-    await ec2.send(
+    await turnOnPublicIps(ctx, created.subnetId);
+    changes.created(`created subnet ${created.subnetId} (${subnetCidr}, ${created.zone})`);
+    result.push(created);
+  }
+  return result;
+}
+
+async function turnOnPublicIps(ctx: StackContext, subnetId: string): Promise<void> {
+  await onceVisible(ctx, `turning on public IPs for subnet ${subnetId}`, () =>
+    ctx.clients.ec2.send(
       new ModifySubnetAttributeCommand({
         SubnetId: subnetId,
         MapPublicIpOnLaunch: { Value: true },
       }),
+    ),
+  );
+}
+
+/** Hands out zones for new subnets: usable, not used by the other subnet, not refused. */
+class ZoneChooser {
+  private readonly refused: string[] = [];
+  private constructor(
+    private readonly ctx: StackContext,
+    private candidates: Zone[],
+    private readonly seen: string[],
+  ) {}
+
+  static async start(ctx: StackContext, existing: Subnet[]): Promise<ZoneChooser> {
+    const { usable, seen } = await usableZones(ctx);
+    const used = new Set(existing.map((s) => s.AvailabilityZone));
+    if (usable.length < 2) {
+      throw new NetworkError(
+        `Region ${ctx.region} has ${usable.length} availability zone(s) where Fargate runs; a load balancer needs two. ` +
+          `Zones seen: ${seen.length > 0 ? seen.join('; ') : 'none'}. Choose another region with --region (for example us-east-1).`,
+      );
+    }
+    return new ZoneChooser(
+      ctx,
+      usable.filter((z) => !used.has(z.name)),
+      seen,
     );
-    changes.created(`created subnet ${subnetId} (${subnetCidr}, ${zone})`);
-    result.push({ subnetId, zone });
   }
-  return result;
+
+  next(subnetCidr: string): Zone {
+    const zone = this.candidates.shift();
+    if (zone !== undefined) return zone;
+    const refused =
+      this.refused.length > 0 ? ` Refused new subnets: ${this.refused.join(', ')}.` : '';
+    throw new NetworkError(
+      `No availability zone left in ${this.ctx.region} for subnet ${subnetCidr}: each zone where Fargate runs is ` +
+        `either used by the other subnet or refused a new subnet.${refused} Zones seen: ${this.seen.join('; ')}. ` +
+        `Choose another region with --region (for example us-east-1).`,
+    );
+  }
+
+  /** The zone refused the subnet; keep only the zones its message allows. */
+  refuse(zone: Zone, allowed: string[]): void {
+    this.refused.push(zone.name);
+    if (allowed.length > 0)
+      this.candidates = this.candidates.filter((z) => allowed.includes(z.name));
+  }
+
+  taken(zone: Zone): void {
+    this.candidates = this.candidates.filter((z) => z.name !== zone.name);
+  }
+}
+
+async function createSubnetInSomeZone(
+  ctx: StackContext,
+  vpcId: string,
+  index: number,
+  subnetCidr: string,
+  chooser: ZoneChooser,
+): Promise<SubnetRef> {
+  for (;;) {
+    const zone = chooser.next(subnetCidr);
+    try {
+      const out = await onceVisible(ctx, `creating subnet ${subnetCidr} in VPC ${vpcId}`, () =>
+        ctx.clients.ec2.send(
+          new CreateSubnetCommand({
+            VpcId: vpcId,
+            CidrBlock: subnetCidr,
+            AvailabilityZone: zone.name,
+            TagSpecifications: tagSpec(ctx, 'subnet', ctx.names.publicSubnet(index)),
+          }),
+        ),
+      );
+      const subnetId = out.Subnet?.SubnetId;
+      if (subnetId === undefined) throw new NetworkError('CreateSubnet returned no subnet id.');
+      chooser.taken(zone);
+      return { subnetId, zone: zone.name };
+    } catch (error) {
+      const allowed = zonesAllowedBySubnetRefusal(error);
+      if (allowed === undefined) throw error;
+      ctx.report.progress(
+        `availability zone ${describeZone(zone)} refuses new subnets in this account; trying another`,
+      );
+      chooser.refuse(zone, allowed);
+    }
+  }
 }
 
 async function ensureInternetGateway(
@@ -425,7 +614,10 @@ async function ensureInternetGateway(
     if (gatewayId === undefined) throw new NetworkError('CreateInternetGateway returned no id.');
     changes.created(`created internet gateway ${gatewayId}`);
   }
-  await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: gatewayId, VpcId: vpcId }));
+  const attaching = gatewayId;
+  await onceVisible(ctx, `attaching internet gateway ${attaching} to VPC ${vpcId}`, () =>
+    ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: attaching, VpcId: vpcId })),
+  );
   changes.updated(`attached internet gateway ${gatewayId} to VPC ${vpcId}`);
   return gatewayId;
 }
@@ -442,11 +634,13 @@ async function ensureRouteTable(
   let table = tables.find((t) => !isMainRouteTable(t) && hasStackTag(ctx, t.Tags));
   let tableId = table?.RouteTableId;
   if (tableId === undefined) {
-    const out = await ec2.send(
-      new CreateRouteTableCommand({
-        VpcId: vpcId,
-        TagSpecifications: tagSpec(ctx, 'route-table', ctx.names.routeTable),
-      }),
+    const out = await onceVisible(ctx, `creating a route table in VPC ${vpcId}`, () =>
+      ec2.send(
+        new CreateRouteTableCommand({
+          VpcId: vpcId,
+          TagSpecifications: tagSpec(ctx, 'route-table', ctx.names.routeTable),
+        }),
+      ),
     );
     table = out.RouteTable;
     tableId = table?.RouteTableId;
@@ -454,22 +648,27 @@ async function ensureRouteTable(
     changes.created(`created route table ${tableId}`);
   }
   const defaultRoute = (table?.Routes ?? []).find((r) => r.DestinationCidrBlock === ANYWHERE);
+  const routeTableId = tableId;
   if (defaultRoute === undefined) {
-    await ec2.send(
-      new CreateRouteCommand({
-        RouteTableId: tableId,
-        DestinationCidrBlock: ANYWHERE,
-        GatewayId: gatewayId,
-      }),
+    await onceVisible(ctx, `adding route ${ANYWHERE} -> ${gatewayId} to ${routeTableId}`, () =>
+      ec2.send(
+        new CreateRouteCommand({
+          RouteTableId: routeTableId,
+          DestinationCidrBlock: ANYWHERE,
+          GatewayId: gatewayId,
+        }),
+      ),
     );
     changes.updated(`added route ${ANYWHERE} -> ${gatewayId} to ${tableId}`);
   } else if (defaultRoute.GatewayId !== gatewayId || defaultRoute.State === 'blackhole') {
-    await ec2.send(
-      new ReplaceRouteCommand({
-        RouteTableId: tableId,
-        DestinationCidrBlock: ANYWHERE,
-        GatewayId: gatewayId,
-      }),
+    await onceVisible(ctx, `pointing route ${ANYWHERE} in ${routeTableId} to ${gatewayId}`, () =>
+      ec2.send(
+        new ReplaceRouteCommand({
+          RouteTableId: routeTableId,
+          DestinationCidrBlock: ANYWHERE,
+          GatewayId: gatewayId,
+        }),
+      ),
     );
     changes.updated(`pointed route ${ANYWHERE} in ${tableId} back to ${gatewayId}`);
   }
@@ -480,15 +679,23 @@ async function ensureRouteTable(
     const other = tables
       .flatMap((t) => t.Associations ?? [])
       .find((a) => a.SubnetId === subnetId && a.RouteTableAssociationId !== undefined);
-    if (other?.RouteTableAssociationId !== undefined) {
-      await ec2.send(
-        new ReplaceRouteTableAssociationCommand({
-          AssociationId: other.RouteTableAssociationId,
-          RouteTableId: tableId,
-        }),
+    const associationId = other?.RouteTableAssociationId;
+    const what = `associating subnet ${subnetId} with route table ${routeTableId}`;
+    if (associationId !== undefined) {
+      await onceVisible(ctx, what, () =>
+        ec2.send(
+          new ReplaceRouteTableAssociationCommand({
+            AssociationId: associationId,
+            RouteTableId: routeTableId,
+          }),
+        ),
       );
     } else {
-      await ec2.send(new AssociateRouteTableCommand({ RouteTableId: tableId, SubnetId: subnetId }));
+      await onceVisible(ctx, what, () =>
+        ec2.send(
+          new AssociateRouteTableCommand({ RouteTableId: routeTableId, SubnetId: subnetId }),
+        ),
+      );
     }
     changes.updated(`associated subnet ${subnetId} with route table ${tableId}`);
   }
@@ -585,13 +792,18 @@ async function ensureSecurityGroup(
   let groupId = sg?.GroupId;
   const isNew = groupId === undefined;
   if (groupId === undefined) {
-    const out = await ec2.send(
-      new CreateSecurityGroupCommand({
-        GroupName: desired.name,
-        Description: desired.description,
-        VpcId: vpcId,
-        TagSpecifications: tagSpec(ctx, 'security-group', desired.name),
-      }),
+    const out = await onceVisible(
+      ctx,
+      `creating security group ${desired.name} in VPC ${vpcId}`,
+      () =>
+        ec2.send(
+          new CreateSecurityGroupCommand({
+            GroupName: desired.name,
+            Description: desired.description,
+            VpcId: vpcId,
+            TagSpecifications: tagSpec(ctx, 'security-group', desired.name),
+          }),
+        ),
     );
     groupId = out.GroupId;
     if (groupId === undefined) throw new NetworkError('CreateSecurityGroup returned no group id.');
@@ -607,22 +819,28 @@ async function ensureSecurityGroup(
   const have = flattenPermissions(sg?.IpPermissions);
   const missing = want.filter((w) => !have.some((h) => h.key === w.key));
   const extra = have.filter((h) => !want.some((w) => w.key === h.key));
+  const id = groupId;
   if (extra.length > 0) {
-    await ec2.send(
-      new RevokeSecurityGroupIngressCommand({
-        GroupId: groupId,
-        IpPermissions: extra.map((r) => r.permission),
-      }),
+    await onceVisible(ctx, `revoking ingress on ${desired.name} (${id})`, () =>
+      ec2.send(
+        new RevokeSecurityGroupIngressCommand({
+          GroupId: id,
+          IpPermissions: extra.map((r) => r.permission),
+        }),
+      ),
     );
     for (const r of extra)
       changes.updated(`revoked unexpected ingress ${r.description} on ${desired.name}`);
   }
   if (missing.length > 0) {
-    await ec2.send(
-      new AuthorizeSecurityGroupIngressCommand({
-        GroupId: groupId,
-        IpPermissions: missing.map((r) => r.permission),
-      }),
+    // A rule from the other new group fails while either group is not visible yet.
+    await onceVisible(ctx, `allowing ingress on ${desired.name} (${id})`, () =>
+      ec2.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: id,
+          IpPermissions: missing.map((r) => r.permission),
+        }),
+      ),
     );
     for (const r of missing) {
       changes.updated(
@@ -632,11 +850,13 @@ async function ensureSecurityGroup(
   }
   // Tasks pull the image and read the secret over HTTPS through the gateway.
   if (!hasAllowAllEgress(sg)) {
-    await ec2.send(
-      new AuthorizeSecurityGroupEgressCommand({
-        GroupId: groupId,
-        IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: ANYWHERE }] }],
-      }),
+    await onceVisible(ctx, `restoring egress on ${desired.name} (${id})`, () =>
+      ec2.send(
+        new AuthorizeSecurityGroupEgressCommand({
+          GroupId: id,
+          IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: ANYWHERE }] }],
+        }),
+      ),
     );
     changes.updated(`restored allow-all egress on ${desired.name}`);
   }

@@ -35,6 +35,7 @@ import {
   ReplaceRouteCommand,
   ReplaceRouteTableAssociationCommand,
   RevokeSecurityGroupIngressCommand,
+  type AvailabilityZone,
   type EC2Client,
   type Filter,
   type InternetGateway,
@@ -57,7 +58,35 @@ interface FakeVpc extends Vpc {
   dnsHostnames: boolean;
 }
 
+/** The code EC2 answers for an id it does not (yet) know, by the id's prefix. */
+const NOT_FOUND_BY_PREFIX: Record<string, string> = {
+  vpc: 'InvalidVpcID.NotFound',
+  subnet: 'InvalidSubnetID.NotFound',
+  igw: 'InvalidInternetGatewayID.NotFound',
+  rtb: 'InvalidRouteTableID.NotFound',
+  sg: 'InvalidGroup.NotFound',
+};
+
 export class FakeEc2 {
+  /** What DescribeAvailabilityZones answers; zone ids as in a real account. */
+  zones: AvailabilityZone[] = [
+    ['us-east-1c', 'use1-az6'],
+    ['us-east-1a', 'use1-az2'],
+    ['us-east-1b', 'use1-az4'],
+  ].map(([ZoneName, ZoneId]) => ({
+    ZoneName,
+    ZoneId,
+    RegionName: 'us-east-1',
+    State: 'available' as const,
+    ZoneType: 'availability-zone',
+  }));
+  /** Zone names where CreateSubnet answers "Subnets can currently only be created in ...". */
+  readonly subnetRefusedZones = new Set<string>();
+  /** Each `operation id` answered NotFound because the id was too new, in order. */
+  readonly lagged: string[] = [];
+  private lagOperations: ReadonlySet<string> | 'all' | undefined;
+  private readonly newIds = new Set<string>();
+  private readonly seen = new Set<string>();
   readonly vpcs: FakeVpc[] = [];
   readonly subnets: Subnet[] = [];
   readonly gateways: InternetGateway[] = [];
@@ -73,7 +102,32 @@ export class FakeEc2 {
 
   private id(prefix: string): string {
     this.counter += 1;
-    return `${prefix}-${String(this.counter).padStart(8, '0')}`;
+    const id = `${prefix}-${String(this.counter).padStart(8, '0')}`;
+    if (this.lagOperations !== undefined) this.newIds.add(id);
+    return id;
+  }
+
+  /**
+   * From now on, the first call of each given operation (all by default) that
+   * names an id created after this call answers that id's NotFound code, as
+   * EC2 may right after a create (EC2 developer guide, "Eventual consistency").
+   */
+  lagFirstUse(operations?: string[]): void {
+    this.lagOperations = operations === undefined ? 'all' : new Set(operations);
+  }
+
+  private visible(operation: string, ...ids: (string | undefined)[]): void {
+    const lags = this.lagOperations;
+    if (lags === undefined || (lags !== 'all' && !lags.has(operation))) return;
+    for (const id of ids) {
+      if (id === undefined || !this.newIds.has(id)) continue;
+      const key = `${operation} ${id}`;
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
+      this.lagged.push(key);
+      const code = NOT_FOUND_BY_PREFIX[id.split('-')[0] ?? ''] ?? 'InvalidID.NotFound';
+      throw networkAwsError(code, `The ID '${id}' does not exist`);
+    }
   }
 
   private addVpc(cidr: string, tags: Tag[]): FakeVpc {
@@ -124,22 +178,27 @@ export class FakeEc2 {
         });
     };
 
-    on(DescribeVpcsCommand, (i) => ({
-      Vpcs: this.vpcs.filter(
-        (v) =>
-          (i.VpcIds === undefined || i.VpcIds.includes(v.VpcId ?? '')) && matches(v, i.Filters),
-      ),
-    }));
+    on(DescribeVpcsCommand, (i) => {
+      this.visible('DescribeVpcs', ...(i.VpcIds ?? []));
+      return {
+        Vpcs: this.vpcs.filter(
+          (v) =>
+            (i.VpcIds === undefined || i.VpcIds.includes(v.VpcId ?? '')) && matches(v, i.Filters),
+        ),
+      };
+    });
     on(CreateVpcCommand, (i) => ({
       Vpc: this.addVpc(i.CidrBlock ?? '', tagsOf(i.TagSpecifications)),
     }));
     on(DescribeVpcAttributeCommand, (i) => {
+      this.visible('DescribeVpcAttribute', i.VpcId);
       const vpc = this.mustFind(this.vpcs, (v) => v.VpcId === i.VpcId, 'InvalidVpcID.NotFound');
       return i.Attribute === 'enableDnsSupport'
         ? { EnableDnsSupport: { Value: vpc.dnsSupport } }
         : { EnableDnsHostnames: { Value: vpc.dnsHostnames } };
     });
     on(ModifyVpcAttributeCommand, (i) => {
+      this.visible('ModifyVpcAttribute', i.VpcId);
       const vpc = this.mustFind(this.vpcs, (v) => v.VpcId === i.VpcId, 'InvalidVpcID.NotFound');
       if (i.EnableDnsSupport?.Value !== undefined) vpc.dnsSupport = i.EnableDnsSupport.Value;
       if (i.EnableDnsHostnames?.Value !== undefined) vpc.dnsHostnames = i.EnableDnsHostnames.Value;
@@ -157,16 +216,24 @@ export class FakeEc2 {
     });
 
     on(DescribeAvailabilityZonesCommand, () => ({
-      AvailabilityZones: ['us-east-1c', 'us-east-1a', 'us-east-1b'].map((ZoneName) => ({
-        ZoneName,
-        State: 'available' as const,
-        ZoneType: 'availability-zone',
-      })),
+      AvailabilityZones: structuredClone(this.zones),
     }));
     on(DescribeSubnetsCommand, (i) => ({
       Subnets: this.subnets.filter((s) => matches(s, i.Filters)),
     }));
     on(CreateSubnetCommand, (i) => {
+      this.visible('CreateSubnet', i.VpcId);
+      if (this.subnetRefusedZones.has(i.AvailabilityZone ?? '')) {
+        const allowed = this.zones
+          .map((z) => z.ZoneName ?? '')
+          .filter((name) => !this.subnetRefusedZones.has(name));
+        // The message seen in older accounts, e.g. awslabs/ecs-refarch-continuous-deployment#12.
+        throw networkAwsError(
+          'InvalidParameterValue',
+          `Value (${i.AvailabilityZone}) for parameter availabilityZone is invalid. ` +
+            `Subnets can currently only be created in the following availability zones: ${allowed.join(', ')}.`,
+        );
+      }
       const subnet: Subnet = {
         SubnetId: this.id('subnet'),
         VpcId: i.VpcId,
@@ -179,6 +246,7 @@ export class FakeEc2 {
       return { Subnet: subnet };
     });
     on(ModifySubnetAttributeCommand, (i) => {
+      this.visible('ModifySubnetAttribute', i.SubnetId);
       const subnet = this.mustFind(
         this.subnets,
         (s) => s.SubnetId === i.SubnetId,
@@ -208,6 +276,7 @@ export class FakeEc2 {
       return { InternetGateway: gateway };
     });
     on(AttachInternetGatewayCommand, (i) => {
+      this.visible('AttachInternetGateway', i.InternetGatewayId, i.VpcId);
       const gateway = this.mustFind(
         this.gateways,
         (g) => g.InternetGatewayId === i.InternetGatewayId,
@@ -238,6 +307,7 @@ export class FakeEc2 {
       RouteTables: this.routeTables.filter((t) => matches(t, i.Filters)),
     }));
     on(CreateRouteTableCommand, (i) => {
+      this.visible('CreateRouteTable', i.VpcId);
       const vpc = this.mustFind(this.vpcs, (v) => v.VpcId === i.VpcId, 'InvalidVpcID.NotFound');
       const table: RouteTable = {
         RouteTableId: this.id('rtb'),
@@ -250,6 +320,7 @@ export class FakeEc2 {
       return { RouteTable: structuredClone(table) };
     });
     on(CreateRouteCommand, (i) => {
+      this.visible('CreateRoute', i.RouteTableId, i.GatewayId);
       const table = this.table(i.RouteTableId);
       table.Routes?.push({
         DestinationCidrBlock: i.DestinationCidrBlock,
@@ -259,6 +330,7 @@ export class FakeEc2 {
       return { Return: true };
     });
     on(ReplaceRouteCommand, (i) => {
+      this.visible('ReplaceRoute', i.RouteTableId, i.GatewayId);
       const table = this.table(i.RouteTableId);
       const route = (table.Routes ?? []).find(
         (r) => r.DestinationCidrBlock === i.DestinationCidrBlock,
@@ -267,6 +339,7 @@ export class FakeEc2 {
       return {};
     });
     on(AssociateRouteTableCommand, (i) => {
+      this.visible('AssociateRouteTable', i.RouteTableId, i.SubnetId);
       const associationId = this.id('rtbassoc');
       this.table(i.RouteTableId).Associations?.push({
         RouteTableAssociationId: associationId,
@@ -277,6 +350,7 @@ export class FakeEc2 {
       return { AssociationId: associationId };
     });
     on(ReplaceRouteTableAssociationCommand, (i) => {
+      this.visible('ReplaceRouteTableAssociation', i.RouteTableId);
       for (const t of this.routeTables) {
         const a = (t.Associations ?? []).find((x) => x.RouteTableAssociationId === i.AssociationId);
         if (a === undefined) continue;
@@ -306,6 +380,7 @@ export class FakeEc2 {
       SecurityGroups: structuredClone(this.groups.filter((g) => matches(g, i.Filters))),
     }));
     on(CreateSecurityGroupCommand, (i) => {
+      this.visible('CreateSecurityGroup', i.VpcId);
       if (this.groups.some((g) => g.VpcId === i.VpcId && g.GroupName === i.GroupName)) {
         throw networkAwsError(
           'InvalidGroup.Duplicate',
@@ -325,14 +400,21 @@ export class FakeEc2 {
       return { GroupId: group.GroupId };
     });
     on(AuthorizeSecurityGroupIngressCommand, (i) => {
+      this.visible(
+        'AuthorizeSecurityGroupIngress',
+        i.GroupId,
+        ...referencedGroups(i.IpPermissions),
+      );
       this.sg(i.GroupId).IpPermissions?.push(...structuredClone(i.IpPermissions ?? []));
       return { Return: true };
     });
     on(AuthorizeSecurityGroupEgressCommand, (i) => {
+      this.visible('AuthorizeSecurityGroupEgress', i.GroupId);
       this.sg(i.GroupId).IpPermissionsEgress?.push(...structuredClone(i.IpPermissions ?? []));
       return { Return: true };
     });
     on(RevokeSecurityGroupIngressCommand, (i) => {
+      this.visible('RevokeSecurityGroupIngress', i.GroupId);
       const sg = this.sg(i.GroupId);
       const revoked = new Set((i.IpPermissions ?? []).map(permissionKey));
       sg.IpPermissions = (sg.IpPermissions ?? []).filter((p) => !revoked.has(permissionKey(p)));
@@ -375,6 +457,10 @@ export class FakeEc2 {
 
 function tagsOf(specs: TagSpecification[] | undefined): Tag[] {
   return (specs ?? []).flatMap((s) => s.Tags ?? []);
+}
+
+function referencedGroups(permissions: IpPermission[] | undefined): (string | undefined)[] {
+  return (permissions ?? []).flatMap((p) => (p.UserIdGroupPairs ?? []).map((g) => g.GroupId));
 }
 
 function permissionKey(p: IpPermission): string {
