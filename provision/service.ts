@@ -648,6 +648,45 @@ export function retryWhileIamPropagates<T>(
   timeoutMs: number | undefined,
   fn: () => Promise<T>,
 ): Promise<T> {
+  return retryWhilePropagating(ctx, what, timeoutMs, isIamPropagationError, fn);
+}
+
+// Right after CreateListener, CreateService can still answer that the target
+// group has no load balancer for a few seconds; terraform retries it
+// (https://github.com/hashicorp/terraform-provider-aws/issues/3495, fixed by
+// https://github.com/hashicorp/terraform-provider-aws/pull/3535).
+const TARGET_GROUP_NOT_ATTACHED_MESSAGE = /does not have an associated load balancer/i;
+
+export function isTargetGroupNotAttachedError(error: unknown): boolean {
+  return (
+    hasErrorCode(error, 'InvalidParameterException') &&
+    messageMatches(error, TARGET_GROUP_NOT_ATTACHED_MESSAGE)
+  );
+}
+
+/** CreateService/UpdateService: both roles and the listener may be moments old. */
+function retryWhileServiceDependenciesPropagate<T>(
+  ctx: StackContext,
+  what: string,
+  timeoutMs: number | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return retryWhilePropagating(
+    ctx,
+    what,
+    timeoutMs,
+    (error) => isIamPropagationError(error) || isTargetGroupNotAttachedError(error),
+    fn,
+  );
+}
+
+function retryWhilePropagating<T>(
+  ctx: StackContext,
+  what: string,
+  timeoutMs: number | undefined,
+  isRetryable: (error: unknown) => boolean,
+  fn: () => Promise<T>,
+): Promise<T> {
   return retry(
     ctx.clock,
     {
@@ -655,10 +694,12 @@ export function retryWhileIamPropagates<T>(
       timeoutMs: timeoutMs ?? 120_000,
       initialDelayMs: 5_000,
       maxDelayMs: 15_000,
-      isRetryable: isIamPropagationError,
-      onRetry: (_error, _attempt, elapsed) =>
+      isRetryable,
+      onRetry: (error, _attempt, elapsed) =>
         ctx.report.progress(
-          `Waiting for IAM roles to propagate before ECS can use them (${Math.round(elapsed / 1000)} s)`,
+          isTargetGroupNotAttachedError(error)
+            ? `Waiting for the new listener to attach the target group to the load balancer (${Math.round(elapsed / 1000)} s)`
+            : `Waiting for IAM roles to propagate before ECS can use them (${Math.round(elapsed / 1000)} s)`,
         ),
     },
     fn,
@@ -723,12 +764,12 @@ export async function ensureService(
     current = await findService(ctx);
   }
 
-  const retryOnIam = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
-    retryWhileIamPropagates(ctx, what, settings.iamPropagationTimeoutMs, fn);
+  const retryOnPropagation = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
+    retryWhileServiceDependenciesPropagate(ctx, what, settings.iamPropagationTimeoutMs, fn);
 
   if (!current || current.status !== 'ACTIVE') {
     const plan = planService(ctx, current, settings);
-    const out = await retryOnIam(`creating ECS service ${name}`, () =>
+    const out = await retryOnPropagation(`creating ECS service ${name}`, () =>
       ctx.clients.ecs.send(
         new CreateServiceCommand({
           cluster: ctx.names.cluster,
@@ -779,7 +820,7 @@ export async function ensureService(
     };
   }
   const taskDefinitionChanged = current.taskDefinition !== settings.taskDefinitionArn;
-  const out = await retryOnIam(`updating ECS service ${name}`, () =>
+  const out = await retryOnPropagation(`updating ECS service ${name}`, () =>
     ctx.clients.ecs.send(
       new UpdateServiceCommand({
         cluster: ctx.names.cluster,

@@ -498,6 +498,26 @@ describe('ensureService', () => {
     expect(clock.now() - started).toBeGreaterThan(60_000);
   });
 
+  it('retries CreateService while the new listener has not attached the target group yet', async () => {
+    const { ctx, mocks, report } = mockedContext();
+    mocks.ecs.on(DescribeServicesCommand).resolves({ services: [] });
+    mocks.ecs
+      .on(CreateServiceCommand)
+      .rejectsOnce(
+        awsError(
+          'InvalidParameterException',
+          `The target group with targetGroupArn ${serviceSettings.targetGroupArn} does not have an associated load balancer.`,
+        ),
+      )
+      .resolves({ service: activeService() });
+
+    const result = await ensureService(ctx, serviceSettings);
+
+    expect(result.outcome).toBe('created');
+    expect(mocks.ecs.commandCalls(CreateServiceCommand)).toHaveLength(2);
+    expect(report.progressLines.some((l) => /attach the target group/.test(l))).toBe(true);
+  });
+
   it('does not retry an unrelated error', async () => {
     const { ctx, mocks } = mockedContext();
     mocks.ecs.on(DescribeServicesCommand).resolves({ services: [] });
