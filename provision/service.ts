@@ -945,8 +945,9 @@ export const DEPLOYMENT_VISIBILITY_TIMEOUT_MS = 60_000;
  * The PRIMARY deployment that replaced `id`: one created after it, or, when
  * the creation times are unknown, a PRIMARY that is not `id` once `id` has
  * been seen. A stale read shows the older PRIMARY, which is not a rollback;
- * a circuit-breaker rollback starts a new deployment
- * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html).
+ * the circuit breaker rolls back by deploying "the last deployment that
+ * completed successfully" anew, as a newer PRIMARY
+ * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentCircuitBreaker.html).
  */
 function replacingDeployment(
   service: Service,

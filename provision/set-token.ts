@@ -136,9 +136,10 @@ export function loadBalancerUrl(lb: LoadBalancerStatus): string {
 
 /**
  * Whether `service` shows ECS's own rollback of `ours`: a PRIMARY deployment
- * on the previous revision created after ours (the circuit breaker starts a
- * new deployment to roll back:
- * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html).
+ * on the previous revision created after ours (the circuit breaker rolls
+ * back to "the last deployment that completed successfully" as a new
+ * deployment:
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentCircuitBreaker.html).
  * A stale read (DescribeServices is eventually consistent,
  * https://github.com/hashicorp/terraform-provider-aws/pull/3387) shows the
  * older PRIMARY instead, which proves nothing.
