@@ -648,6 +648,45 @@ export function retryWhileIamPropagates<T>(
   timeoutMs: number | undefined,
   fn: () => Promise<T>,
 ): Promise<T> {
+  return retryWhilePropagating(ctx, what, timeoutMs, isIamPropagationError, fn);
+}
+
+// Right after CreateListener, CreateService can still answer that the target
+// group has no load balancer for a few seconds; terraform retries it
+// (https://github.com/hashicorp/terraform-provider-aws/issues/3495, fixed by
+// https://github.com/hashicorp/terraform-provider-aws/pull/3535).
+const TARGET_GROUP_NOT_ATTACHED_MESSAGE = /does not have an associated load balancer/i;
+
+export function isTargetGroupNotAttachedError(error: unknown): boolean {
+  return (
+    hasErrorCode(error, 'InvalidParameterException') &&
+    messageMatches(error, TARGET_GROUP_NOT_ATTACHED_MESSAGE)
+  );
+}
+
+/** CreateService/UpdateService: both roles and the listener may be moments old. */
+function retryWhileServiceDependenciesPropagate<T>(
+  ctx: StackContext,
+  what: string,
+  timeoutMs: number | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return retryWhilePropagating(
+    ctx,
+    what,
+    timeoutMs,
+    (error) => isIamPropagationError(error) || isTargetGroupNotAttachedError(error),
+    fn,
+  );
+}
+
+function retryWhilePropagating<T>(
+  ctx: StackContext,
+  what: string,
+  timeoutMs: number | undefined,
+  isRetryable: (error: unknown) => boolean,
+  fn: () => Promise<T>,
+): Promise<T> {
   return retry(
     ctx.clock,
     {
@@ -655,10 +694,12 @@ export function retryWhileIamPropagates<T>(
       timeoutMs: timeoutMs ?? 120_000,
       initialDelayMs: 5_000,
       maxDelayMs: 15_000,
-      isRetryable: isIamPropagationError,
-      onRetry: (_error, _attempt, elapsed) =>
+      isRetryable,
+      onRetry: (error, _attempt, elapsed) =>
         ctx.report.progress(
-          `Waiting for IAM roles to propagate before ECS can use them (${Math.round(elapsed / 1000)} s)`,
+          isTargetGroupNotAttachedError(error)
+            ? `Waiting for the new listener to attach the target group to the load balancer (${Math.round(elapsed / 1000)} s)`
+            : `Waiting for IAM roles to propagate before ECS can use them (${Math.round(elapsed / 1000)} s)`,
         ),
     },
     fn,
@@ -672,7 +713,7 @@ export function isIamPropagationError(error: unknown): boolean {
   );
 }
 
-function primaryDeployment(service: Service | undefined): Deployment | undefined {
+export function primaryDeployment(service: Service | undefined): Deployment | undefined {
   return service?.deployments?.find((d) => d.status === 'PRIMARY');
 }
 
@@ -703,10 +744,17 @@ async function waitWhileDraining(ctx: StackContext, timeoutMs: number): Promise<
   );
 }
 
+export interface ServiceRef {
+  readonly serviceArn: string;
+  /** The deployment to wait for; undefined when nothing was started. */
+  readonly deploymentId: string | undefined;
+  readonly deploymentCreatedAt?: Date | undefined;
+}
+
 export async function ensureService(
   ctx: StackContext,
   settings: ServiceSettings,
-): Promise<Ensured<{ serviceArn: string; deploymentId: string | undefined }>> {
+): Promise<Ensured<ServiceRef>> {
   const name = ctx.names.service;
   let current = await findService(ctx);
   if (current?.status === 'DRAINING') {
@@ -716,12 +764,12 @@ export async function ensureService(
     current = await findService(ctx);
   }
 
-  const retryOnIam = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
-    retryWhileIamPropagates(ctx, what, settings.iamPropagationTimeoutMs, fn);
+  const retryOnPropagation = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
+    retryWhileServiceDependenciesPropagate(ctx, what, settings.iamPropagationTimeoutMs, fn);
 
   if (!current || current.status !== 'ACTIVE') {
     const plan = planService(ctx, current, settings);
-    const out = await retryOnIam(`creating ECS service ${name}`, () =>
+    const out = await retryOnPropagation(`creating ECS service ${name}`, () =>
       ctx.clients.ecs.send(
         new CreateServiceCommand({
           cluster: ctx.names.cluster,
@@ -746,6 +794,7 @@ export async function ensureService(
       value: {
         serviceArn: out.service?.serviceArn ?? '',
         deploymentId: primaryDeploymentId(out.service),
+        deploymentCreatedAt: primaryDeployment(out.service)?.createdAt,
       },
     };
   }
@@ -765,11 +814,13 @@ export async function ensureService(
       value: {
         serviceArn: current.serviceArn ?? '',
         deploymentId: primary?.rolloutState === 'IN_PROGRESS' ? primary.id : undefined,
+        deploymentCreatedAt:
+          primary?.rolloutState === 'IN_PROGRESS' ? primary.createdAt : undefined,
       },
     };
   }
   const taskDefinitionChanged = current.taskDefinition !== settings.taskDefinitionArn;
-  const out = await retryOnIam(`updating ECS service ${name}`, () =>
+  const out = await retryOnPropagation(`updating ECS service ${name}`, () =>
     ctx.clients.ecs.send(
       new UpdateServiceCommand({
         cluster: ctx.names.cluster,
@@ -795,6 +846,7 @@ export async function ensureService(
     value: {
       serviceArn: out.service?.serviceArn ?? current.serviceArn ?? '',
       deploymentId: primaryDeploymentId(out.service),
+      deploymentCreatedAt: primaryDeployment(out.service)?.createdAt,
     },
   };
 }
@@ -817,9 +869,13 @@ export class DeploymentFailedError extends Error {
 export interface WaitForDeploymentOptions {
   deploymentId: string;
   timeoutMs: number;
+  /** When ECS created it, as CreateService/UpdateService returned; tells a newer PRIMARY from a stale read. */
+  deploymentCreatedAt?: Date;
   /** Only service events at or after this moment are printed; default: now. */
   since?: Date;
   intervalMs?: number;
+  /** How long "service missing" or "deployment not listed" counts as pending; default 60 s. */
+  visibilityTimeoutMs?: number;
 }
 
 function formatEvent(event: ServiceEvent): string {
@@ -875,9 +931,41 @@ async function failureDetails(
 }
 
 /**
+ * DescribeServices is eventually consistent: right after CreateService it
+ * can answer `failures: [{reason: "MISSING"}]`, and right after
+ * UpdateService a service without the new deployment. The id that
+ * CreateService/UpdateService returned is the truth, so for this long "not
+ * visible" means pending (terraform-provider-aws retries the same reads:
+ * https://github.com/hashicorp/terraform-provider-aws/pull/3387,
+ * https://github.com/hashicorp/terraform-provider-aws/issues/24565).
+ */
+export const DEPLOYMENT_VISIBILITY_TIMEOUT_MS = 60_000;
+
+/**
+ * The PRIMARY deployment that replaced `id`: one created after it, or, when
+ * the creation times are unknown, a PRIMARY that is not `id` once `id` has
+ * been seen. A stale read shows the older PRIMARY, which is not a rollback;
+ * the circuit breaker rolls back by deploying "the last deployment that
+ * completed successfully" anew, as a newer PRIMARY
+ * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentCircuitBreaker.html).
+ */
+function replacingDeployment(
+  service: Service,
+  id: string,
+  ours: { createdAt: Date | undefined; seen: boolean },
+): Deployment | undefined {
+  const primary = primaryDeployment(service);
+  if (primary === undefined || primary.id === id) return undefined;
+  if (ours.createdAt !== undefined && primary.createdAt !== undefined) {
+    return primary.createdAt.getTime() > ours.createdAt.getTime() ? primary : undefined;
+  }
+  return ours.seen ? primary : undefined;
+}
+
+/**
  * "Stable" is not enough: after a circuit-breaker rollback the service is
  * stable again on the old revision. Success means this deployment id is
- * still there and its rollout COMPLETED.
+ * listed and its rollout COMPLETED; a newer PRIMARY means it was rolled back.
  */
 export async function waitForDeployment(
   ctx: StackContext,
@@ -886,55 +974,94 @@ export async function waitForDeployment(
   const started = ctx.clock.now();
   const since = options.since ?? new Date(started);
   const interval = options.intervalMs ?? 6_000;
-  const seen = new Set<string>();
+  const visibilityTimeout = options.visibilityTimeoutMs ?? DEPLOYMENT_VISIBILITY_TIMEOUT_MS;
+  const seenEvents = new Set<string>();
   const id = options.deploymentId;
+  const ours = { createdAt: options.deploymentCreatedAt, seen: false };
+  let invisibleSince: number | undefined;
 
   for (;;) {
     const service = await findService(ctx);
-    if (!service || service.status !== 'ACTIVE') {
-      throw new DeploymentFailedError(
-        `ECS service ${ctx.names.service} is ${service?.status ?? 'missing'} while waiting for deployment ${id}; run "up" again.`,
-        id,
-        [],
-      );
-    }
-    const fresh = (service.events ?? [])
-      .filter((e) => e.id !== undefined && !seen.has(e.id))
-      .filter((e) => (e.createdAt?.getTime() ?? 0) >= since.getTime())
-      .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
-    for (const event of fresh) {
-      seen.add(event.id ?? '');
+    const active = service?.status === 'ACTIVE' ? service : undefined;
+    for (const event of freshEvents(active, since, seenEvents)) {
       ctx.report.progress(`ECS: ${event.message ?? ''}`);
     }
-
-    const deployment = service.deployments?.find((d) => d.id === id);
-    if (!deployment) {
-      throw new DeploymentFailedError(
-        `Deployment ${id} of ${ctx.names.service} is gone: the circuit breaker rolled it back to the previous revision.`,
-        id,
-        await failureDetails(ctx, service, undefined),
-      );
-    }
-    if (deployment.rolloutState === 'COMPLETED') return;
-    if (deployment.rolloutState === 'FAILED') {
-      throw new DeploymentFailedError(
-        `Deployment ${id} of ${ctx.names.service} failed.`,
-        id,
-        await failureDetails(ctx, service, deployment),
-      );
+    const deployment = active?.deployments?.find((d) => d.id === id);
+    if (deployment !== undefined) {
+      ours.seen = true;
+      ours.createdAt ??= deployment.createdAt;
+      invisibleSince = undefined;
+      if (deployment.rolloutState === 'COMPLETED') return;
+      if (deployment.rolloutState === 'FAILED') {
+        throw new DeploymentFailedError(
+          `Deployment ${id} of ${ctx.names.service} failed.`,
+          id,
+          await failureDetails(ctx, service, deployment),
+        );
+      }
+    } else {
+      const replacement = active && replacingDeployment(active, id, ours);
+      if (replacement !== undefined) {
+        throw new DeploymentFailedError(
+          `Deployment ${id} of ${ctx.names.service} is gone: the circuit breaker rolled it back ` +
+            `(the newer deployment ${replacement.id ?? '?'} is now the primary one).`,
+          id,
+          await failureDetails(ctx, service, undefined),
+        );
+      }
+      invisibleSince ??= ctx.clock.now();
+      const invisibleFor = ctx.clock.now() - invisibleSince;
+      if (invisibleFor >= visibilityTimeout) {
+        throw new DeploymentFailedError(
+          notVisibleMessage(ctx, id, service, invisibleFor),
+          id,
+          await failureDetails(ctx, active, undefined),
+        );
+      }
     }
 
     const elapsed = ctx.clock.now() - started;
     if (elapsed + interval > options.timeoutMs) {
+      const progress = deployment
+        ? `rollout ${deployment.rolloutState ?? 'unknown'}, ${deployment.runningCount ?? 0}/${deployment.desiredCount ?? 0} running`
+        : 'not listed by DescribeServices yet';
       throw new DeploymentFailedError(
-        `Deployment ${id} of ${ctx.names.service} timed out after ${Math.round(elapsed / 1000)} s ` +
-          `(rollout ${deployment.rolloutState ?? 'unknown'}, ${deployment.runningCount ?? 0}/${deployment.desiredCount ?? 0} running).`,
+        `Deployment ${id} of ${ctx.names.service} timed out after ${Math.round(elapsed / 1000)} s (${progress}).`,
         id,
-        await failureDetails(ctx, service, deployment),
+        await failureDetails(ctx, active, deployment),
       );
     }
     await ctx.clock.sleep(interval);
   }
+}
+
+/** Service events not printed yet, oldest first, none from before the wait. */
+function freshEvents(service: Service | undefined, since: Date, seen: Set<string>): ServiceEvent[] {
+  const fresh = (service?.events ?? [])
+    .filter((e) => e.id !== undefined && !seen.has(e.id))
+    .filter((e) => (e.createdAt?.getTime() ?? 0) >= since.getTime())
+    .sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
+  for (const event of fresh) seen.add(event.id ?? '');
+  return fresh;
+}
+
+function notVisibleMessage(
+  ctx: StackContext,
+  id: string,
+  service: Service | undefined,
+  invisibleForMs: number,
+): string {
+  const seconds = Math.round(invisibleForMs / 1000);
+  if (service?.status !== 'ACTIVE') {
+    return (
+      `ECS service ${ctx.names.service} is ${service?.status ?? 'missing'} in DescribeServices ` +
+      `${seconds} s after deployment ${id} started; run "up" again.`
+    );
+  }
+  return (
+    `Deployment ${id} of ${ctx.names.service} has not been listed by DescribeServices for ${seconds} s ` +
+    `(primary deployment: ${primaryDeploymentId(service) ?? 'none'}); run "iclinic-deploy status" to see what runs, then run the command again.`
+  );
 }
 
 // ---------------------------------------------------------------------------

@@ -3,6 +3,8 @@ import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   UpdateServiceCommand,
+  type Deployment,
+  type Service,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
@@ -19,7 +21,8 @@ import {
 } from './secret.js';
 import {
   ensureTaskDefinition,
-  primaryDeploymentId,
+  findService,
+  primaryDeployment,
   waitForDeployment,
   type TaskSettings,
 } from './service.js';
@@ -131,6 +134,30 @@ export function loadBalancerUrl(lb: LoadBalancerStatus): string {
   return `${https ? 'https' : 'http'}://${lb.dnsName ?? ''}`;
 }
 
+/**
+ * Whether `service` shows ECS's own rollback of `ours`: a PRIMARY deployment
+ * on the previous revision created after ours (the circuit breaker rolls
+ * back to "the last deployment that completed successfully" as a new
+ * deployment:
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentCircuitBreaker.html).
+ * A stale read (DescribeServices is eventually consistent,
+ * https://github.com/hashicorp/terraform-provider-aws/pull/3387) shows the
+ * older PRIMARY instead, which proves nothing.
+ */
+export function rolledBackByEcs(
+  service: Service | undefined,
+  ours: Deployment,
+  previousTaskDefinitionArn: string,
+): boolean {
+  const primary = primaryDeployment(service);
+  if (primary === undefined || primary.id === ours.id) return false;
+  if (primary.createdAt === undefined || ours.createdAt === undefined) return false;
+  return (
+    (primary.taskDefinition ?? service?.taskDefinition) === previousTaskDefinitionArn &&
+    primary.createdAt.getTime() > ours.createdAt.getTime()
+  );
+}
+
 export interface SetTokenResult {
   readonly previousTokenValidUntil: string | undefined;
   readonly taskDefinitionArn: string;
@@ -215,14 +242,30 @@ export async function runSetToken(
   const restored: string[] = [];
   let written: SecretRef | undefined;
   let newTaskDefinitionArn: string | undefined;
+  const rollout: { stage: 'not sent' | 'sent' | 'answered'; deployment?: Deployment } = {
+    stage: 'not sent',
+  };
+
+  // A stale read must never make the undo keep the service on the new token
+  // while the secret goes back: without proof that ECS already rolled our
+  // deployment back, the service is put back (at worst one extra rollout).
+  const serviceNeedsRollback = async (): Promise<boolean> => {
+    if (rollout.stage === 'not sent') return false;
+    const now = await findService(ctx);
+    if (rollout.stage === 'sent') {
+      // UpdateService failed: AWS most likely refused it; look at what runs.
+      return now?.taskDefinition !== current.taskDefinitionArn;
+    }
+    return (
+      rollout.deployment === undefined ||
+      !rolledBackByEcs(now, rollout.deployment, current.taskDefinitionArn)
+    );
+  };
 
   const undo = async (reason: unknown): Promise<never> => {
     try {
-      const now = await ecs.send(
-        new DescribeServicesCommand({ cluster: n.cluster, services: [n.service] }),
-      );
-      let rollbackDeployment: string | undefined;
-      if (now.services?.[0]?.taskDefinition !== current.taskDefinitionArn) {
+      let rollbackDeployment: Deployment | undefined;
+      if (await serviceNeedsRollback()) {
         const rolledBack = await ecs.send(
           new UpdateServiceCommand({
             cluster: n.cluster,
@@ -231,7 +274,7 @@ export async function runSetToken(
             forceNewDeployment: true,
           }),
         );
-        rollbackDeployment = primaryDeploymentId(rolledBack.service);
+        rollbackDeployment = primaryDeployment(rolledBack.service);
         restored.push(`service ${n.service} back on ${current.taskDefinitionArn}`);
       }
       if (written !== undefined) {
@@ -255,12 +298,13 @@ export async function runSetToken(
         restored.push(`deregistered ${newTaskDefinitionArn}`);
       }
       // "Restored" means running again on the previous revision, not just asked to.
-      if (rollbackDeployment !== undefined) {
+      if (rollbackDeployment?.id !== undefined) {
         await waitForDeployment(ctx, {
-          deploymentId: rollbackDeployment,
+          deploymentId: rollbackDeployment.id,
+          deploymentCreatedAt: rollbackDeployment.createdAt,
           timeoutMs: remaining(5 * 60_000),
         });
-        restored.push(`rollback deployment ${rollbackDeployment} completed`);
+        restored.push(`rollback deployment ${rollbackDeployment.id} completed`);
       }
     } catch (undoError) {
       throw new RotationFailedError(
@@ -293,6 +337,7 @@ export async function runSetToken(
     deploymentId = await runner.run(
       'rollout',
       async () => {
+        rollout.stage = 'sent';
         const updated = await ecs.send(
           new UpdateServiceCommand({
             cluster: n.cluster,
@@ -301,11 +346,18 @@ export async function runSetToken(
             forceNewDeployment: true,
           }),
         );
-        const id = primaryDeploymentId(updated.service);
+        rollout.stage = 'answered';
+        const deployment = primaryDeployment(updated.service);
+        rollout.deployment = deployment;
+        const id = deployment?.id;
         if (id === undefined) {
           throw new Error('ECS started no PRIMARY deployment for the update; cannot follow it.');
         }
-        await waitForDeployment(ctx, { deploymentId: id, timeoutMs: remaining(60_000) });
+        await waitForDeployment(ctx, {
+          deploymentId: id,
+          deploymentCreatedAt: deployment?.createdAt,
+          timeoutMs: remaining(60_000),
+        });
         return id;
       },
       (id) => `deployment ${id} completed`,

@@ -412,6 +412,7 @@ export async function runUp(
           ? Promise.resolve()
           : waitForDeployment(ctx, {
               deploymentId: service.deploymentId,
+              deploymentCreatedAt: service.deploymentCreatedAt,
               timeoutMs: remaining(),
             }).catch((error: unknown) => withTargetHealth(ctx, lb.targetGroupArn, error)),
       ]);

@@ -498,6 +498,26 @@ describe('ensureService', () => {
     expect(clock.now() - started).toBeGreaterThan(60_000);
   });
 
+  it('retries CreateService while the new listener has not attached the target group yet', async () => {
+    const { ctx, mocks, report } = mockedContext();
+    mocks.ecs.on(DescribeServicesCommand).resolves({ services: [] });
+    mocks.ecs
+      .on(CreateServiceCommand)
+      .rejectsOnce(
+        awsError(
+          'InvalidParameterException',
+          `The target group with targetGroupArn ${serviceSettings.targetGroupArn} does not have an associated load balancer.`,
+        ),
+      )
+      .resolves({ service: activeService() });
+
+    const result = await ensureService(ctx, serviceSettings);
+
+    expect(result.outcome).toBe('created');
+    expect(mocks.ecs.commandCalls(CreateServiceCommand)).toHaveLength(2);
+    expect(report.progressLines.some((l) => /attach the target group/.test(l))).toBe(true);
+  });
+
   it('does not retry an unrelated error', async () => {
     const { ctx, mocks } = mockedContext();
     mocks.ecs.on(DescribeServicesCommand).resolves({ services: [] });
@@ -579,14 +599,115 @@ describe('waitForDeployment', () => {
     expect(message).toMatch(/Essential container in task exited/);
   });
 
-  it('fails when the deployment id disappeared (rolled back)', async () => {
+  const MISSING = {
+    services: [],
+    failures: [{ arn: 'iclinic-api', reason: 'MISSING' }],
+  };
+  const oldPrimary = { id: 'ecs-svc/1', status: 'PRIMARY', rolloutState: 'COMPLETED' as const };
+  const ours = (rolloutState: 'IN_PROGRESS' | 'COMPLETED') => ({
+    id: 'ecs-svc/9',
+    status: 'PRIMARY',
+    rolloutState,
+    createdAt: at(0),
+  });
+
+  it('reads MISSING right after CreateService as pending, then follows the deployment', async () => {
     const { ctx, mocks } = mockedContext();
-    mocks.ecs.on(DescribeServicesCommand).resolves({ services: [activeService()] });
+    mocks.ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce(MISSING)
+      .resolvesOnce({ services: [activeService({ deployments: [ours('IN_PROGRESS')] })] })
+      .resolves({ services: [activeService({ deployments: [ours('COMPLETED')] })] });
+
+    await expect(
+      waitForDeployment(ctx, { deploymentId: 'ecs-svc/9', timeoutMs: 600_000 }),
+    ).resolves.toBeUndefined();
+    expect(mocks.ecs.commandCalls(DescribeServicesCommand)).toHaveLength(3);
+  });
+
+  it('reads a service without the new deployment right after UpdateService as pending', async () => {
+    const { ctx, mocks } = mockedContext();
+    const stale = { ...oldPrimary, createdAt: at(-86_400_000) };
+    mocks.ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce({ services: [activeService({ deployments: [stale] })] })
+      .resolves({ services: [activeService({ deployments: [ours('COMPLETED')] })] });
+
+    await expect(
+      waitForDeployment(ctx, {
+        deploymentId: 'ecs-svc/9',
+        deploymentCreatedAt: at(0),
+        timeoutMs: 600_000,
+      }),
+    ).resolves.toBeUndefined();
+  });
+
+  it('fails as rolled back at once when a PRIMARY created after ours is listed', async () => {
+    const { ctx, mocks } = mockedContext();
+    const rollback = { id: 'ecs-svc/10', status: 'PRIMARY', createdAt: at(5_000) };
+    mocks.ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [activeService({ deployments: [rollback] })] });
     mocks.ecs.on(ListTasksCommand).resolves({ taskArns: [] });
 
     await expect(
-      waitForDeployment(ctx, { deploymentId: 'ecs-svc/9', timeoutMs: 60_000 }),
+      waitForDeployment(ctx, {
+        deploymentId: 'ecs-svc/9',
+        deploymentCreatedAt: at(0),
+        timeoutMs: 600_000,
+      }),
+    ).rejects.toThrow(/ecs-svc\/9.*rolled it back.*ecs-svc\/10/);
+    expect(mocks.ecs.commandCalls(DescribeServicesCommand)).toHaveLength(1);
+  });
+
+  it('fails as rolled back when another deployment is PRIMARY after ours was seen', async () => {
+    const { ctx, mocks } = mockedContext();
+    mocks.ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce({
+        services: [
+          activeService({
+            deployments: [{ id: 'ecs-svc/9', status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }],
+          }),
+        ],
+      })
+      .resolves({
+        services: [activeService({ deployments: [{ id: 'ecs-svc/10', status: 'PRIMARY' }] })],
+      });
+    mocks.ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+
+    await expect(
+      waitForDeployment(ctx, { deploymentId: 'ecs-svc/9', timeoutMs: 600_000 }),
     ).rejects.toThrow(/ecs-svc\/9.*rolled it back/);
+  });
+
+  it('gives up after about 60 s when the service stays MISSING', async () => {
+    const { ctx, mocks, clock } = mockedContext();
+    mocks.ecs.on(DescribeServicesCommand).resolves(MISSING);
+    mocks.ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+    const started = clock.now();
+
+    await expect(
+      waitForDeployment(ctx, { deploymentId: 'ecs-svc/9', timeoutMs: 600_000 }),
+    ).rejects.toThrow(
+      /iclinic-api is missing in DescribeServices 60 s after deployment ecs-svc\/9/,
+    );
+    expect(clock.now() - started).toBeGreaterThanOrEqual(60_000);
+    expect(clock.now() - started).toBeLessThan(70_000);
+  });
+
+  it('gives up after about 60 s when the deployment is never listed and nothing replaced it', async () => {
+    const { ctx, mocks, clock } = mockedContext();
+    mocks.ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [activeService({ deployments: [oldPrimary] })] });
+    mocks.ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+    const started = clock.now();
+
+    await expect(
+      waitForDeployment(ctx, { deploymentId: 'ecs-svc/9', timeoutMs: 600_000 }),
+    ).rejects.toThrow(/ecs-svc\/9 .*not been listed by DescribeServices for 60 s/);
+    expect(clock.now() - started).toBeLessThan(70_000);
   });
 
   it('times out with the details and the elapsed time', async () => {

@@ -95,6 +95,11 @@ interface Scenario {
   rolledBackByEcs?: boolean;
   serviceMissing?: boolean;
   currentToken?: string;
+  /**
+   * DescribeServices calls (1-based) that answer as before the last
+   * UpdateService, as an eventually consistent read right after it can.
+   */
+  staleReads?: readonly number[];
 }
 
 function stack(scenario: Scenario = {}) {
@@ -102,24 +107,33 @@ function stack(scenario: Scenario = {}) {
   const state = {
     taskDefinition: TD_OLD,
     deployments: [
-      { id: 'ecs-svc/old', status: 'PRIMARY', rolloutState: 'COMPLETED' },
+      {
+        id: 'ecs-svc/old',
+        status: 'PRIMARY',
+        rolloutState: 'COMPLETED',
+        createdAt: new Date(clock.now() - 86_400_000),
+      },
     ] as Deployment[],
     deploymentCount: 0,
+    describeCount: 0,
   };
-  const service = () => ({
+  let beforeLastUpdate = { taskDefinition: state.taskDefinition, deployments: state.deployments };
+  const service = (
+    seen = { taskDefinition: state.taskDefinition, deployments: state.deployments },
+  ) => ({
     serviceName: 'iclinic-api',
     status: 'ACTIVE',
-    taskDefinition: state.taskDefinition,
-    deployments: state.deployments,
+    taskDefinition: seen.taskDefinition,
+    deployments: seen.deployments,
     events: [],
   });
-  mocks.ecs
-    .on(DescribeServicesCommand)
-    .callsFake(async () =>
-      scenario.serviceMissing === true
-        ? { services: [], failures: [{ arn: 'iclinic-api', reason: 'MISSING' }] }
-        : { services: [service()] },
-    );
+  mocks.ecs.on(DescribeServicesCommand).callsFake(async () => {
+    state.describeCount += 1;
+    if (scenario.serviceMissing === true)
+      return { services: [], failures: [{ arn: 'iclinic-api', reason: 'MISSING' }] };
+    const stale = scenario.staleReads?.includes(state.describeCount) === true;
+    return { services: [stale ? service(beforeLastUpdate) : service()] };
+  });
   mocks.ecs
     .on(DescribeTaskDefinitionCommand)
     .callsFake(async (input: DescribeTaskDefinitionCommandInput) => {
@@ -138,12 +152,19 @@ function stack(scenario: Scenario = {}) {
     const id = `ecs-svc/${state.deploymentCount}`;
     const isNew = input.taskDefinition === TD_NEW;
     const rollout = isNew ? (scenario.newRollout ?? 'COMPLETED') : 'COMPLETED';
-    const returned = [{ id, status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }];
+    const createdAt = new Date(clock.now());
+    const returned = [{ id, status: 'PRIMARY', rolloutState: 'IN_PROGRESS', createdAt }];
+    beforeLastUpdate = { taskDefinition: state.taskDefinition, deployments: state.deployments };
     if (isNew && scenario.rolledBackByEcs === true) {
       // ECS rolled the deployment back before the first poll: it is gone.
       state.taskDefinition = TD_OLD;
       state.deployments = [
-        { id: 'ecs-svc/rollback', status: 'PRIMARY', rolloutState: 'COMPLETED' },
+        {
+          id: 'ecs-svc/rollback',
+          status: 'PRIMARY',
+          rolloutState: 'COMPLETED',
+          createdAt: new Date(createdAt.getTime() + 1_000),
+        },
       ];
     } else {
       state.taskDefinition = input.taskDefinition ?? state.taskDefinition;
@@ -153,6 +174,7 @@ function stack(scenario: Scenario = {}) {
           status: 'PRIMARY',
           rolloutState: rollout,
           rolloutStateReason: rollout === 'FAILED' ? 'tasks failed to start' : undefined,
+          createdAt,
         },
       ];
     }
@@ -348,6 +370,17 @@ describe('runSetToken', () => {
     expect(report.warnings.join()).toMatch(/rollout took longer than --grace/);
   });
 
+  it('completes when the first read after UpdateService does not list the new deployment yet', async () => {
+    // Calls: 1 the check, 2 stale (no new deployment), 3 the new one COMPLETED.
+    const { ctx, mocks } = stack({ staleReads: [2] });
+    const result = await run(ctx, settings()).result;
+    expect(result).toMatchObject({ deploymentId: 'ecs-svc/1', taskDefinitionArn: TD_NEW });
+    expect(mocks.ecs.commandCalls(DescribeServicesCommand)).toHaveLength(3);
+    expect(mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
+    expect(mocks.ecs.commandCalls(UpdateServiceCommand)).toHaveLength(1);
+    expect(mocks.ecs.commandCalls(DeregisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+
   describe('when the deployment fails', () => {
     it('moves AWSCURRENT back, puts the service back, deregisters the new revision and says the token was NOT changed', async () => {
       const { ctx, mocks, state } = stack({ newRollout: 'FAILED' });
@@ -394,6 +427,18 @@ describe('runSetToken', () => {
       expect(mocks.ecs.commandCalls(UpdateServiceCommand)).toHaveLength(1);
       expect(mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(1);
       expect(mocks.ecs.commandCalls(DeregisterTaskDefinitionCommand)).toHaveLength(1);
+    });
+
+    it('still puts the service back when the undo reads a stale service still on the previous revision', async () => {
+      // Calls: 1 the check, 2 FAILED, 3 the undo's read: stale, as before the update.
+      const { ctx, mocks, state } = stack({ newRollout: 'FAILED', staleReads: [3] });
+      const error = await run(ctx, settings()).result.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RotationFailedError);
+      const updates = mocks.ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input);
+      expect(updates.map((u) => u.taskDefinition)).toEqual([TD_NEW, TD_OLD]);
+      expect(state.taskDefinition).toBe(TD_OLD);
+      expect(mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(1);
+      expect((error as Error).message).toMatch(/Restored: service iclinic-api back on .*:3;/);
     });
 
     it('says so when restoring the previous state fails too', async () => {
