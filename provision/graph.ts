@@ -75,10 +75,20 @@ export class UndeclaredStepInputError extends Error {
 }
 
 /** The keys in an order that respects every `after`; throws on an unknown key or a cycle. */
+function stepsOf<R>(graph: StepGraph<R>): Map<string, StepDef<R, keyof R>> {
+  return new Map(Object.entries(graph) as [string, StepDef<R, keyof R>][]);
+}
+
+function stepIn<R>(steps: Map<string, StepDef<R, keyof R>>, key: string): StepDef<R, keyof R> {
+  const step = steps.get(key);
+  if (step === undefined) throw new InvalidStepGraphError(`no step "${key}"`);
+  return step;
+}
+
 export function topologicalOrder<R>(graph: StepGraph<R>): string[] {
-  const keys = Object.keys(graph);
-  const afterOf = (key: string) =>
-    (graph as Record<string, { after: readonly string[] }>)[key]!.after;
+  const steps = stepsOf(graph);
+  const keys = [...steps.keys()];
+  const afterOf = (key: string): readonly string[] => stepIn(steps, key).after;
   for (const key of keys) {
     for (const dependency of afterOf(key)) {
       if (!keys.includes(dependency)) {
@@ -129,7 +139,7 @@ function statusOf(kind: StepKind, changes: readonly Change[]): StepStatus {
  */
 export function runGraph<R>(graph: StepGraph<R>, options: GraphRunOptions): GraphRun<R> {
   const order = topologicalOrder(graph);
-  const steps = graph as Record<string, StepDef<R, keyof R>>;
+  const steps = stepsOf(graph);
   const records: StepRecord[] = [];
   const values = new Map<string, unknown>();
   const started = new Map<string, Promise<void>>();
@@ -138,7 +148,8 @@ export function runGraph<R>(graph: StepGraph<R>, options: GraphRunOptions): Grap
 
   const input = (key: string): StepInput<R> => ({
     get: <K extends keyof R & string>(wanted: K): R[K] => {
-      if (!steps[key]!.after.includes(wanted)) throw new UndeclaredStepInputError(key, wanted);
+      if (!stepIn(steps, key).after.includes(wanted))
+        throw new UndeclaredStepInputError(key, wanted);
       return values.get(wanted) as R[K];
     },
     report: reporterFor(options.events, key),
@@ -146,7 +157,7 @@ export function runGraph<R>(graph: StepGraph<R>, options: GraphRunOptions): Grap
   });
 
   const runStep = async (key: string): Promise<void> => {
-    const step = steps[key]!;
+    const step = stepIn(steps, key);
     await Promise.all(step.after.map((dependency) => started.get(dependency)));
     if (failed.signal.aborted) return;
     const begin = options.clock.now();
@@ -207,7 +218,7 @@ export function runGraph<R>(graph: StepGraph<R>, options: GraphRunOptions): Grap
     } catch (error) {
       for (const key of order) {
         if (!begun.has(key)) {
-          const title = steps[key]!.title;
+          const title = stepIn(steps, key).title;
           records.push({ key, title, status: 'skipped', changes: [], durationMs: 0 });
           options.events({ type: 'step-skipped', key, title, reason: 'an earlier step failed' });
         }
