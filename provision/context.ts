@@ -7,7 +7,9 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { STSClient } from '@aws-sdk/client-sts';
+import type { Reporter } from './events.js';
 import type { StackNames } from './names.js';
+import type { Change } from './plan.js';
 import type { Clock } from './retry.js';
 
 export interface AwsClients {
@@ -127,18 +129,8 @@ export function createClients(settings: ClientSettings, calls: CallLog): AwsClie
   };
 }
 
-/** Progress output; the CLI prints it to stderr so stdout stays clean for --json. */
-export interface Reporter {
-  /** A line the user should see (step started, step done, waiting). */
-  progress(message: string): void;
-  /** A warning that does not stop the run. */
-  warn(message: string): void;
-}
-
-export const silentReporter: Reporter = {
-  progress: () => undefined,
-  warn: () => undefined,
-};
+export type { Reporter } from './events.js';
+export { silentReporter } from './events.js';
 
 export interface StackContext {
   readonly names: StackNames;
@@ -147,9 +139,30 @@ export interface StackContext {
   readonly calls: CallLog;
   readonly report: Reporter;
   readonly clock: Clock;
+  /**
+   * Plan only: every ensure and remove describes the account and returns
+   * the changes it would make, and makes none (the clients are read-only
+   * too, so a slip fails loudly instead of mutating).
+   */
+  readonly dryRun?: boolean;
 }
 
-/** What an ensure function did to converge a resource. */
+/**
+ * What an ensure returns: the changes it planned (and, unless dry run,
+ * applied, in that order) and the resource's current value. In a dry run a
+ * value AWS would assign on creation is NOT_CREATED_YET (plan.ts).
+ */
+export interface Converged<T> {
+  readonly changes: readonly Change[];
+  readonly value: T;
+}
+
+/** What a remove returns: one `delete` change per resource it deleted (or, in a dry run, would delete). */
+export interface Removal {
+  readonly changes: readonly Change[];
+}
+
+/** Before plans were data (being replaced by Converged): what an ensure function did. */
 export type Outcome = 'created' | 'updated' | 'unchanged';
 
 export interface Ensured<T> {
@@ -166,7 +179,7 @@ export function combineOutcomes(outcomes: readonly Outcome[]): Outcome {
   return 'unchanged';
 }
 
-/** What a remove function deleted (human-readable, one line each). */
+/** Before plans were data (being replaced by Removal): what a remove function deleted. */
 export interface Removed {
   readonly removed: readonly string[];
 }

@@ -1,4 +1,5 @@
 import type { Ensured, Outcome, Reporter } from './context.js';
+import type { StepResult } from './graph.js';
 import type { Clock } from './retry.js';
 import { errorMessage } from './retry.js';
 
@@ -123,4 +124,23 @@ export function formatPlan(plan: readonly PlannedStep[]): string {
     for (const line of step.intent) lines.push(`     - ${line}`);
   });
   return lines.join('\n');
+}
+
+/**
+ * Transitional, until every module returns `Converged`/`Removal`: a module's
+ * text lines as a step result, so commands can move to the step graph first.
+ */
+export function fromLegacyEnsured<T>(ensured: Ensured<T>): StepResult<T> {
+  const action = ensured.outcome === 'created' ? 'create' : 'update';
+  return {
+    value: ensured.value,
+    changes: ensured.changes.map((line) => ({ action, kind: 'resource', name: line })),
+  };
+}
+
+export function fromLegacyRemoved(removed: { removed: readonly string[] }): StepResult<undefined> {
+  return {
+    value: undefined,
+    changes: removed.removed.map((line) => ({ action: 'delete', kind: 'resource', name: line })),
+  };
 }

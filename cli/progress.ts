@@ -1,0 +1,157 @@
+/**
+ * Renders the library's run events. On a terminal: a live list of the steps
+ * (listr2) with a spinner, the elapsed time and one summary line each. In
+ * CI, pipes, with NO_COLOR or TERM=dumb: plain lines, one per event.
+ */
+import {
+  Listr,
+  PRESET_TIMER,
+  type ListrDefaultRenderer,
+  type ListrSimpleRenderer,
+  type ListrTaskWrapper,
+} from 'listr2';
+import type { EventSink, RunEvent } from '../provision/events.js';
+import { changeLine, plainLines, seconds, stepOutcome } from './render.js';
+
+export interface Progress {
+  readonly events: EventSink;
+  /** Ends the live list (steps that never ran show as skipped) and prints the warnings kept for the end. */
+  finish(): Promise<void>;
+}
+
+export interface ProgressOptions {
+  readonly verbose: boolean;
+  readonly write: (line: string) => void;
+}
+
+export function plainProgress(options: ProgressOptions): Progress {
+  return {
+    events: (event) => {
+      for (const line of plainLines(event, options)) options.write(line);
+    },
+    finish: async () => undefined,
+  };
+}
+
+/** Live output only where it can be seen as such: a terminal that is not dumb, outside CI. */
+export function wantsLiveProgress(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  return (
+    stream.isTTY === true &&
+    (env.CI === undefined || env.CI === '' || env.CI === 'false') &&
+    env.TERM !== 'dumb'
+  );
+}
+
+type StepTask = ListrTaskWrapper<unknown, ListrDefaultRenderer, ListrSimpleRenderer>;
+
+interface PendingStep {
+  task?: StepTask;
+  settle?: (error?: Error) => void;
+  settled: boolean;
+  /** An event that arrived before listr2 started the step's task. */
+  early: RunEvent[];
+}
+
+export interface StepTitle {
+  readonly key: string;
+  readonly title: string;
+  readonly after: readonly string[];
+}
+
+export function liveProgress(steps: readonly StepTitle[], options: ProgressOptions): Progress {
+  const pending = new Map<string, PendingStep>();
+  const kept: string[] = [];
+  const titleOf = new Map(steps.map((s) => [s.key, s.title]));
+
+  const apply = (step: PendingStep, event: RunEvent) => {
+    const task = step.task;
+    if (task === undefined) {
+      step.early.push(event);
+      return;
+    }
+    switch (event.type) {
+      case 'step-started':
+        task.title = event.title;
+        return;
+      case 'progress':
+        task.output = event.message;
+        return;
+      case 'warning':
+        task.output = `warning: ${event.message}`;
+        kept.push(`warning: ${event.message}`);
+        return;
+      case 'step-finished':
+        task.title = `${event.title}: ${stepOutcome(event)}`;
+        if (options.verbose && event.changes.length > 0) {
+          task.output = event.changes.map((c) => changeLine(c, 'done')).join('\n');
+        }
+        settle(step);
+        return;
+      case 'step-failed':
+        settle(step, new Error(`${event.title}: failed after ${seconds(event.durationMs)}`));
+        return;
+      case 'step-skipped':
+        task.skip(`${event.title}: skipped (${event.reason})`);
+        settle(step);
+        return;
+    }
+  };
+  const settle = (step: PendingStep, error?: Error) => {
+    if (step.settled) return;
+    step.settled = true;
+    step.settle?.(error);
+  };
+
+  const list = new Listr<unknown, 'default', 'simple'>(
+    steps.map((s) => {
+      const step: PendingStep = { settled: false, early: [] };
+      pending.set(s.key, step);
+      return {
+        title:
+          s.after.length > 0
+            ? `${s.title} (after ${s.after.map((k) => titleOf.get(k) ?? k).join(', ')})`
+            : s.title,
+        rendererOptions: {
+          outputBar: options.verbose ? Infinity : 1,
+          persistentOutput: options.verbose,
+        },
+        task: (_: unknown, task: StepTask) =>
+          new Promise<void>((resolve, reject) => {
+            step.task = task;
+            step.settle = (error) => (error === undefined ? resolve() : reject(error));
+            if (step.settled) return resolve();
+            for (const event of step.early.splice(0)) apply(step, event);
+          }),
+      };
+    }),
+    {
+      concurrent: true,
+      exitOnError: false,
+      registerSignalListeners: false,
+      rendererOptions: { timer: PRESET_TIMER },
+    },
+  );
+  const running = list.run().catch(() => undefined);
+
+  return {
+    events: (event) => {
+      const step = event.key === undefined ? undefined : pending.get(event.key);
+      if (step === undefined) {
+        // Run-level lines wait until the list is gone, so they are not overdrawn.
+        kept.push(...plainLines(event, options));
+        return;
+      }
+      apply(step, event);
+    },
+    finish: async () => {
+      for (const step of pending.values()) {
+        if (!step.settled) {
+          step.task?.skip('not run');
+          settle(step);
+        }
+      }
+      await running;
+      for (const line of kept) options.write(line);
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * The library never prints: it emits events, and the CLI renders them (a
+ * live list on a terminal, plain lines in CI and pipes, nothing with --json).
+ */
+import type { Change } from './plan.js';
+
+export type StepStatus =
+  'created' | 'updated' | 'unchanged' | 'removed' | 'absent' | 'done' | 'failed' | 'skipped';
+
+export type RunEvent =
+  | { readonly type: 'step-started'; readonly key: string; readonly title: string }
+  | {
+      readonly type: 'step-finished';
+      readonly key: string;
+      readonly title: string;
+      readonly status: StepStatus;
+      readonly changes: readonly Change[];
+      /** One short line on what a check or wait found. */
+      readonly summary?: string;
+      readonly durationMs: number;
+    }
+  | {
+      readonly type: 'step-failed';
+      readonly key: string;
+      readonly title: string;
+      readonly error: string;
+      readonly durationMs: number;
+    }
+  | {
+      readonly type: 'step-skipped';
+      readonly key: string;
+      readonly title: string;
+      readonly reason: string;
+    }
+  /** A line while a step works or waits (an ECS event, a retry); `key` names the step. */
+  | { readonly type: 'progress'; readonly key: string | undefined; readonly message: string }
+  | { readonly type: 'warning'; readonly key: string | undefined; readonly message: string };
+
+export type EventSink = (event: RunEvent) => void;
+
+export const ignoreEvents: EventSink = () => undefined;
+
+/** What resource modules use to tell the user about a long wait or a problem that does not stop the run. */
+export interface Reporter {
+  progress(message: string): void;
+  warn(message: string): void;
+}
+
+/** A reporter whose lines belong to one step (or to the run when `key` is undefined). */
+export function reporterFor(sink: EventSink, key?: string): Reporter {
+  return {
+    progress: (message) => sink({ type: 'progress', key, message }),
+    warn: (message) => sink({ type: 'warning', key, message }),
+  };
+}
+
+export const silentReporter: Reporter = reporterFor(ignoreEvents);
