@@ -1,25 +1,33 @@
-// Measures the service image and, as a baseline, a bare node:http server
-// returning the same bytes. Prints figures; asserts nothing.
+// Measures the service image against two baselines in one run: a bare
+// node:http server in the same image returning the same bytes, and the
+// challenge's Flask app on Flask's development server. Prints figures;
+// asserts nothing.
 //
-//   npm run bench
+//   npm run bench          (wrk: apt-get install -y wrk; skipped when missing)
 //
-// Env: CONTAINER_ENGINE (default: podman, else docker), BENCH_DURATION_S
-// (seconds per load phase, default 10), BENCH_CONNECTIONS (default 32).
-// All traffic stays on 127.0.0.1.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import autocannon from 'autocannon';
+// Servers are pinned to one core (BENCH_SERVER_CPU, default 1), load
+// generators to another (BENCH_LOAD_CPU, default 0). Each round loads every
+// target once with every generator, interleaved so background noise falls on
+// all alike; the table shows the median of BENCH_ROUNDS rounds (default 3).
+// Env also: CONTAINER_ENGINE (default: podman, else docker), BENCH_DURATION_S
+// (seconds per load, default 10), BENCH_CONNECTIONS (default 32),
+// BENCH_PYTHON (default python3). All traffic stays on 127.0.0.1.
 import {
-  ContainerEngine,
   detectEngine,
   removeContainer,
   startContainer,
   waitForHealthy,
-  type StartedContainer,
+  type ContainerEngine,
 } from '../test/support/container-engine.js';
+import { ensureFlask, startFlask } from './flask.js';
+import { availableGenerators, median, type LoadFigures } from './load.js';
+import { compressedSize, rssOfContainer, rssOfPid } from './measure.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SERVER_CPU = Number(process.env.BENCH_SERVER_CPU ?? 1);
+const LOAD_CPU = Number(process.env.BENCH_LOAD_CPU ?? 0);
 const TOKEN = 'bench-token-0123456789abcdef';
 const IMAGE = 'localhost/iclinic-api:bench';
 
@@ -36,174 +44,171 @@ server.listen(8080, '0.0.0.0');
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 `;
 
-interface LoadFigures {
-  reqPerSec: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
+interface Target {
+  label: string;
+  url: string;
+  rss: () => Promise<number>;
+  startMs: number;
+  stop: () => Promise<void>;
 }
 
-async function load(
-  url: string,
-  overallRate?: number,
-  duration = DURATION_S,
-): Promise<LoadFigures> {
-  const result = await autocannon({
-    url: `${url}/`,
-    connections: CONNECTIONS,
-    duration,
-    headers: { authorization: `Token ${TOKEN}` },
-    ...(overallRate ? { overallRate } : {}),
-  });
-  return {
-    reqPerSec: Math.round(result.requests.average),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-  };
-}
-
-async function containerPid(engine: ContainerEngine, name: string): Promise<number> {
-  return Number(await engine.mustRun(['inspect', '--format', '{{.State.Pid}}', name]));
-}
-
-/** RSS of the container's main process in MiB: /proc when visible, else the engine's stats. */
-async function rssMiB(engine: ContainerEngine, name: string): Promise<number> {
-  try {
-    const status = readFileSync(`/proc/${await containerPid(engine, name)}/status`, 'utf8');
-    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-    if (kb) return Number(kb) / 1024;
-  } catch {
-    // fall through to stats
-  }
-  const usage = await engine.mustRun(['stats', '--no-stream', '--format', '{{.MemUsage}}', name]);
-  const match = /([\d.]+)\s*([KMG]i?B)/i.exec(usage);
-  if (!match) return NaN;
-  const factor: Record<string, number> = { k: 1 / 1024, m: 1, g: 1024 };
-  return Number(match[1]) * (factor[match[2]?.[0]?.toLowerCase() ?? 'm'] ?? 1);
-}
-
-/** Bytes of `ENGINE save IMAGE | gzip -c` (what a registry roughly stores and transfers). */
-async function compressedSize(engine: ContainerEngine, image: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const save = spawn(engine.command, ['save', image], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const gzip = spawn('gzip', ['-c'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let bytes = 0;
-    save.stdout.pipe(gzip.stdin);
-    gzip.stdout.on('data', (chunk: Buffer) => (bytes += chunk.length));
-    gzip.on('close', (code) =>
-      code === 0 ? resolve(bytes) : reject(new Error(`gzip exited ${code}`)),
-    );
-    save.on('error', reject);
-    gzip.on('error', reject);
-  });
-}
-
-async function measureTarget(
+async function containerTarget(
   engine: ContainerEngine,
   label: string,
-  startOptions: Parameters<typeof startContainer>[2],
-): Promise<Record<string, string | number>> {
+  options: Parameters<typeof startContainer>[2],
+): Promise<Target> {
   const t0 = performance.now();
-  const container: StartedContainer = await startContainer(engine, IMAGE, {
+  const container = await startContainer(engine, IMAGE, {
     namePrefix: 'iclinic-bench',
-    ...startOptions,
+    ...options,
+    extraArgs: ['--read-only', `--cpuset-cpus=${SERVER_CPU}`, ...(options?.extraArgs ?? [])],
   });
   try {
     await waitForHealthy(container.url, 60_000);
-    const startToFirst200 = performance.now() - t0;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const rssIdle = await rssMiB(engine, container.name);
-
-    await load(container.url, undefined, 3); // warm-up (JIT), not reported
-    let rssLoadMax = 0;
-    const sampler = setInterval(() => {
-      rssMiB(engine, container.name).then(
-        (value) => (rssLoadMax = Math.max(rssLoadMax, value)),
-        () => undefined,
-      );
-    }, 1_000);
-    const peak = await load(container.url);
-    clearInterval(sampler);
-    const half = await load(container.url, Math.max(1, Math.round(peak.reqPerSec / 2)));
-    return {
-      target: label,
-      'start→first 200 (ms)': Math.round(startToFirst200),
-      'RSS idle (MiB)': Number(rssIdle.toFixed(1)),
-      'RSS load max (MiB)': Number(rssLoadMax.toFixed(1)),
-      'peak req/s': peak.reqPerSec,
-      'peak p50 (ms)': peak.p50,
-      'peak p99 (ms)': peak.p99,
-      'half-rate req/s': half.reqPerSec,
-      'half-rate p50 (ms)': half.p50,
-      'half-rate p99 (ms)': half.p99,
-      'errors+non2xx': peak.errors + peak.non2xx + half.errors + half.non2xx,
-    };
-  } finally {
+  } catch (error) {
     await removeContainer(engine, container.name);
+    throw error;
   }
+  return {
+    label,
+    url: container.url,
+    startMs: performance.now() - t0,
+    rss: () => rssOfContainer(engine, container.name),
+    stop: () => removeContainer(engine, container.name),
+  };
 }
+
+async function flaskTarget(): Promise<Target> {
+  await ensureFlask();
+  const t0 = performance.now();
+  const flask = await startFlask(TOKEN, SERVER_CPU);
+  return {
+    label: 'Flask app of the challenge',
+    url: flask.url,
+    startMs: performance.now() - t0,
+    rss: async () => rssOfPid(flask.pid),
+    stop: async () => flask.stop(),
+  };
+}
+
+const mb = (bytes: number) => (bytes / 1_000_000).toFixed(1);
 
 async function main(): Promise<void> {
   const engine = await detectEngine();
+  const generators = availableGenerators();
   process.stdout.write(
-    `engine: ${engine.command}; ${DURATION_S} s per load phase, ${CONNECTIONS} connections\n`,
+    `engine: ${engine.command}; servers on CPU ${SERVER_CPU}, load on CPU ${LOAD_CPU}; ` +
+      `${ROUNDS} rounds of ${DURATION_S} s per target and generator, ${CONNECTIONS} connections\n`,
   );
-  const buildStarted = performance.now();
   await engine.build(IMAGE);
-  const buildMs = performance.now() - buildStarted;
   const sizeBytes = Number(
     await engine.mustRun(['image', 'inspect', '--format', '{{.Size}}', IMAGE]),
   );
   const gzBytes = await compressedSize(engine, IMAGE);
-  const mb = (bytes: number) => (bytes / 1_000_000).toFixed(1);
   process.stdout.write(
-    `image ${IMAGE}: ${mb(sizeBytes)} MB uncompressed, ${mb(gzBytes)} MB compressed (save | gzip -c); build ${Math.round(buildMs)} ms (cached layers count)\n`,
+    `image ${IMAGE}: ${mb(sizeBytes)} MB uncompressed, ${mb(gzBytes)} MB compressed (save | gzip -c)\n`,
   );
 
-  const rows = [];
-  rows.push(
-    await measureTarget(engine, 'service (Hono + auth)', {
-      env: { ICLINIC_PASS: TOKEN },
-      extraArgs: ['--read-only'],
-    }),
-  );
-  rows.push(
-    await measureTarget(engine, 'bare node:http, same image', {
-      extraArgs: ['--read-only', '--entrypoint', '/usr/local/bin/node'],
-      command: ['-e', BARE_SERVER],
-    }).catch((error: Error) => ({ target: 'bare node:http', error: error.message })),
-  );
-  console.table(rows);
-  process.stdout.write(`node ${process.version} (load generator: autocannon in this process)\n`);
-  const [service, bare] = rows;
-  const figure = (row: Record<string, string | number> | undefined, key: string) =>
-    Number(row?.[key] ?? NaN);
-  const ratio = figure(service, 'peak req/s') / figure(bare, 'peak req/s');
-  const checks: [string, string, boolean][] = [
-    ['throughput vs bare node:http', `${(ratio * 100).toFixed(0)}% (target >= 70%)`, ratio >= 0.7],
-    [
-      'p99 at half of peak',
-      `${figure(service, 'half-rate p99 (ms)')} ms (target < 5 ms)`,
-      figure(service, 'half-rate p99 (ms)') < 5,
-    ],
-    ['image compressed', `${mb(gzBytes)} MB (target <= 60 MB)`, gzBytes <= 60_000_000],
-    [
-      'start to first 200',
-      `${figure(service, 'start→first 200 (ms)')} ms (target <= 300 ms)`,
-      figure(service, 'start→first 200 (ms)') <= 300,
-    ],
-    [
-      'RSS under load',
-      `${figure(service, 'RSS load max (MiB)')} MiB (target < 100 MB)`,
-      figure(service, 'RSS load max (MiB)') * 1.048576 < 100,
-    ],
-  ];
-  for (const [what, value, met] of checks) {
-    process.stdout.write(`${met ? 'met    ' : 'NOT met'}  ${what}: ${value}\n`);
+  const targets: Target[] = [];
+  try {
+    targets.push(
+      await containerTarget(engine, 'service (Hono + token + log)', {
+        env: { ICLINIC_PASS: TOKEN },
+      }),
+      await containerTarget(engine, 'bare node:http, same image', {
+        extraArgs: ['--entrypoint', '/usr/local/bin/node'],
+        command: ['-e', BARE_SERVER],
+      }),
+      await flaskTarget(),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const rssIdle = await Promise.all(targets.map((target) => target.rss()));
+    const rssLoadMax = targets.map(() => 0);
+    const runs = new Map<string, LoadFigures[]>();
+    const options = (url: string, durationS: number) => ({
+      url,
+      token: TOKEN,
+      cpu: LOAD_CPU,
+      connections: CONNECTIONS,
+      durationS,
+    });
+    for (const [, generate] of generators) {
+      for (const target of targets) await generate(options(target.url, 3)); // warm-up (JIT)
+    }
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [name, generate] of generators) {
+        for (const [index, target] of targets.entries()) {
+          const sampler = setInterval(() => {
+            target.rss().then(
+              (value) => (rssLoadMax[index] = Math.max(rssLoadMax[index] ?? 0, value)),
+              () => undefined,
+            );
+          }, 1_000);
+          const figures = await generate(options(target.url, DURATION_S)).finally(() =>
+            clearInterval(sampler),
+          );
+          process.stdout.write(
+            `round ${round} ${name.padEnd(10)} ${target.label.padEnd(30)} ${figures.reqPerSec} req/s\n`,
+          );
+          runs.set(`${name} ${index}`, [...(runs.get(`${name} ${index}`) ?? []), figures]);
+        }
+      }
+    }
+    report(
+      targets,
+      generators.map(([name]) => name),
+      runs,
+      rssIdle,
+      rssLoadMax,
+      gzBytes,
+    );
+  } finally {
+    for (const target of targets) await target.stop();
   }
+}
+
+function report(
+  targets: Target[],
+  generatorNames: string[],
+  runs: Map<string, LoadFigures[]>,
+  rssIdle: number[],
+  rssLoadMax: number[],
+  gzBytes: number,
+): void {
+  const medianOf = (name: string, index: number, pick: (f: LoadFigures) => number) =>
+    median((runs.get(`${name} ${index}`) ?? []).map(pick));
+  const rows = targets.map((target, index) => {
+    const row: Record<string, string | number> = { target: target.label };
+    for (const name of generatorNames) {
+      row[`${name} req/s (median)`] = medianOf(name, index, (f) => f.reqPerSec);
+      row[`${name} p99 (ms)`] = medianOf(name, index, (f) => f.p99Ms);
+      row[`${name} errors+non2xx`] = (runs.get(`${name} ${index}`) ?? []).reduce(
+        (sum, f) => sum + f.errors + f.non2xx,
+        0,
+      );
+    }
+    row['start→first 200 (ms)'] = Math.round(target.startMs);
+    row['RSS idle (MiB)'] = Number((rssIdle[index] ?? NaN).toFixed(1));
+    row['RSS load max (MiB)'] = Number((rssLoadMax[index] ?? NaN).toFixed(1));
+    return row;
+  });
+  console.table(rows);
+  for (const name of generatorNames) {
+    const [service, bare, flask] = [0, 1, 2].map((i) => medianOf(name, i, (f) => f.reqPerSec));
+    const ratio = (service ?? NaN) / (bare ?? NaN);
+    process.stdout.write(
+      `${name}: service/bare ${(ratio * 100).toFixed(0)}% (target >= 80%: ${ratio >= 0.8 ? 'met' : 'NOT met'}), ` +
+        `service/Flask ${((service ?? NaN) / (flask ?? NaN)).toFixed(1)}x\n`,
+    );
+  }
+  const rss = rssLoadMax[0] ?? NaN;
+  process.stdout.write(
+    `service RSS idle ${(rssIdle[0] ?? NaN).toFixed(1)} MiB (aim < 50), under load ${rss.toFixed(1)} MiB (target < 100 MB: ${rss * 1.048576 < 100 ? 'met' : 'NOT met'}); ` +
+      `image ${mb(gzBytes)} MB compressed (target <= 60 MB)\n`,
+  );
+  process.stdout.write(
+    `node ${process.version} runs the generators; the image runs its own node\n`,
+  );
 }
 
 main().catch((error: Error) => {

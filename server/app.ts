@@ -3,7 +3,8 @@
 // `Authorization: Token <value>`; authentication runs before routing, so an
 // unauthenticated caller gets 401 on every path (unknown ones included) and
 // learns nothing about which routes exist.
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
 import { HTTPException } from 'hono/http-exception';
@@ -21,64 +22,135 @@ type Env = { Variables: { requestId: string } };
 const REALM = 'iclinic';
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
-}
+/**
+ * Every comparison runs over at least this many bytes, whatever the
+ * configured tokens' lengths, so the time taken says nothing about them.
+ */
+const COMPARED_BYTES_MIN = 256;
 
 /**
- * Builds a constant-time token check. Both candidates are always compared
- * (over fixed-length SHA-256 digests) so timing does not reveal which token
- * matched or whether a previous token is configured.
+ * Builds a constant-time token check. The candidate is copied into a
+ * fixed-width buffer and compared with timingSafeEqual against both tokens,
+ * always both, so timing reveals neither a token's bytes, nor its length,
+ * nor which token matched or whether a previous token is configured. The
+ * byte lengths are compared separately (a prefix of the token padded with
+ * zeros must not match). Hashing each candidate with a new SHA-256 object
+ * did the same job at about 3.5 times the cost per request (measured on Node 24).
  */
 export function createTokenVerifier(config: AppConfig): (candidate: string) => boolean {
   const now = config.now ?? Date.now;
-  const current = sha256(config.token);
-  const previous = config.previousToken ? sha256(config.previousToken) : undefined;
+  const currentBytes = Buffer.from(config.token, 'utf8');
+  const previousBytes = Buffer.from(config.previousToken ?? config.token, 'utf8');
+  const width = Math.max(COMPARED_BYTES_MIN, currentBytes.length, previousBytes.length);
+  const padded = (bytes: Buffer): Buffer => {
+    const buffer = Buffer.alloc(width);
+    bytes.copy(buffer);
+    return buffer;
+  };
+  const current = padded(currentBytes);
+  const previous = padded(previousBytes);
+  const hasPrevious = config.previousToken !== undefined;
   const previousUntil = config.previousUntil;
+  const scratch = Buffer.alloc(width);
   return (candidate) => {
-    const digest = sha256(candidate);
-    const matchesCurrent = timingSafeEqual(digest, current);
-    const matchesPrevious = timingSafeEqual(digest, previous ?? current) && previous !== undefined;
+    const candidateLength = Buffer.byteLength(candidate, 'utf8');
+    scratch.fill(0);
+    scratch.write(candidate, 'utf8');
+    const sameAsCurrent = timingSafeEqual(scratch, current);
+    const sameAsPrevious = timingSafeEqual(scratch, previous);
+    const matchesCurrent = sameAsCurrent && candidateLength === currentBytes.length;
+    const matchesPrevious =
+      hasPrevious && sameAsPrevious && candidateLength === previousBytes.length;
     const previousValid = previousUntil !== undefined && now() < previousUntil;
     return matchesCurrent || (matchesPrevious && previousValid);
   };
 }
 
+/** The ISO-8601 time of the current millisecond; formatted once per millisecond. */
+function createIsoClock(): () => string {
+  let formattedMs = NaN;
+  let formatted = '';
+  return () => {
+    const ms = Date.now();
+    if (ms !== formattedMs) {
+      formattedMs = ms;
+      formatted = new Date(ms).toISOString();
+    }
+    return formatted;
+  };
+}
+
+/**
+ * One access-log line. Built as a string: method (an HTTP token, checked by
+ * Node's parser), status (a number) and request id (REQUEST_ID_PATTERN or a
+ * UUID) need no escaping; the path goes through JSON.stringify.
+ */
+export function requestLogLine(
+  time: string,
+  method: string,
+  path: string,
+  status: number,
+  durationMs: number,
+  requestId: string,
+): string {
+  return (
+    `{"time":"${time}","level":"info","msg":"request","method":"${method}",` +
+    `"path":${JSON.stringify(path)},"status":${status},"durationMs":${durationMs},` +
+    `"requestId":"${requestId}"}`
+  );
+}
+
+const JSON_TYPE = 'application/json';
+
+/**
+ * A JSON response whose headers are a plain object: @hono/node-server then
+ * writes it without building a Headers object (c.header() and c.json() with
+ * more than one header build one, measured at a fifth of the throughput).
+ */
+function reply(
+  c: Context<Env>,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(body, {
+    status,
+    headers: { ...headers, 'content-type': JSON_TYPE, 'x-request-id': c.get('requestId') },
+  });
+}
+
+const BODIES = {
+  hello: JSON.stringify({ message: 'Hello from iclinic-deploy' }),
+  healthy: JSON.stringify({ status: 'ok' }),
+  methodNotAllowed: JSON.stringify({ error: 'method_not_allowed', message: 'Use GET.' }),
+  notFound: JSON.stringify({ error: 'not_found', message: 'No such route.' }),
+  internalError: JSON.stringify({ error: 'internal_error', message: 'Internal server error.' }),
+};
+
 export function createApp(config: AppConfig): Hono<Env> {
   const log = config.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const verify = createTokenVerifier(config);
+  const isoNow = createIsoClock();
   const app = new Hono<Env>();
 
   // Request id + access log. Logs method, path (no query string), status,
-  // duration and request id: never headers, so never the token.
+  // duration and request id: never headers, so never the token. Responses
+  // carry the id through reply(); the Node adapter rebuilds a response whose
+  // headers are changed after it is built.
   app.use('*', async (c, next) => {
     const started = performance.now();
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     c.set('requestId', requestId);
-    // Set before the handler runs: the handler's response then carries it as
-    // built. Setting a header on a finished response makes the Node adapter
-    // rebuild it, which measured at a third of the throughput.
-    c.header('x-request-id', requestId);
     try {
       await next();
     } finally {
-      log(
-        JSON.stringify({
-          time: new Date().toISOString(),
-          level: 'info',
-          msg: 'request',
-          method: c.req.method,
-          path: c.req.path,
-          status: c.res.status,
-          durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-          requestId,
-        }),
-      );
+      const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+      log(requestLogLine(isoNow(), c.req.method, c.req.path, c.res.status, durationMs, requestId));
     }
   });
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/healthz', (c) => reply(c, 200, BODIES.healthy));
 
   app.use(
     '*',
@@ -104,13 +176,11 @@ export function createApp(config: AppConfig): Hono<Env> {
     }),
   );
 
-  app.get('/', (c) => c.json({ message: 'Hello from iclinic-deploy' }));
+  app.get('/', (c) => reply(c, 200, BODIES.hello));
 
-  app.all('/', (c) =>
-    c.json({ error: 'method_not_allowed', message: 'Use GET.' }, 405, { Allow: 'GET, HEAD' }),
-  );
+  app.all('/', (c) => reply(c, 405, BODIES.methodNotAllowed, { allow: 'GET, HEAD' }));
 
-  app.notFound((c) => c.json({ error: 'not_found', message: 'No such route.' }, 404));
+  app.notFound((c) => reply(c, 404, BODIES.notFound));
 
   app.onError((err, c) => {
     if (err instanceof HTTPException) {
@@ -121,14 +191,14 @@ export function createApp(config: AppConfig): Hono<Env> {
     }
     log(
       JSON.stringify({
-        time: new Date().toISOString(),
+        time: isoNow(),
         level: 'error',
         msg: 'unhandled error',
         error: err.name,
         requestId: c.get('requestId'),
       }),
     );
-    return c.json({ error: 'internal_error', message: 'Internal server error.' }, 500);
+    return reply(c, 500, BODIES.internalError);
   });
 
   return app;
