@@ -128,3 +128,49 @@ export async function pollUntil(
     await clock.sleep(options.intervalMs);
   }
 }
+
+/**
+ * Every "does not exist" answer of the services the tool calls, in one
+ * place: a describe that finds nothing and a delete of what is already gone
+ * mean the same to every module. (The EC2 codes right after a create are
+ * eventual consistency, not absence: network code retries those first.)
+ */
+const NOT_FOUND_CODES = new Set([
+  // EC2 (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html)
+  'InvalidAssociationID.NotFound',
+  'InvalidGroup.NotFound',
+  'InvalidGroupId.NotFound',
+  'InvalidInternetGatewayID.NotFound',
+  'InvalidNetworkInterfaceID.NotFound',
+  'InvalidPermission.NotFound',
+  'InvalidRouteTableID.NotFound',
+  'InvalidRouteTableId.NotFound',
+  'InvalidSecurityGroupID.NotFound',
+  'InvalidSubnetID.NotFound',
+  'InvalidSubnetId.NotFound',
+  'InvalidVpcID.NotFound',
+  // Elastic Load Balancing v2 (the SDK names them with and without "Exception")
+  'ListenerNotFound',
+  'ListenerNotFoundException',
+  'LoadBalancerNotFound',
+  'LoadBalancerNotFoundException',
+  'TargetGroupNotFound',
+  'TargetGroupNotFoundException',
+  // ECS
+  'ClusterNotFoundException',
+  'ServiceNotFoundException',
+  'TaskDefinitionNotFoundException',
+  // ECR
+  'ImageNotFoundException',
+  'LifecyclePolicyNotFoundException',
+  'RepositoryNotFoundException',
+  // IAM
+  'NoSuchEntity',
+  'NoSuchEntityException',
+  // Secrets Manager, CloudWatch Logs and most JSON services
+  'ResourceNotFoundException',
+]);
+
+export function isNotFound(error: unknown): boolean {
+  return NOT_FOUND_CODES.has(errorCode(error));
+}
