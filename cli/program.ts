@@ -46,7 +46,7 @@ export function buildProgram(): Command {
     )
     .option(
       '--name <stack>',
-      'stack name, used in every resource name and tag; lets you run a second copy (1-24 characters: lowercase letters, digits and single hyphens, starting with a letter)',
+      'stack name, used in every resource name and tag; lets you run a second copy (1-24 characters: lowercase letters, digits and single hyphens, starting with a letter; not "internal", "sg" or beginning with "internal-" or "sg-", which AWS reserves)',
       parseStackName,
       DEFAULTS.name,
     )

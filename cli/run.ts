@@ -110,7 +110,7 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
     return;
   }
 
-  const names = stackNames(globals.name);
+  const names = stackNames(globals.name, globals.region);
   const calls = new CallLog();
   const report = stderrReporter();
   const readOnly = globals.dryRun || name === 'status' || name === 'token';

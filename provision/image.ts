@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Reporter } from './context.js';
@@ -153,16 +154,89 @@ export interface BuildAndPushOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * Where login keeps our ECR credentials: never the user's client config.
+ * A config with `credsStore`/`credHelpers` (the ECR credential helper) makes
+ * `docker login` fail with "not implemented"
+ * (https://github.com/awslabs/amazon-ecr-credential-helper/issues/574), and
+ * the user's config should not receive our short-lived token anyway. Docker
+ * takes a client config directory as a global flag (`--config`, before the
+ * subcommand); podman an auth file on login and push (`--authfile`).
+ */
+export interface RegistryAuth {
+  readonly globalArgs: readonly string[];
+  readonly commandArgs: readonly string[];
+}
+
+export function registryAuthArgs(engine: ContainerEngine, dir: string): RegistryAuth {
+  if (engine === 'docker') return { globalArgs: ['--config', dir], commandArgs: [] };
+  if (engine === 'podman')
+    return { globalArgs: [], commandArgs: ['--authfile', join(dir, 'auth.json')] };
+  // finch keeps its credentials inside its VM; it has no client-config flag.
+  return { globalArgs: [], commandArgs: [] };
+}
+
+/**
+ * A fresh docker config keeps the user's current context (a non-default
+ * daemon such as Docker Desktop's or colima's, where the image was built)
+ * but none of the user's credentials or helpers.
+ */
+async function prepareDockerConfig(dir: string): Promise<void> {
+  const userDir = process.env.DOCKER_CONFIG ?? join(homedir(), '.docker');
+  let currentContext: unknown;
+  try {
+    currentContext = (
+      JSON.parse(await readFile(join(userDir, 'config.json'), 'utf8')) as {
+        currentContext?: unknown;
+      }
+    ).currentContext;
+  } catch {
+    // No readable user config: the default context.
+  }
+  const config = typeof currentContext === 'string' ? { auths: {}, currentContext } : { auths: {} };
+  await writeFile(join(dir, 'config.json'), JSON.stringify(config), { mode: 0o600 });
+  if (existsSync(join(userDir, 'contexts')))
+    await symlink(join(userDir, 'contexts'), join(dir, 'contexts'));
+}
+
+/** Runs `use` with a private registry-auth location, removed afterwards (also on failure). */
+export async function withIsolatedRegistryAuth<T>(
+  engine: ContainerEngine,
+  use: (auth: RegistryAuth) => Promise<T>,
+): Promise<T> {
+  // mkdtemp makes the directory readable by the user only.
+  const dir = await mkdtemp(join(tmpdir(), 'iclinic-deploy-auth-'));
+  try {
+    if (engine === 'docker') await prepareDockerConfig(dir);
+    return await use(registryAuthArgs(engine, dir));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const NO_ISOLATION: RegistryAuth = { globalArgs: [], commandArgs: [] };
+
 /** The password goes through stdin, never the command line, so `ps` cannot see it. */
 export async function loginToRegistry(
   engine: ContainerEngine,
   login: BuildAndPushOptions['login'],
+  auth: RegistryAuth = NO_ISOLATION,
 ): Promise<void> {
   await mustSucceed(
     `${engine} login ${login.registry}`,
-    runEngine(engine, ['login', '--username', login.username, '--password-stdin', login.registry], {
-      stdin: login.password,
-    }),
+    runEngine(
+      engine,
+      [
+        ...auth.globalArgs,
+        'login',
+        ...auth.commandArgs,
+        '--username',
+        login.username,
+        '--password-stdin',
+        login.registry,
+      ],
+      { stdin: login.password },
+    ),
   );
 }
 
@@ -180,13 +254,15 @@ export async function buildImage(options: Omit<BuildAndPushOptions, 'login'>): P
 
 export async function pushImage(options: BuildAndPushOptions): Promise<void> {
   const { engine, imageRef, report } = options;
-  await loginToRegistry(engine, options.login);
-  report.progress(`pushing ${imageRef}`);
-  await mustSucceed(
-    `${engine} push ${imageRef}`,
-    runEngine(engine, ['push', imageRef], {
-      onLine: (line) => report.progress(`  push | ${line}`),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    }),
-  );
+  await withIsolatedRegistryAuth(engine, async (auth) => {
+    await loginToRegistry(engine, options.login, auth);
+    report.progress(`pushing ${imageRef}`);
+    await mustSucceed(
+      `${engine} push ${imageRef}`,
+      runEngine(engine, [...auth.globalArgs, 'push', ...auth.commandArgs, imageRef], {
+        onLine: (line) => report.progress(`  push | ${line}`),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      }),
+    );
+  });
 }

@@ -23,11 +23,54 @@ export class InvalidStackNameError extends Error {
   }
 }
 
+/**
+ * Prefixes AWS reserves in names derived from the stack name. A stack name
+ * equal to the prefix's stem, or starting with the whole prefix, would give
+ * `${stack}-alb` / `${stack}-tasks` a reserved start.
+ */
+const RESERVED_PREFIXES = [
+  // "must not begin with internal-":
+  // https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html
+  { prefix: 'internal-', names: 'load balancer names' },
+  // "Names can't start with sg-":
+  // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html
+  { prefix: 'sg-', names: 'security group names' },
+] as const;
+
+export class ReservedStackNameError extends Error {
+  constructor(received: string, prefix: string, names: string) {
+    super(
+      `Invalid stack name ${JSON.stringify(received)}: it would make ${names} begin with ` +
+        `"${prefix}", which AWS reserves. Choose a name that is not "${prefix.slice(0, -1)}" and ` +
+        `does not begin with "${prefix}" (e.g. "iclinic-staging").`,
+    );
+    this.name = 'ReservedStackNameError';
+  }
+}
+
 export function validateStackName(name: string): string {
   if (!STACK_NAME_PATTERN.test(name) || name.includes('--')) {
     throw new InvalidStackNameError(name);
   }
+  for (const { prefix, names } of RESERVED_PREFIXES) {
+    if (`${name}-`.startsWith(prefix)) throw new ReservedStackNameError(name, prefix, names);
+  }
   return name;
+}
+
+// IAM role names allow 64 characters, inline policy names 128:
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+export const ROLE_NAME_MAX_LENGTH = 64;
+const EXECUTION_ROLE_SUFFIX = '-exec';
+
+export class RegionTooLongError extends Error {
+  constructor(region: string, roleName: string) {
+    super(
+      `Region ${JSON.stringify(region)} makes the IAM role name ${JSON.stringify(roleName)} longer ` +
+        `than IAM's ${ROLE_NAME_MAX_LENGTH} characters; use a shorter --name (or check the region).`,
+    );
+    this.name = 'RegionTooLongError';
+  }
 }
 
 export interface StackNames {
@@ -40,8 +83,16 @@ export interface StackNames {
   readonly taskSecurityGroup: string;
   readonly repository: string;
   readonly secret: string;
+  /**
+   * IAM names are account-wide, not regional, so the role and its inline
+   * policy carry the region: a stack of the same name in another region has
+   * its own role pointing at its own secret.
+   */
   readonly executionRole: string;
   readonly executionRolePolicy: string;
+  /** What versions before the region was in the name called the role and its policy. */
+  readonly legacyExecutionRole: string;
+  readonly legacyExecutionRolePolicy: string;
   readonly logGroup: string;
   readonly loadBalancer: string;
   readonly targetGroup: string;
@@ -51,8 +102,11 @@ export interface StackNames {
   readonly containerName: string;
 }
 
-export function stackNames(stack: string): StackNames {
+export function stackNames(stack: string, region: string): StackNames {
   validateStackName(stack);
+  const executionRole = `${stack}-${region}${EXECUTION_ROLE_SUFFIX}`;
+  if (executionRole.length > ROLE_NAME_MAX_LENGTH)
+    throw new RegionTooLongError(region, executionRole);
   return {
     stack,
     vpc: `${stack}-vpc`,
@@ -63,8 +117,10 @@ export function stackNames(stack: string): StackNames {
     taskSecurityGroup: `${stack}-tasks`,
     repository: `${stack}/api`,
     secret: `${stack}/api-token`,
-    executionRole: `${stack}-task-execution`,
-    executionRolePolicy: `${stack}-read-token`,
+    executionRole,
+    executionRolePolicy: `${stack}-${region}-read-token`,
+    legacyExecutionRole: `${stack}-task-execution`,
+    legacyExecutionRolePolicy: `${stack}-read-token`,
     logGroup: `/ecs/${stack}/api`,
     loadBalancer: `${stack}-alb`,
     targetGroup: `${stack}-tg`,

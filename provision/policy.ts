@@ -1,8 +1,12 @@
+import { stackNames } from './names.js';
+
 /**
  * The deployer's least-privilege policy. The action lists are the AWS calls
  * the CLI makes (a unit test checks the source for calls missing here, and
  * the end-to-end suite checks every call it records), plus the tagging
- * actions AWS checks implicitly when a resource is tagged in its create call.
+ * actions AWS checks implicitly when a resource is tagged in its create call,
+ * plus the permissions AWS checks behind a call (IMPLIED_PERMISSIONS), which
+ * no call log shows.
  */
 
 export const ACTIONS = {
@@ -25,6 +29,9 @@ export const ACTIONS = {
     'DeleteSecurityGroup',
     'DeleteSubnet',
     'DeleteVpc',
+    // Checked by CreateLoadBalancer on the caller, never called (IMPLIED_PERMISSIONS).
+    'DescribeAccountAttributes',
+    'DescribeAddresses',
     'DescribeAvailabilityZones',
     'DescribeInternetGateways',
     'DescribeNetworkInterfaces',
@@ -88,8 +95,9 @@ export const ACTIONS = {
     'PutImageScanningConfiguration',
     'PutLifecyclePolicy',
     'TagResource',
-    // What `docker push` calls with the login token.
+    // What `docker push` calls with the login token (IMPLIED_PERMISSIONS).
     'BatchCheckLayerAvailability',
+    'BatchGetImage',
     'CompleteLayerUpload',
     'InitiateLayerUpload',
     'PutImage',
@@ -134,7 +142,7 @@ export const ACTIONS = {
 
 export type PolicyService = keyof typeof ACTIONS;
 
-interface Statement {
+export interface Statement {
   Sid: string;
   Effect: 'Allow';
   Action: string[];
@@ -157,7 +165,12 @@ export function allPolicyActions(): Set<string> {
 
 export function deployerPolicy(options: { region: string; stack: string }): PolicyDocument {
   const { region, stack } = options;
-  const executionRole = `arn:aws:iam::*:role/${stack}-task-execution`;
+  const names = stackNames(stack, region);
+  // The legacy name lets `down` remove a role created before the region was
+  // in the name (removeExecutionRole decides whether it is this region's).
+  const executionRoles = [names.executionRole, names.legacyExecutionRole].map(
+    (role) => `arn:aws:iam::*:role/${role}`,
+  );
   return {
     Version: '2012-10-17',
     Statement: [
@@ -217,13 +230,13 @@ export function deployerPolicy(options: { region: string; stack: string }): Poli
           'iam',
           (a) => !['PassRole', 'CreateServiceLinkedRole', 'ListRoles'].includes(a),
         ),
-        Resource: [executionRole, 'arn:aws:iam::*:role/aws-service-role/*'],
+        Resource: [...executionRoles, 'arn:aws:iam::*:role/aws-service-role/*'],
       },
       {
         Sid: 'PassExecutionRoleToEcs',
         Effect: 'Allow',
         Action: ['iam:PassRole'],
-        Resource: executionRole,
+        Resource: `arn:aws:iam::*:role/${names.executionRole}`,
         Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
       },
       {
@@ -239,4 +252,183 @@ export function deployerPolicy(options: { region: string; stack: string }): Poli
       },
     ],
   };
+}
+
+// ---------------------------------------------------------------------------
+// Permissions AWS checks behind a call
+// ---------------------------------------------------------------------------
+
+/** One authorization AWS makes: an action on a resource, with the request's condition keys. */
+export interface AuthorizationCheck {
+  readonly action: string;
+  readonly resource: string;
+  readonly context: Readonly<Record<string, string>>;
+}
+
+export interface ImpliedPermissions {
+  /** The call the CLI makes (or the engine command it runs). */
+  readonly call: string;
+  /** Where AWS documents the extra checks. */
+  readonly source: string;
+  readonly checks: (request: {
+    region: string;
+    stack: string;
+    account: string;
+  }) => AuthorizationCheck[];
+}
+
+const ELB_API_PERMISSIONS =
+  'https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-permissions.html';
+
+function regional(region: string, ...actions: string[]): AuthorizationCheck[] {
+  return actions.map((action) => ({
+    action,
+    resource: '*',
+    context: { 'aws:RequestedRegion': region },
+  }));
+}
+
+function serviceLinkedRole(account: string, service: string, roleName: string): AuthorizationCheck {
+  return {
+    action: 'iam:CreateServiceLinkedRole',
+    resource: `arn:aws:iam::${account}:role/aws-service-role/${service}/${roleName}`,
+    context: { 'iam:AWSServiceName': service },
+  };
+}
+
+/**
+ * `call → extra permissions AWS checks`. The ELB page lists, for the
+ * 2015-12-01 API, extra checks only for CreateLoadBalancer,
+ * CreateTargetGroup, RegisterTargets, SetIpAddressType and SetSubnets; the
+ * other ELB calls the CLI makes (CreateListener and ModifyListener with or
+ * without a certificate, SetSecurityGroups, ModifyTargetGroup*) need only
+ * their own action, as the rows with no checks record.
+ */
+export const IMPLIED_PERMISSIONS: readonly ImpliedPermissions[] = [
+  {
+    call: 'elasticloadbalancing:CreateLoadBalancer',
+    source: ELB_API_PERMISSIONS,
+    checks: ({ region, account }) => [
+      ...regional(
+        region,
+        'ec2:DescribeAccountAttributes',
+        'ec2:DescribeAddresses',
+        'ec2:DescribeInternetGateways',
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeVpcs',
+      ),
+      serviceLinkedRole(
+        account,
+        'elasticloadbalancing.amazonaws.com',
+        'AWSServiceRoleForElasticLoadBalancing',
+      ),
+    ],
+  },
+  {
+    call: 'elasticloadbalancing:CreateTargetGroup',
+    source: ELB_API_PERMISSIONS,
+    checks: ({ region }) => regional(region, 'ec2:DescribeInternetGateways', 'ec2:DescribeVpcs'),
+  },
+  {
+    call: 'elasticloadbalancing:SetSubnets',
+    source: ELB_API_PERMISSIONS,
+    checks: ({ region }) => regional(region, 'ec2:DescribeSubnets'),
+  },
+  ...[
+    'CreateListener',
+    'ModifyListener',
+    'SetSecurityGroups',
+    'ModifyTargetGroup',
+    'ModifyTargetGroupAttributes',
+  ].map((action) => ({
+    call: `elasticloadbalancing:${action}`,
+    source: ELB_API_PERMISSIONS,
+    checks: () => [],
+  })),
+  {
+    // "When you call the CreateCluster API operation, Amazon ECS attempts to
+    // create the Amazon ECS service-linked role for your account."
+    call: 'ecs:CreateCluster',
+    source: 'https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCluster.html',
+    checks: ({ account }) => [
+      serviceLinkedRole(account, 'ecs.amazonaws.com', 'AWSServiceRoleForECS'),
+    ],
+  },
+  {
+    // The task definition names the execution role; passing it to ECS is
+    // what PassRole guards.
+    call: 'ecs:RegisterTaskDefinition',
+    source:
+      'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html, ' +
+      'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html',
+    checks: ({ region, stack, account }) => [
+      {
+        action: 'iam:PassRole',
+        resource: `arn:aws:iam::${account}:role/${stackNames(stack, region).executionRole}`,
+        context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+      },
+    ],
+  },
+  {
+    // The documented push policy; BatchGetImage is what clients use to look
+    // for an existing manifest or push an image index.
+    call: 'docker push',
+    source: 'https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-push-iam.html',
+    checks: ({ region, stack, account }) => [
+      {
+        action: 'ecr:GetAuthorizationToken',
+        resource: '*',
+        context: { 'aws:RequestedRegion': region },
+      },
+      ...[
+        'ecr:BatchCheckLayerAvailability',
+        'ecr:BatchGetImage',
+        'ecr:CompleteLayerUpload',
+        'ecr:InitiateLayerUpload',
+        'ecr:PutImage',
+        'ecr:UploadLayerPart',
+      ].map((action) => ({
+        action,
+        resource: `arn:aws:ecr:${region}:${account}:repository/${stackNames(stack, region).repository}`,
+        context: { 'aws:RequestedRegion': region },
+      })),
+    ],
+  },
+];
+
+/** IAM's wildcard match: `*` any run of characters, `?` exactly one. */
+function wildcardMatches(pattern: string, value: string): boolean {
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${regex}$`, 'i').test(value);
+}
+
+/**
+ * Whether one statement allows the check: the action, the resource and every
+ * StringEquals condition fit (a condition key the request lacks does not).
+ * Only the operators this policy uses are understood.
+ */
+export function statementAllows(statement: Statement, check: AuthorizationCheck): boolean {
+  const list = (v: string | readonly string[]): readonly string[] =>
+    typeof v === 'string' ? [v] : v;
+  if (!statement.Action.some((a) => wildcardMatches(a, check.action))) return false;
+  if (!list(statement.Resource).some((r) => wildcardMatches(r, check.resource))) return false;
+  return Object.entries(statement.Condition ?? {}).every(([operator, keys]) => {
+    if (operator !== 'StringEquals') return false;
+    return Object.entries(keys).every(([key, expected]) => {
+      const actual = check.context[key];
+      return actual !== undefined && list(expected).includes(actual);
+    });
+  });
+}
+
+/** The first statement of the policy that allows the check, if any. */
+export function allowingStatement(
+  policy: PolicyDocument,
+  check: AuthorizationCheck,
+): Statement | undefined {
+  return policy.Statement.find((s) => statementAllows(s, check));
 }

@@ -23,7 +23,7 @@ import {
   type StackContext,
 } from './context.js';
 import { STACK_TAG_KEY, stackTags } from './names.js';
-import { hasErrorCode, messageMatches } from './retry.js';
+import { hasErrorCode, messageMatches, retry } from './retry.js';
 
 export const TASK_EXECUTION_MANAGED_POLICY_ARN =
   'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy';
@@ -313,6 +313,60 @@ export function planExecutionRole(
   return plan;
 }
 
+function isNoSuchEntity(error: unknown): boolean {
+  return hasErrorCode(error, 'NoSuchEntity', 'NoSuchEntityException');
+}
+
+// Right after CreateRole, IAM can answer NoSuchEntity for the new role, or
+// GetRole can return its unique id (AROA...) where the ARN belongs;
+// terraform-provider-aws retries for its propagation timeout of 2 minutes
+// (internal/service/iam/role.go: RetryWhenNewResourceNotFound,
+// waitRoleARNIsNotUniqueID).
+const IAM_PROPAGATION_TIMEOUT_MS = 120_000;
+
+class RoleNotVisibleYet extends Error {
+  constructor(roleName: string) {
+    super(`IAM does not show role ${roleName} with its ARN yet`);
+    this.name = 'NoSuchEntity';
+  }
+}
+
+/** Calls `use` on a just-created role until IAM shows it everywhere. */
+function whileRoleAppears<T>(ctx: StackContext, what: string, use: () => Promise<T>): Promise<T> {
+  return retry(
+    ctx.clock,
+    {
+      what: `waiting for IAM to show role ${ctx.names.executionRole} (${what})`,
+      isRetryable: isNoSuchEntity,
+      timeoutMs: IAM_PROPAGATION_TIMEOUT_MS,
+      initialDelayMs: 1_000,
+      maxDelayMs: 10_000,
+      onRetry: () => ctx.report.progress(`waiting for IAM to show role ${ctx.names.executionRole}`),
+    },
+    use,
+  );
+}
+
+/** The state of a role CreateRole has just made: nothing attached yet. */
+function freshRole(roleArn: string): ExecutionRoleState {
+  return {
+    roleArn,
+    trustPolicy: trustPolicyDocument(),
+    attachedPolicyArns: [],
+    inlinePolicy: undefined,
+    tagged: true,
+  };
+}
+
+async function describeVisibleRole(ctx: StackContext): Promise<ExecutionRoleState> {
+  return whileRoleAppears(ctx, 'GetRole', async () => {
+    const state = await describeExecutionRole(ctx);
+    if (state === undefined || !state.roleArn.startsWith('arn:'))
+      throw new RoleNotVisibleYet(ctx.names.executionRole);
+    return state;
+  });
+}
+
 export async function ensureExecutionRole(
   ctx: StackContext,
   settings: ExecutionRoleSettings,
@@ -323,28 +377,33 @@ export async function ensureExecutionRole(
   const outcomes: Outcome[] = [];
 
   let current = await describeExecutionRole(ctx);
+  let justCreated = false;
   if (!current) {
     try {
-      await ctx.clients.iam.send(
+      const created = await ctx.clients.iam.send(
         new CreateRoleCommand({
           RoleName: roleName,
           AssumeRolePolicyDocument: JSON.stringify(trustPolicyDocument()),
-          Description: `ECS task execution role of iclinic-deploy stack ${ctx.names.stack}`,
+          Description: `ECS task execution role of iclinic-deploy stack ${ctx.names.stack} in ${ctx.region}`,
           Tags: stackTags(ctx.names.stack, roleName),
         }),
       );
       outcomes.push('created');
+      justCreated = true;
+      // CreateRole's answer is the truth; a GetRole now may not see the role yet.
+      current =
+        created.Role?.Arn === undefined
+          ? await describeVisibleRole(ctx)
+          : freshRole(created.Role.Arn);
     } catch (error) {
       // Another run created it since the GetRole; converge that one.
       if (!hasErrorCode(error, 'EntityAlreadyExists', 'EntityAlreadyExistsException')) throw error;
-    }
-    current = await describeExecutionRole(ctx);
-    if (!current) {
-      throw new Error(
-        `Role ${roleName} was created but GetRole cannot find it; run the command again.`,
-      );
+      current = await describeVisibleRole(ctx);
     }
   }
+  // Only calls on a role this run created can meet IAM's delay.
+  const onRole = <T>(what: string, use: () => Promise<T>): Promise<T> =>
+    justCreated ? whileRoleAppears(ctx, what, use) : use();
 
   const changes = planExecutionRole(ctx, current, settings);
   const iam = ctx.clients.iam;
@@ -362,23 +421,27 @@ export async function ensureExecutionRole(
     );
   }
   if (!current.attachedPolicyArns.includes(TASK_EXECUTION_MANAGED_POLICY_ARN)) {
-    await iam.send(
-      new AttachRolePolicyCommand({
-        RoleName: roleName,
-        PolicyArn: TASK_EXECUTION_MANAGED_POLICY_ARN,
-      }),
+    await onRole('AttachRolePolicy', () =>
+      iam.send(
+        new AttachRolePolicyCommand({
+          RoleName: roleName,
+          PolicyArn: TASK_EXECUTION_MANAGED_POLICY_ARN,
+        }),
+      ),
     );
   }
   if (
     current.inlinePolicy === undefined ||
     !policiesEqual(current.inlinePolicy, readSecretPolicyDocument(settings.secretArn))
   ) {
-    await iam.send(
-      new PutRolePolicyCommand({
-        RoleName: roleName,
-        PolicyName: policyName,
-        PolicyDocument: JSON.stringify(readSecretPolicyDocument(settings.secretArn)),
-      }),
+    await onRole('PutRolePolicy', () =>
+      iam.send(
+        new PutRolePolicyCommand({
+          RoleName: roleName,
+          PolicyName: policyName,
+          PolicyDocument: JSON.stringify(readSecretPolicyDocument(settings.secretArn)),
+        }),
+      ),
     );
   }
 
@@ -391,11 +454,9 @@ export async function ensureExecutionRole(
   };
 }
 
-export async function removeExecutionRole(ctx: StackContext): Promise<Removed> {
-  const roleName = ctx.names.executionRole;
+/** Deletes a role with every policy on it; false when it was already gone. */
+async function deleteRole(ctx: StackContext, roleName: string): Promise<boolean> {
   const iam = ctx.clients.iam;
-  const gone = (error: unknown): boolean =>
-    hasErrorCode(error, 'NoSuchEntity', 'NoSuchEntityException');
   try {
     // DeleteRole refuses while any policy is attached or inline, so every
     // one goes first, including ones someone added by hand.
@@ -405,7 +466,7 @@ export async function removeExecutionRole(ctx: StackContext): Promise<Removed> {
       try {
         await iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: p.PolicyArn }));
       } catch (error) {
-        if (!gone(error)) throw error;
+        if (!isNoSuchEntity(error)) throw error;
       }
     }
     const inline = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }));
@@ -413,13 +474,77 @@ export async function removeExecutionRole(ctx: StackContext): Promise<Removed> {
       try {
         await iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: name }));
       } catch (error) {
-        if (!gone(error)) throw error;
+        if (!isNoSuchEntity(error)) throw error;
       }
     }
     await iam.send(new DeleteRoleCommand({ RoleName: roleName }));
-    return { removed: [`IAM role ${roleName}`] };
+    return true;
   } catch (error) {
-    if (gone(error)) return { removed: [] };
+    if (isNoSuchEntity(error)) return false;
     throw error;
   }
+}
+
+/** The regions whose secrets a role's inline policy names, read from the secret ARNs. */
+function regionsOfSecrets(policy: unknown): Set<string> {
+  const regions = new Set<string>();
+  const statements = (policy as Partial<PolicyDocument> | undefined)?.Statement;
+  for (const statement of [statements ?? []].flat()) {
+    for (const resource of [statement.Resource ?? []].flat()) {
+      const match = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):/.exec(resource);
+      if (match?.[1] !== undefined) regions.add(match[1]);
+    }
+  }
+  return regions;
+}
+
+/**
+ * Versions before the region was in the name made one role per stack name,
+ * `${stack}-task-execution`, shared by every region and pointed at the
+ * secret of whichever region ran `up` last. It belongs to this region only
+ * when its inline policy names this region's secret; otherwise another
+ * region's tasks may still use it, so it stays and the user is told.
+ */
+async function removeLegacyExecutionRole(ctx: StackContext): Promise<string[]> {
+  const roleName = ctx.names.legacyExecutionRole;
+  let policy: unknown;
+  try {
+    const out = await ctx.clients.iam.send(
+      new GetRolePolicyCommand({
+        RoleName: roleName,
+        PolicyName: ctx.names.legacyExecutionRolePolicy,
+      }),
+    );
+    policy = decodePolicyDocument(out.PolicyDocument);
+  } catch (error) {
+    if (!isNoSuchEntity(error)) throw error;
+  }
+  if (policy === undefined) {
+    if (await roleExists(ctx, roleName)) {
+      ctx.report.warn(
+        `Left IAM role ${roleName} (made by an earlier version of iclinic-deploy): it has no ` +
+          `inline policy ${ctx.names.legacyExecutionRolePolicy} telling which region uses it. ` +
+          `Delete it by hand once no region's stack "${ctx.names.stack}" runs tasks with it.`,
+      );
+    }
+    return [];
+  }
+  const regions = regionsOfSecrets(policy);
+  if (!regions.has(ctx.region)) {
+    ctx.report.warn(
+      `Left IAM role ${roleName} (made by an earlier version of iclinic-deploy): it reads the ` +
+        `token secret of ${[...regions].join(', ') || 'no region'}, not ${ctx.region}. ` +
+        `\`down\` in that region removes it.`,
+    );
+    return [];
+  }
+  return (await deleteRole(ctx, roleName)) ? [`IAM role ${roleName}`] : [];
+}
+
+export async function removeExecutionRole(ctx: StackContext): Promise<Removed> {
+  const removed: string[] = [];
+  if (await deleteRole(ctx, ctx.names.executionRole))
+    removed.push(`IAM role ${ctx.names.executionRole}`);
+  removed.push(...(await removeLegacyExecutionRole(ctx)));
+  return { removed };
 }

@@ -3,7 +3,7 @@
 // itself cannot be reached here and moto has no registry.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile, copyFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,7 +115,20 @@ describe('building and pushing the image the way up does', () => {
     const lines: string[] = [];
     const report = { ...silentReporter, progress: (line: string) => lines.push(line) };
     await buildImage({ engine, contextDir, imageRef, platform, report });
-    await pushImage({ engine, contextDir, imageRef, platform, login, report });
+    // A user set up for the ECR credential helper (not installed here, so any
+    // login that consulted it would fail, like "not implemented" does).
+    const userConfigs = await credentialHelperUserConfigs();
+    try {
+      await pushImage({ engine, contextDir, imageRef, platform, login, report });
+      for (const file of userConfigs.files) {
+        expect(await readFile(file, 'utf8'), file).not.toContain('not-a-real-password');
+        expect(await readFile(file, 'utf8'), file).not.toContain(
+          Buffer.from('AWS:not-a-real-password').toString('base64'),
+        );
+      }
+    } finally {
+      userConfigs.restore();
+    }
     expect(lines.some((l) => l.includes(`pushing ${imageRef}`))).toBe(true);
 
     const tags = await fetchTags(
@@ -126,6 +139,33 @@ describe('building and pushing the image the way up does', () => {
     await runEngine(engine, ['rmi', imageRef]);
   });
 });
+
+/** Points docker's and podman's user credential config at files that name the ECR helper. */
+async function credentialHelperUserConfigs(): Promise<{ files: string[]; restore: () => void }> {
+  const dir = join(workDir, 'user-config');
+  await mkdir(dir, { recursive: true });
+  const helper = JSON.stringify({
+    credsStore: 'ecr-login',
+    credHelpers: { [registryHost]: 'ecr-login' },
+  });
+  await writeFile(join(dir, 'config.json'), helper);
+  await writeFile(join(dir, 'auth.json'), helper);
+  const saved = {
+    DOCKER_CONFIG: process.env.DOCKER_CONFIG,
+    REGISTRY_AUTH_FILE: process.env.REGISTRY_AUTH_FILE,
+  };
+  process.env.DOCKER_CONFIG = dir;
+  process.env.REGISTRY_AUTH_FILE = join(dir, 'auth.json');
+  return {
+    files: [join(dir, 'config.json'), join(dir, 'auth.json')],
+    restore: () => {
+      if (saved.DOCKER_CONFIG === undefined) delete process.env.DOCKER_CONFIG;
+      else process.env.DOCKER_CONFIG = saved.DOCKER_CONFIG;
+      if (saved.REGISTRY_AUTH_FILE === undefined) delete process.env.REGISTRY_AUTH_FILE;
+      else process.env.REGISTRY_AUTH_FILE = saved.REGISTRY_AUTH_FILE;
+    },
+  };
+}
 
 async function fetchTags(url: string, caFile: string): Promise<string[]> {
   const result = await exec('curl', ['-sS', '--cacert', caFile, url]);

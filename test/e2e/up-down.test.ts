@@ -226,8 +226,8 @@ describe('up against the emulator', () => {
     );
     const policy = await aws.iam.send(
       new GetRolePolicyCommand({
-        RoleName: 'iclinic-task-execution',
-        PolicyName: 'iclinic-read-token',
+        RoleName: 'iclinic-us-east-1-exec',
+        PolicyName: 'iclinic-us-east-1-read-token',
       }),
     );
     const document = JSON.parse(decodeURIComponent(policy.PolicyDocument ?? '{}')) as {
@@ -267,7 +267,7 @@ describe('up against the emulator', () => {
     );
     await aws.iam.send(
       new DetachRolePolicyCommand({
-        RoleName: 'iclinic-task-execution',
+        RoleName: 'iclinic-us-east-1-exec',
         PolicyArn: 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy',
       }),
     );
@@ -278,7 +278,7 @@ describe('up against the emulator', () => {
       HealthyThresholdCount: 2,
     });
     const attached = await aws.iam.send(
-      new ListAttachedRolePoliciesCommand({ RoleName: 'iclinic-task-execution' }),
+      new ListAttachedRolePoliciesCommand({ RoleName: 'iclinic-us-east-1-exec' }),
     );
     expect(attached.AttachedPolicies?.map((p) => p.PolicyName)).toContain(
       'AmazonECSTaskExecutionRolePolicy',

@@ -26,8 +26,12 @@ import type { TestClients } from './aws.js';
  * filter by tag and by name where it cannot (moto's tagging API does not
  * list ECR repositories or IAM roles).
  */
-export async function leftovers(aws: TestClients, stack: string): Promise<string[]> {
-  const names = stackNames(stack);
+export async function leftovers(
+  aws: TestClients,
+  stack: string,
+  region = 'us-east-1',
+): Promise<string[]> {
+  const names = stackNames(stack, region);
   const tagFilter = [{ Name: `tag:${STACK_TAG_KEY}`, Values: [stack] }];
   const found: string[] = [];
   const [vpcs, subnets, groups, gateways, tables] = await Promise.all([

@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   checkEngine,
@@ -9,6 +10,7 @@ import {
   EngineUnavailableError,
   loginToRegistry,
   nativePlatform,
+  pushImage,
   runEngine,
 } from '../../../provision/image.js';
 
@@ -179,5 +181,114 @@ describe('loginToRegistry', () => {
     ).rejects.toThrow(
       /docker login r\.example\.com failed \(exit code 1\):\nunauthorized: bad credentials/,
     );
+  });
+});
+
+describe('pushImage', () => {
+  const login = {
+    username: 'AWS',
+    password: 'eyJwYXlsb2FkIjoic2VjcmV0In0',
+    registry: '123456789012.dkr.ecr.us-east-1.amazonaws.com',
+  };
+  const imageRef = `${login.registry}/iclinic/api:abc-amd64`;
+  const report = { progress: () => undefined, warn: () => undefined };
+
+  /** A fake engine that records each run's argv (one line, args joined by "|"). */
+  async function recordingEngine(name: string, extra = ''): Promise<string> {
+    const record = join(dir, 'runs');
+    await fakeEngine(
+      name,
+      `cat > /dev/null; (IFS='|'; echo "$*") >> "${record}"\n` +
+        `if [ "$1" = "--config" ]; then cat "$2/config.json" > "${record}.config"; fi\n${extra}`,
+    );
+    return record;
+  }
+
+  async function runs(record: string): Promise<string[][]> {
+    return (await readFile(record, 'utf8'))
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => line.split('|'));
+  }
+
+  it('docker: logs in and pushes with --config <private dir> before the subcommand, and removes the dir', async () => {
+    // A user set up for the ECR credential helper, on a non-default context.
+    const userConfig = join(dir, 'user-docker');
+    await mkdir(userConfig);
+    const original = JSON.stringify({ credsStore: 'ecr-login', currentContext: 'colima' });
+    await writeFile(join(userConfig, 'config.json'), original);
+    vi.stubEnv('DOCKER_CONFIG', userConfig);
+    const record = await recordingEngine('docker');
+
+    await pushImage({
+      engine: 'docker',
+      contextDir: dir,
+      imageRef,
+      platform: 'linux/amd64',
+      login,
+      report,
+    });
+
+    const [loginRun, pushRun] = await runs(record);
+    const configDir = loginRun?.[1] ?? '';
+    expect(configDir).toMatch(/iclinic-deploy-auth-/);
+    expect(loginRun).toEqual([
+      '--config',
+      configDir,
+      'login',
+      '--username',
+      'AWS',
+      '--password-stdin',
+      login.registry,
+    ]);
+    expect(pushRun).toEqual(['--config', configDir, 'push', imageRef]);
+    expect(existsSync(configDir)).toBe(false);
+    expect(JSON.parse(await readFile(`${record}.config`, 'utf8'))).toEqual({
+      auths: {},
+      currentContext: 'colima',
+    });
+    expect(await readFile(join(userConfig, 'config.json'), 'utf8')).toBe(original);
+  });
+
+  it('podman: logs in and pushes with the same private --authfile, and removes it', async () => {
+    const record = await recordingEngine('podman');
+    await pushImage({
+      engine: 'podman',
+      contextDir: dir,
+      imageRef,
+      platform: 'linux/amd64',
+      login,
+      report,
+    });
+    const [loginRun, pushRun] = await runs(record);
+    const authFile = loginRun?.[2] ?? '';
+    expect(authFile).toMatch(/iclinic-deploy-auth-[^/]+\/auth\.json$/);
+    expect(loginRun).toEqual([
+      'login',
+      '--authfile',
+      authFile,
+      '--username',
+      'AWS',
+      '--password-stdin',
+      login.registry,
+    ]);
+    expect(pushRun).toEqual(['push', '--authfile', authFile, imageRef]);
+    expect(existsSync(dirname(authFile))).toBe(false);
+  });
+
+  it('removes the private config dir when the push fails', async () => {
+    const record = await recordingEngine('docker', 'if [ "$3" = "push" ]; then exit 1; fi');
+    await expect(
+      pushImage({
+        engine: 'docker',
+        contextDir: dir,
+        imageRef,
+        platform: 'linux/amd64',
+        login,
+        report,
+      }),
+    ).rejects.toThrow(/docker push .* failed/);
+    const [loginRun] = await runs(record);
+    expect(existsSync(loginRun?.[1] ?? '')).toBe(false);
   });
 });

@@ -2,7 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ACTIONS, allPolicyActions, deployerPolicy } from '../../../provision/policy.js';
+import {
+  ACTIONS,
+  allPolicyActions,
+  allowingStatement,
+  deployerPolicy,
+  IMPLIED_PERMISSIONS,
+  statementAllows,
+} from '../../../provision/policy.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -147,7 +154,7 @@ describe('deployerPolicy', () => {
   it('allows PassRole only for the execution role and only to ECS tasks', () => {
     const passing = policy.Statement.filter((s) => s.Action.includes('iam:PassRole'));
     expect(passing).toHaveLength(1);
-    expect(passing[0]?.Resource).toBe('arn:aws:iam::*:role/iclinic-staging-task-execution');
+    expect(passing[0]?.Resource).toBe('arn:aws:iam::*:role/iclinic-staging-sa-east-1-exec');
     expect(passing[0]?.Condition).toEqual({
       StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
     });
@@ -170,5 +177,92 @@ describe('deployerPolicy', () => {
     expect(parsed.Version).toBe('2012-10-17');
     expect(parsed.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
     expect(new Set(parsed.Statement.map((s) => s.Sid)).size).toBe(parsed.Statement.length);
+  });
+});
+
+describe('IMPLIED_PERMISSIONS', () => {
+  const request = { region: 'sa-east-1', stack: 'iclinic-staging', account: '123456789012' };
+  const policy = deployerPolicy(request);
+
+  it('is allowed check by check by a statement whose resource and condition fit the call', () => {
+    const denied = IMPLIED_PERMISSIONS.flatMap((row) =>
+      row
+        .checks(request)
+        .filter((check) => allowingStatement(policy, check) === undefined)
+        .map((check) => `${row.call} needs ${check.action} on ${check.resource}`),
+    );
+    expect(denied).toEqual([]);
+  });
+
+  it('lists the EC2 checks ELB documents for CreateLoadBalancer and BatchGetImage for a push', () => {
+    const actionsOf = (call: string) =>
+      IMPLIED_PERMISSIONS.find((row) => row.call === call)
+        ?.checks(request)
+        .map((c) => c.action);
+    expect(actionsOf('elasticloadbalancing:CreateLoadBalancer')).toEqual(
+      expect.arrayContaining([
+        'ec2:DescribeAccountAttributes',
+        'ec2:DescribeAddresses',
+        'ec2:DescribeInternetGateways',
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeVpcs',
+        'iam:CreateServiceLinkedRole',
+      ]),
+    );
+    expect(actionsOf('docker push')).toContain('ecr:BatchGetImage');
+  });
+
+  it('names an AWS source for every row and a call the CLI makes', () => {
+    const allowed = allPolicyActions();
+    for (const row of IMPLIED_PERMISSIONS) {
+      expect(row.source, row.call).toMatch(/^https:\/\/docs\.aws\.amazon\.com\//);
+      if (row.call !== 'docker push') expect(allowed, row.call).toContain(row.call);
+    }
+  });
+
+  it('refuses a check whose region, resource or condition key does not fit (the evaluator is not vacuous)', () => {
+    const describe = { action: 'ec2:DescribeVpcs', resource: '*' };
+    expect(
+      allowingStatement(policy, { ...describe, context: { 'aws:RequestedRegion': 'us-east-1' } }),
+    ).toBeUndefined();
+    expect(allowingStatement(policy, { ...describe, context: {} })).toBeUndefined();
+    expect(
+      allowingStatement(policy, {
+        action: 'ecr:BatchGetImage',
+        resource: 'arn:aws:ecr:sa-east-1:123456789012:repository/other/api',
+        context: {},
+      }),
+    ).toBeUndefined();
+    const passRole = policy.Statement.find((s) => s.Sid === 'PassExecutionRoleToEcs');
+    expect(passRole).toBeDefined();
+    if (passRole === undefined) return;
+    const role = 'arn:aws:iam::123456789012:role/iclinic-staging-sa-east-1-exec';
+    expect(
+      statementAllows(passRole, {
+        action: 'iam:PassRole',
+        resource: role,
+        context: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+      }),
+    ).toBe(false);
+    expect(
+      statementAllows(passRole, {
+        action: 'iam:PassRole',
+        resource: role,
+        context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+      }),
+    ).toBe(true);
+  });
+});
+
+describe('deployerPolicy role resources', () => {
+  it('names the region in the execution role and also allows the pre-region name for down', () => {
+    const policy = deployerPolicy({ region: 'eu-west-1', stack: 'iclinic' });
+    const roles = policy.Statement.find((s) => s.Sid === 'ExecutionRole')?.Resource;
+    expect(roles).toEqual([
+      'arn:aws:iam::*:role/iclinic-eu-west-1-exec',
+      'arn:aws:iam::*:role/iclinic-task-execution',
+      'arn:aws:iam::*:role/aws-service-role/*',
+    ]);
   });
 });

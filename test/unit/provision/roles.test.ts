@@ -23,11 +23,11 @@ import {
 import { awsError, mockedContext, mutatingCalls } from '../support/ecs-context.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-AbCdEf';
-const ROLE_ARN = 'arn:aws:iam::123456789012:role/iclinic-task-execution';
+const ROLE_ARN = 'arn:aws:iam::123456789012:role/iclinic-us-east-1-exec';
 
 const existingRole = {
   Role: {
-    RoleName: 'iclinic-task-execution',
+    RoleName: 'iclinic-us-east-1-exec',
     Arn: ROLE_ARN,
     Path: '/',
     RoleId: 'AROA',
@@ -55,8 +55,8 @@ function convergedRole() {
     AttachedPolicies: [{ PolicyArn: TASK_EXECUTION_MANAGED_POLICY_ARN, PolicyName: 'x' }],
   });
   mocks.iam.on(GetRolePolicyCommand).resolves({
-    RoleName: 'iclinic-task-execution',
-    PolicyName: 'iclinic-read-token',
+    RoleName: 'iclinic-us-east-1-exec',
+    PolicyName: 'iclinic-us-east-1-read-token',
     PolicyDocument: equivalentInlinePolicy,
   });
   return { ctx, mocks };
@@ -68,10 +68,10 @@ describe('ensureExecutionRole', () => {
     mocks.iam
       .on(GetRoleCommand)
       .rejectsOnce(
-        awsError('NoSuchEntity', 'The role with name iclinic-task-execution cannot be found.'),
+        awsError('NoSuchEntity', 'The role with name iclinic-us-east-1-exec cannot be found.'),
       )
       .resolves({ ...existingRole, Role: { ...existingRole.Role, Tags: [] } });
-    mocks.iam.on(CreateRoleCommand).resolves({});
+    mocks.iam.on(CreateRoleCommand).resolves(existingRole);
     mocks.iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
     mocks.iam.on(GetRolePolicyCommand).rejects(awsError('NoSuchEntity', 'no policy'));
 
@@ -83,7 +83,7 @@ describe('ensureExecutionRole', () => {
     );
     expect(trust.Statement[0].Principal).toEqual({ Service: 'ecs-tasks.amazonaws.com' });
     const put = mocks.iam.commandCalls(PutRolePolicyCommand)[0]?.args[0].input;
-    expect(put?.PolicyName).toBe('iclinic-read-token');
+    expect(put?.PolicyName).toBe('iclinic-us-east-1-read-token');
     expect(JSON.parse(put?.PolicyDocument ?? '')).toEqual({
       Version: '2012-10-17',
       Statement: [
@@ -167,9 +167,16 @@ describe('ensureServiceLinkedRoles', () => {
 describe('removeExecutionRole', () => {
   it('detaches, deletes inline policies, then deletes the role', async () => {
     const { ctx, mocks } = convergedRole();
-    mocks.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['iclinic-read-token'] });
+    mocks.iam
+      .on(ListRolePoliciesCommand)
+      .resolves({ PolicyNames: ['iclinic-us-east-1-read-token'] });
+    mocks.iam
+      .on(GetRolePolicyCommand, { RoleName: 'iclinic-task-execution' })
+      .rejects(awsError('NoSuchEntity', 'no role'))
+      .on(GetRoleCommand, { RoleName: 'iclinic-task-execution' })
+      .rejects(awsError('NoSuchEntity', 'no role'));
     const result = await removeExecutionRole(ctx);
-    expect(result.removed).toEqual(['IAM role iclinic-task-execution']);
+    expect(result.removed).toEqual(['IAM role iclinic-us-east-1-exec']);
     expect(mutatingCalls(mocks.iam)).toEqual([
       'DetachRolePolicy',
       'DeleteRolePolicy',
@@ -183,6 +190,136 @@ describe('removeExecutionRole', () => {
   it('is safe when the role is already gone', async () => {
     const { ctx, mocks } = mockedContext();
     mocks.iam.on(ListAttachedRolePoliciesCommand).rejects(awsError('NoSuchEntity', 'gone'));
+    mocks.iam.on(GetRolePolicyCommand).rejects(awsError('NoSuchEntity', 'gone'));
+    mocks.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity', 'gone'));
     expect((await removeExecutionRole(ctx)).removed).toEqual([]);
+  });
+});
+
+describe('removeExecutionRole with a role made before the region was in its name', () => {
+  function legacyRoleReading(secretArn: string) {
+    const { ctx, mocks, report } = mockedContext();
+    mocks.iam
+      .on(ListAttachedRolePoliciesCommand, { RoleName: 'iclinic-us-east-1-exec' })
+      .rejects(awsError('NoSuchEntity', 'gone'));
+    mocks.iam
+      .on(GetRolePolicyCommand, {
+        RoleName: 'iclinic-task-execution',
+        PolicyName: 'iclinic-read-token',
+      })
+      .resolves({
+        RoleName: 'iclinic-task-execution',
+        PolicyName: 'iclinic-read-token',
+        PolicyDocument: encodeURIComponent(
+          JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn },
+            ],
+          }),
+        ),
+      });
+    mocks.iam
+      .on(ListAttachedRolePoliciesCommand, { RoleName: 'iclinic-task-execution' })
+      .resolves({ AttachedPolicies: [] });
+    mocks.iam
+      .on(ListRolePoliciesCommand, { RoleName: 'iclinic-task-execution' })
+      .resolves({ PolicyNames: ['iclinic-read-token'] });
+    return { ctx, mocks, report };
+  }
+
+  it("deletes it when its inline policy names this region's secret", async () => {
+    const { ctx, mocks } = legacyRoleReading(SECRET_ARN);
+    const result = await removeExecutionRole(ctx);
+    expect(result.removed).toEqual(['IAM role iclinic-task-execution']);
+    expect(mocks.iam.commandCalls(DeleteRoleCommand)[0]?.args[0].input.RoleName).toBe(
+      'iclinic-task-execution',
+    );
+  });
+
+  it("leaves it, and says so, when its inline policy names another region's secret", async () => {
+    const { ctx, mocks, report } = legacyRoleReading(
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:iclinic/api-token-XyZ123',
+    );
+    const result = await removeExecutionRole(ctx);
+    expect(result.removed).toEqual([]);
+    expect(mocks.iam.commandCalls(DeleteRoleCommand)).toHaveLength(0);
+    expect(mocks.iam.commandCalls(DeleteRolePolicyCommand)).toHaveLength(0);
+    expect(report.warnings.join()).toMatch(
+      /Left IAM role iclinic-task-execution .*eu-west-1, not us-east-1/,
+    );
+  });
+});
+
+describe('ensureExecutionRole right after CreateRole (IAM is eventually consistent)', () => {
+  const createdRole = { Role: { ...existingRole.Role, Tags: [] } };
+
+  function newRole() {
+    const { ctx, mocks, clock } = mockedContext();
+    // NoSuchEntity before the create and once more after it.
+    mocks.iam
+      .on(GetRoleCommand)
+      .rejectsOnce(awsError('NoSuchEntity', 'The role cannot be found.'))
+      .rejectsOnce(awsError('NoSuchEntity', 'The role cannot be found.'))
+      .resolves(existingRole);
+    mocks.iam.on(CreateRoleCommand).resolves(createdRole);
+    mocks.iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
+    mocks.iam.on(GetRolePolicyCommand).rejects(awsError('NoSuchEntity', 'no policy'));
+    return { ctx, mocks, clock };
+  }
+
+  it('succeeds with the ARN CreateRole returned when GetRole answers NoSuchEntity once after it', async () => {
+    const { ctx } = newRole();
+    const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
+    expect(result).toMatchObject({ outcome: 'created', value: { roleArn: ROLE_ARN } });
+  });
+
+  it('never takes the unique id GetRole can return for a moment as the ARN', async () => {
+    const { ctx, mocks } = newRole();
+    mocks.iam
+      .on(GetRoleCommand)
+      .rejectsOnce(awsError('NoSuchEntity', 'The role cannot be found.'))
+      .resolves({ Role: { ...existingRole.Role, Arn: 'AROAEXAMPLEID' } });
+    const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
+    expect(result.value.roleArn).toBe(ROLE_ARN);
+  });
+
+  it('retries PutRolePolicy and AttachRolePolicy on NoSuchEntity for the new role', async () => {
+    const { ctx, mocks, clock } = newRole();
+    mocks.iam
+      .on(PutRolePolicyCommand)
+      .rejectsOnce(awsError('NoSuchEntity', 'The role cannot be found.'))
+      .resolves({});
+    mocks.iam
+      .on(AttachRolePolicyCommand)
+      .rejectsOnce(awsError('NoSuchEntity', 'The role cannot be found.'))
+      .resolves({});
+    const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
+    expect(result.outcome).toBe('created');
+    expect(mocks.iam.commandCalls(PutRolePolicyCommand)).toHaveLength(2);
+    expect(mocks.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(2);
+    expect(clock.slept.length).toBeGreaterThan(0);
+  });
+
+  it('gives up after about two minutes when the new role never appears', async () => {
+    const { ctx, mocks, clock } = newRole();
+    mocks.iam
+      .on(AttachRolePolicyCommand)
+      .rejects(awsError('NoSuchEntity', 'The role cannot be found.'));
+    const started = clock.now();
+    await expect(ensureExecutionRole(ctx, { secretArn: SECRET_ARN })).rejects.toThrow(
+      /Gave up waiting for IAM to show role iclinic-us-east-1-exec \(AttachRolePolicy\)/,
+    );
+    expect(clock.now() - started).toBeLessThanOrEqual(120_000);
+  });
+
+  it('does not retry NoSuchEntity on a role that already existed', async () => {
+    const { ctx, mocks } = convergedRole();
+    mocks.iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
+    mocks.iam.on(AttachRolePolicyCommand).rejects(awsError('NoSuchEntity', 'deleted meanwhile'));
+    await expect(ensureExecutionRole(ctx, { secretArn: SECRET_ARN })).rejects.toThrow(
+      /deleted meanwhile/,
+    );
+    expect(mocks.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(1);
   });
 });

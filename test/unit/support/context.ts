@@ -73,7 +73,7 @@ export function testContext(stack = 'iclinic') {
   const clock = new FakeClock();
   const report = new RecordingReporter();
   const ctx: StackContext = {
-    names: stackNames(stack),
+    names: stackNames(stack, 'us-east-1'),
     region: 'us-east-1',
     clients,
     calls: new CallLog(),
