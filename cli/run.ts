@@ -28,12 +28,16 @@ class ProgressOutput {
   private current: Progress;
   readonly events: EventSink = (event: RunEvent) => this.current.events(event);
 
-  constructor(private readonly verbose: boolean) {
+  constructor(
+    private readonly verbose: boolean,
+    /** listr2 draws on stdout: only when stdout is a terminal too and carries no --json record. */
+    private readonly live: boolean,
+  ) {
     this.current = plainProgress({ verbose, write });
   }
 
   async steps<R, T>(graph: StepGraph<R>, run: (events: EventSink) => Promise<T>): Promise<T> {
-    if (wantsLiveProgress(process.stderr, process.env)) {
+    if (this.live) {
       const titles = topologicalOrder(graph).map((key) => {
         const step = graph[key as keyof R & string];
         return { key, title: step.title, after: step.after };
@@ -89,7 +93,9 @@ export async function runCommand<S, R>(
     write(`error: ${errorMessage(error)}`);
     return;
   }
-  const progress = new ProgressOutput(globals.verbose);
+  const live =
+    !globals.json && process.stdout.isTTY && wantsLiveProgress(process.stderr, process.env);
+  const progress = new ProgressOutput(globals.verbose, live);
   const ctx = createContext(globals, globals.dryRun || command.readsOnly, progress.events);
   const records: StepRecord[] = [];
   const tools: CommandTools = {
