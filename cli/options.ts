@@ -154,6 +154,8 @@ export interface GlobalOptions {
   json: boolean;
   yes: boolean;
   dryRun: boolean;
+  /** Every change under its step in the progress output. */
+  verbose: boolean;
   timeout: number;
 }
 

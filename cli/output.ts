@@ -1,14 +1,7 @@
-import type { CallLog, Reporter } from '../provision/context.js';
-import type { StepRecord } from '../provision/steps.js';
+import type { CallLog } from '../provision/context.js';
+import type { StepRecord } from '../provision/graph.js';
 
-/** Progress goes to stderr so stdout carries only the result (or the --json record). */
-export function stderrReporter(): Reporter {
-  return {
-    progress: (message) => process.stderr.write(`${message}\n`),
-    warn: (message) => process.stderr.write(`warning: ${message}\n`),
-  };
-}
-
+/** What `--json` prints on stdout: the run, its steps with their typed changes, and the AWS calls. */
 export interface RunRecord {
   readonly command: string;
   readonly stack: string;
@@ -22,6 +15,12 @@ export interface RunRecord {
   readonly error?: { name: string; message: string };
 }
 
-export function printJson(record: RunRecord): void {
-  process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+/** What a command shows: `json` goes into the record (or is the output, for token and policy), `lines` to stdout. */
+export interface Rendered {
+  readonly json?: unknown;
+  readonly lines: readonly string[];
+}
+
+export function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
 }

@@ -1,5 +1,11 @@
 import { Command, Option } from 'commander';
 import { createRequire } from 'node:module';
+import { downCommand } from './commands/down.js';
+import { policyCommand } from './commands/policy.js';
+import { setTokenCommand } from './commands/set-token.js';
+import { statusCommand } from './commands/status.js';
+import { tokenCommand } from './commands/token.js';
+import { upCommand } from './commands/up.js';
 import { runCommand } from './run.js';
 import {
   DEFAULTS,
@@ -56,7 +62,16 @@ export function buildProgram(): Command {
       false,
     )
     .option('--yes', 'do not ask for confirmation before destructive steps', false)
-    .option('--dry-run', 'print the plan and exit without calling AWS', false)
+    .option(
+      '--dry-run',
+      'read the account and print what up, set-token or down would create, change (old → new) and delete, changing nothing',
+      false,
+    )
+    .option(
+      '--verbose',
+      'show every change under its step in the progress output (on stderr)',
+      false,
+    )
     .option(
       '--timeout <minutes>',
       'give up waiting for AWS after this many minutes (1 to 180)',
@@ -130,7 +145,7 @@ Examples:
       'after',
       `
 Examples:
-  npx iclinic-deploy up --dry-run                      show the plan, call nothing
+  npx iclinic-deploy up --dry-run                      what would be created or changed; changes nothing
   npx iclinic-deploy up                                build, push and deploy (5-10 minutes the first time)
   npx iclinic-deploy up --region sa-east-1 --name demo a second copy in another region
   npx iclinic-deploy up --image REPO:TAG --platform linux/amd64   deploy an image built elsewhere
@@ -138,14 +153,16 @@ Examples:
 Safe to run again at any time: it finds what exists by name and tag, fixes what drifted,
 and changes nothing when all is in place. After a Ctrl-C or an error, just run it again.`,
     )
-    .action(async (_options: unknown, command: Command) => runCommand('up', command));
+    .action(async (_options: unknown, command: Command) => runCommand('up', upCommand, command));
 
   program
     .command('status')
     .description(
       'show what exists and what is missing, the URL, running/desired tasks, the image, target health and token age',
     )
-    .action(async (_options: unknown, command: Command) => runCommand('status', command));
+    .action(async (_options: unknown, command: Command) =>
+      runCommand('status', statusCommand, command),
+    );
 
   program
     .command('set-token')
@@ -184,7 +201,7 @@ Examples:
 If the rollout fails, the secret and the service are put back and the old token keeps working.`,
     )
     .action(async (_value: string | undefined, _options: unknown, command: Command) =>
-      runCommand('set-token', command),
+      runCommand('set-token', setTokenCommand, command),
     );
 
   program
@@ -192,7 +209,9 @@ If the rollout fails, the secret and the service are put back and the old token 
     .description(
       'print the current token (for scripts: curl -H "Authorization: Token $(npx iclinic-deploy token)" ...)',
     )
-    .action(async (_options: unknown, command: Command) => runCommand('token', command));
+    .action(async (_options: unknown, command: Command) =>
+      runCommand('token', tokenCommand, command),
+    );
 
   program
     .command('down')
@@ -209,12 +228,16 @@ Examples:
   npx iclinic-deploy down
   npx iclinic-deploy down --yes --name demo --region sa-east-1`,
     )
-    .action(async (_options: unknown, command: Command) => runCommand('down', command));
+    .action(async (_options: unknown, command: Command) =>
+      runCommand('down', downCommand, command),
+    );
 
   program
     .command('policy')
     .description('print the least-privilege IAM policy (JSON) the deployer needs for every command')
-    .action(async (_options: unknown, command: Command) => runCommand('policy', command));
+    .action(async (_options: unknown, command: Command) =>
+      runCommand('policy', policyCommand, command),
+    );
 
   return program;
 }

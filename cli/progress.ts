@@ -1,17 +1,17 @@
 /**
  * Renders the library's run events. On a terminal: a live list of the steps
  * (listr2) with a spinner, the elapsed time and one summary line each. In
- * CI, pipes, with NO_COLOR or TERM=dumb: plain lines, one per event.
+ * CI, pipes, with NO_COLOR or TERM=dumb: plain lines, one per event. A
+ * finished step's line carries its own duration.
  */
 import {
   Listr,
-  PRESET_TIMER,
   type ListrDefaultRenderer,
   type ListrSimpleRenderer,
   type ListrTaskWrapper,
 } from 'listr2';
 import type { EventSink, RunEvent } from '../provision/events.js';
-import { changeLine, plainLines, seconds, stepOutcome } from './render.js';
+import { changeLine, plainLines, seconds, stepSummary } from './render.js';
 
 export interface Progress {
   readonly events: EventSink;
@@ -37,6 +37,7 @@ export function plainProgress(options: ProgressOptions): Progress {
 export function wantsLiveProgress(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
   return (
     stream.isTTY === true &&
+    (env.NO_COLOR === undefined || env.NO_COLOR === '') &&
     (env.CI === undefined || env.CI === '' || env.CI === 'false') &&
     env.TERM !== 'dumb'
   );
@@ -81,7 +82,7 @@ export function liveProgress(steps: readonly StepTitle[], options: ProgressOptio
         kept.push(`warning: ${event.message}`);
         return;
       case 'step-finished':
-        task.title = `${event.title}: ${stepOutcome(event)}`;
+        task.title = `${event.title}: ${stepSummary(event)}`;
         if (options.verbose && event.changes.length > 0) {
           task.output = event.changes.map((c) => changeLine(c, 'done')).join('\n');
         }
@@ -109,7 +110,7 @@ export function liveProgress(steps: readonly StepTitle[], options: ProgressOptio
       return {
         title:
           s.after.length > 0
-            ? `${s.title} (after ${s.after.map((k) => titleOf.get(k) ?? k).join(', ')})`
+            ? `${s.title} (waiting for: ${s.after.map((k) => titleOf.get(k) ?? k).join(', ')})`
             : s.title,
         rendererOptions: {
           outputBar: options.verbose ? Infinity : 1,
@@ -128,7 +129,6 @@ export function liveProgress(steps: readonly StepTitle[], options: ProgressOptio
       concurrent: true,
       exitOnError: false,
       registerSignalListeners: false,
-      rendererOptions: { timer: PRESET_TIMER },
     },
   );
   const running = list.run().catch(() => undefined);

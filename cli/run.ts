@@ -1,354 +1,160 @@
+/**
+ * What every command shares: the region, the context (read-only clients for
+ * dry runs and for commands that only read), progress on stderr, the
+ * `--json` record, the exit code (0 ok, 1 failure, 2 usage) and the call-log
+ * test hook. What a command does is in cli/commands/.
+ */
 import type { Command } from 'commander';
 import { appendFileSync } from 'node:fs';
-import { createInterface } from 'node:readline/promises';
 import { CallLog, createClients, type StackContext } from '../provision/context.js';
-import type { ContainerEngine, ImagePlatform } from '../provision/image.js';
-import { stackFlags, stackNames } from '../provision/names.js';
-import { deployerPolicy } from '../provision/policy.js';
-import { errorCode, errorMessage, hasErrorCode, realClock } from '../provision/retry.js';
-import { readTokenSecret } from '../provision/secret.js';
-import { runSetToken, setTokenPlan, type SetTokenSettings } from '../provision/set-token.js';
-import { collectStatus, formatStatus } from '../provision/status.js';
-import { formatPlan, StepRunner, type PlannedStep } from '../provision/steps.js';
-import { generateToken, InvalidTokenError, validateToken } from '../provision/token.js';
-import { validateFargateSize } from '../provision/service.js';
-import { runUp, upPlan, type UpSettings } from '../provision/up.js';
-import { explainError } from './explain.js';
-import { downPlan, runDown } from '../teardown/down.js';
+import { reporterFor, type EventSink, type RunEvent } from '../provision/events.js';
+import { runGraph, topologicalOrder, type StepGraph, type StepRecord } from '../provision/graph.js';
+import { stackNames } from '../provision/names.js';
+import { errorCode, errorMessage, realClock } from '../provision/retry.js';
+import { InvalidTokenError } from '../provision/token.js';
+import type { CliCommand, CommandTools } from './command.js';
+import { describeError, UsageError } from './errors.js';
 import { resolveRegion, type GlobalOptions } from './options.js';
-import { printJson, stderrReporter, type RunRecord } from './output.js';
+import { jsonText, type RunRecord } from './output.js';
+import { liveProgress, plainProgress, wantsLiveProgress, type Progress } from './progress.js';
+import { planText } from './render.js';
 
-type CommandName = 'up' | 'status' | 'down' | 'set-token' | 'token' | 'policy';
-
-interface UpOptions {
-  tokenStdin: boolean;
-  showToken: boolean;
-  image?: string;
-  engine: ContainerEngine;
-  platform: ImagePlatform;
-  certificateArn?: string;
-  cpu: number;
-  memory: number;
-  desiredCount: number;
-  verify: boolean;
+function write(line: string): void {
+  process.stderr.write(`${line}\n`);
 }
 
-interface SetTokenOptions {
-  generate: boolean;
-  grace: number;
-  showToken: boolean;
-  verify: boolean;
-}
+/** Progress goes to stderr, so stdout carries only the result or the --json record. */
+class ProgressOutput {
+  private current: Progress;
+  readonly events: EventSink = (event: RunEvent) => this.current.events(event);
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+  constructor(
+    private readonly verbose: boolean,
+    /** listr2 draws on stdout: only when stdout is a terminal too and carries no --json record. */
+    private readonly live: boolean,
+  ) {
+    this.current = plainProgress({ verbose, write });
+  }
+
+  async steps<R, T>(graph: StepGraph<R>, run: (events: EventSink) => Promise<T>): Promise<T> {
+    if (this.live) {
+      const titles = topologicalOrder(graph).map((key) => {
+        const step = graph[key as keyof R & string];
+        return { key, title: step.title, after: step.after };
+      });
+      this.current = liveProgress(titles, { verbose: this.verbose, write });
+    }
+    try {
+      return await run(this.events);
+    } finally {
+      await this.current.finish();
+      this.current = plainProgress({ verbose: this.verbose, write });
+    }
   }
 }
 
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) {
-    throw new UsageError(
-      'Expected the token on stdin, but stdin is a terminal; pipe it in, e.g. printf %s "$TOKEN" | npx iclinic-deploy ...',
-    );
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  // A trailing newline from echo or a file is not part of the token.
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
-}
-
-async function confirmDown(stack: string, region: string): Promise<void> {
-  if (!process.stdin.isTTY) {
-    throw new UsageError(
-      `down deletes every resource of stack "${stack}" in ${region}; pass --yes to confirm when not running in a terminal.`,
-    );
-  }
-  const prompt = createInterface({ input: process.stdin, output: process.stderr });
-  const answer = await prompt.question(
-    `This deletes every resource of stack "${stack}" in ${region}, including the token and the images. Type the stack name to confirm: `,
-  );
-  prompt.close();
-  if (answer.trim() !== stack) throw new UsageError('Not confirmed; nothing was deleted.');
-}
-
-function printPlan(globals: GlobalOptions, command: string, plan: readonly PlannedStep[]): void {
-  if (globals.json) {
-    process.stdout.write(
-      `${JSON.stringify({ command, stack: globals.name, region: globals.region, dryRun: true, plan }, null, 2)}\n`,
-    );
-  } else {
-    process.stdout.write(
-      `Plan for "${command}" on stack "${globals.name}" in ${globals.region} (dry run: no AWS call is made):\n${formatPlan(plan)}\n`,
-    );
-  }
-}
-
-function out(line = ''): void {
-  process.stdout.write(`${line}\n`);
-}
-
-export async function runCommand(name: CommandName, command: Command): Promise<void> {
-  const raw = command.optsWithGlobals<GlobalOptions & { region?: string }>();
-  const clock = realClock;
-  const started = clock.now();
-  let region: string;
-  try {
-    region = (await resolveRegion(raw.region, raw.profile)).region;
-  } catch (error) {
-    process.exitCode = 2;
-    process.stderr.write(`error: ${errorMessage(error)}\n`);
-    return;
-  }
-  const globals: GlobalOptions = { ...raw, region };
-
-  if (name === 'policy') {
-    out(JSON.stringify(deployerPolicy({ region: globals.region, stack: globals.name }), null, 2));
-    return;
-  }
-
-  const names = stackNames(globals.name, globals.region);
+function createContext(globals: GlobalOptions, readOnly: boolean, events: EventSink) {
   const calls = new CallLog();
-  const report = stderrReporter();
-  const readOnly = globals.dryRun || name === 'status' || name === 'token';
   const ctx: StackContext = {
-    names,
+    names: stackNames(globals.name, globals.region),
     region: globals.region,
     clients: createClients(
       {
         region: globals.region,
-        ...(globals.profile ? { profile: globals.profile } : {}),
+        ...(globals.profile === undefined ? {} : { profile: globals.profile }),
         readOnly,
       },
       calls,
     ),
     calls,
-    report,
-    clock,
+    report: reporterFor(events),
+    clock: realClock,
+    ...(globals.dryRun ? { dryRun: true } : {}),
   };
-  const timeoutMs = globals.timeout * 60_000;
-  let runner: StepRunner | undefined;
-  let result: unknown;
+  return ctx;
+}
+
+function exitCodeFor(error: unknown): number {
+  return error instanceof UsageError || error instanceof InvalidTokenError ? 2 : 1;
+}
+
+export async function runCommand<S, R>(
+  name: string,
+  command: CliCommand<S, R>,
+  commander: Command,
+): Promise<void> {
+  const raw = commander.optsWithGlobals<GlobalOptions & { region?: string }>();
+  const started = realClock.now();
+  let globals: GlobalOptions;
   try {
-    switch (name) {
-      case 'up': {
-        const options = command.opts<UpOptions>();
-        try {
-          validateFargateSize(options.cpu, options.memory);
-        } catch (error) {
-          throw new UsageError(errorMessage(error));
-        }
-        if (options.image !== undefined && command.getOptionValueSource('platform') === 'default') {
-          throw new UsageError(
-            `--image needs --platform: say which architecture ${options.image} was built for (linux/amd64 or linux/arm64). ` +
-              'The Fargate tasks run on that architecture; a mismatch makes every task fail with "exec format error".',
-          );
-        }
-        let initialToken: string | undefined;
-        if (options.tokenStdin) {
-          initialToken = await readStdin();
-          for (const warning of validateToken(initialToken).warnings) report.warn(warning);
-        }
-        const settings: UpSettings = {
-          ...(options.image === undefined ? {} : { image: options.image }),
-          engine: options.engine,
-          platform: options.platform,
-          ...(options.certificateArn === undefined
-            ? {}
-            : { certificateArn: options.certificateArn }),
-          cpu: options.cpu,
-          memory: options.memory,
-          desiredCount: options.desiredCount,
-          timeoutMs,
-          verify: options.verify,
-          ...(initialToken === undefined ? {} : { initialToken }),
-        };
-        const plan = upPlan(ctx, settings);
-        if (globals.dryRun) return printPlan(globals, name, plan);
-        runner = new StepRunner(plan, report, clock, process.env.ICLINIC_DEPLOY_FAIL_AFTER);
-        const up = await runUp(ctx, settings, runner);
-        result = {
-          url: up.url,
-          image: up.imageUri,
-          taskDefinition: up.taskDefinitionArn,
-          deploymentId: up.deploymentId,
-          verified: up.verified,
-          ...(options.showToken ? { token: up.token } : {}),
-        };
-        if (!globals.json) {
-          out();
-          out(
-            up.verified
-              ? `The API is up at ${up.url}/`
-              : `The API is deployed at ${up.url}/ (not checked: --no-verify)`,
-          );
-          if (options.showToken) {
-            out(`Token: ${up.token}`);
-            out(`Try it:  curl -H "Authorization: Token ${up.token}" ${up.url}/`);
-          } else {
-            out(
-              `Try it:  curl -H "Authorization: Token $(npx iclinic-deploy token${stackFlags(globals.name, globals.region)})" ${up.url}/`,
-            );
-            out(
-              '(the token is not printed; "iclinic-deploy token" prints it, "up --show-token" shows it here)',
-            );
-          }
-          if (options.certificateArn !== undefined) {
-            out(
-              `The certificate names your domain, not this address: point a DNS record (CNAME) of that domain at ${up.url.replace(/^https:\/\//, '')} and call https://<your domain>/ (until then, curl needs -k on this address).`,
-            );
-          }
-        }
-        return;
-      }
-      case 'status': {
-        if (globals.dryRun) return printPlan(globals, name, []);
-        const status = await collectStatus(ctx);
-        result = status;
-        if (!globals.json) out(formatStatus(status));
-        return;
-      }
-      case 'token': {
-        if (globals.dryRun) return printPlan(globals, name, []);
-        const secret = await readTokenSecret(ctx).catch((error: unknown) => {
-          if (hasErrorCode(error, 'ResourceNotFoundException')) {
-            throw new Error(
-              `Stack "${globals.name}" has no token secret (${names.secret}) in ${globals.region}; run "iclinic-deploy up${stackFlags(globals.name, globals.region)}" first, or pass the --name and --region you deployed with.`,
-            );
-          }
-          throw error;
-        });
-        if (globals.json) {
-          out(
-            JSON.stringify({
-              command: name,
-              stack: globals.name,
-              region: globals.region,
-              token: secret.token,
-            }),
-          );
-        } else {
-          out(secret.token);
-        }
-        return;
-      }
-      case 'down': {
-        const plan = downPlan(ctx);
-        if (globals.dryRun) return printPlan(globals, name, plan);
-        if (!globals.yes) await confirmDown(globals.name, globals.region);
-        runner = new StepRunner(plan, report, clock);
-        const removed = await runDown(ctx, runner, timeoutMs);
-        result = { removed };
-        if (!globals.json) {
-          out(
-            removed.length === 0
-              ? `Nothing of stack "${globals.name}" was found in ${globals.region}; nothing to remove.`
-              : `Removed ${removed.length} resource(s):`,
-          );
-          for (const item of removed) out(`  - ${item}`);
-        }
-        return;
-      }
-      case 'set-token': {
-        const options = command.opts<SetTokenOptions>();
-        const value = command.args[0];
-        if (options.generate && value !== undefined)
-          throw new UsageError('Give either a token value or --generate, not both.');
-        if (!options.generate && value === undefined) {
-          throw new UsageError(
-            'Missing the new token: pass it as an argument, "-" to read it from stdin, or --generate.',
-          );
-        }
-        const token = options.generate
-          ? generateToken()
-          : value === '-'
-            ? await readStdin()
-            : (value ?? '');
-        for (const warning of validateToken(token).warnings) report.warn(warning);
-        const settings: SetTokenSettings = {
-          token,
-          graceMs: options.grace,
-          timeoutMs,
-          verify: options.verify,
-        };
-        const plan = setTokenPlan(ctx, settings);
-        if (globals.dryRun) return printPlan(globals, name, plan);
-        runner = new StepRunner(plan, report, clock, process.env.ICLINIC_DEPLOY_FAIL_AFTER);
-        const rotated = await runSetToken(ctx, settings, runner);
-        result = {
-          previousTokenValidUntil: rotated.previousTokenValidUntil,
-          taskDefinition: rotated.taskDefinitionArn,
-          deploymentId: rotated.deploymentId,
-          verified: rotated.verified,
-        };
-        if (!globals.json) {
-          out();
-          out(
-            rotated.verified
-              ? 'The new token is live.'
-              : 'The new token is deployed (not checked through the load balancer: --no-verify).',
-          );
-          if (options.generate || options.showToken) out(`New token: ${token}`);
-          out(
-            rotated.previousTokenValidUntil === undefined
-              ? 'The previous token is no longer accepted.'
-              : `The previous token keeps working until ${rotated.previousTokenValidUntil}.`,
-          );
-        } else if (options.generate) {
-          result = { ...(result as object), token };
-        }
-        return;
-      }
-    }
+    globals = { ...raw, region: (await resolveRegion(raw.region, raw.profile)).region };
   } catch (error) {
-    process.exitCode = error instanceof UsageError || error instanceof InvalidTokenError ? 2 : 1;
-    if (globals.json) {
-      result = undefined;
-      printJson(
-        record(false, {
-          name: errorCode(error),
-          message: explainError(error, { region: globals.region, env: process.env }),
-        }),
-      );
-    } else {
-      process.stderr.write(
-        `\nerror: ${explainError(error, { region: globals.region, env: process.env })}\n`,
-      );
-    }
+    process.exitCode = 2;
+    write(`error: ${errorMessage(error)}`);
     return;
-  } finally {
-    if (
-      globals.json &&
-      process.exitCode !== 1 &&
-      process.exitCode !== 2 &&
-      !globals.dryRun &&
-      name !== 'token'
-    ) {
-      printJson(record(true));
+  }
+  const live =
+    !globals.json && process.stdout.isTTY && wantsLiveProgress(process.stderr, process.env);
+  const progress = new ProgressOutput(globals.verbose, live);
+  const ctx = createContext(globals, globals.dryRun || command.readsOnly, progress.events);
+  const records: StepRecord[] = [];
+  const tools: CommandTools = {
+    report: ctx.report,
+    events: progress.events,
+    steps: (graph) =>
+      progress.steps(graph, async (events) => {
+        const run = runGraph(graph, {
+          events,
+          clock: ctx.clock,
+          ...(process.env.ICLINIC_DEPLOY_FAIL_AFTER
+            ? { failAfter: process.env.ICLINIC_DEPLOY_FAIL_AFTER }
+            : {}),
+        });
+        try {
+          return { results: await run.results, records: run.records };
+        } finally {
+          records.push(...run.records);
+        }
+      }),
+    addRecords: (added) => records.push(...added),
+  };
+  const record = (ok: boolean, extra: Pick<RunRecord, 'result' | 'error'> = {}): RunRecord => ({
+    command: name,
+    stack: globals.name,
+    region: globals.region,
+    ok,
+    dryRun: globals.dryRun,
+    durationMs: realClock.now() - started,
+    steps: records,
+    awsCalls: ctx.calls.toJSON(),
+    ...extra,
+  });
+  const out = (text: string) => process.stdout.write(text);
+  try {
+    const settings = await command.parse(commander, globals, ctx.report);
+    // A command that changes nothing has nothing to plan.
+    const result =
+      globals.dryRun && !command.plans ? undefined : await command.run(ctx, settings, tools);
+    if (globals.dryRun) {
+      const heading = { command: name, stack: globals.name, region: globals.region };
+      out(globals.json ? jsonText(record(true)) : `${planText(records, heading)}\n`);
+      return;
     }
+    const rendered = command.render(result as R, settings, globals);
+    if (!globals.json) out(rendered.lines.map((line) => `${line}\n`).join(''));
+    else if (command.ownJson) out(jsonText(rendered.json));
+    else out(jsonText(record(true, rendered.json === undefined ? {} : { result: rendered.json })));
+  } catch (error) {
+    process.exitCode = exitCodeFor(error);
+    const message = describeError(error, { ...globals, env: process.env });
+    if (globals.json) out(jsonText(record(false, { error: { name: errorCode(error), message } })));
+    else write(`\nerror: ${message}`);
+  } finally {
     const callLogFile = process.env.ICLINIC_DEPLOY_CALL_LOG;
-    if (callLogFile !== undefined && callLogFile !== '' && calls.total > 0) {
+    if (callLogFile !== undefined && callLogFile !== '' && ctx.calls.total > 0) {
       // Test hook: the end-to-end suite collects every operation of every run
       // and checks each against the deployer policy.
-      appendFileSync(callLogFile, `${[...calls.byOperation.keys()].join('\n')}\n`);
+      appendFileSync(callLogFile, `${[...ctx.calls.byOperation.keys()].join('\n')}\n`);
     }
-  }
-
-  function record(ok: boolean, error?: { name: string; message: string }): RunRecord {
-    return {
-      command: name,
-      stack: globals.name,
-      region: globals.region,
-      ok,
-      dryRun: globals.dryRun,
-      durationMs: clock.now() - started,
-      steps: runner?.records ?? [],
-      awsCalls: calls.toJSON(),
-      ...(result === undefined ? {} : { result }),
-      ...(error === undefined ? {} : { error }),
-    };
   }
 }

@@ -4,8 +4,8 @@ import type { Clock } from './retry.js';
 import { errorMessage } from './retry.js';
 
 /**
- * A plan is data: each step names itself and says what it would do before
- * anything runs, which is what --dry-run prints and what progress lines use.
+ * Transitional, for set-token until it has a step graph: a step's title and
+ * what it makes sure of, in words.
  */
 export interface PlannedStep {
   readonly key: string;
@@ -114,16 +114,6 @@ export class StepRunner {
       changes: summary === undefined ? [] : [summary(value)],
     }));
   }
-}
-
-export function formatPlan(plan: readonly PlannedStep[]): string {
-  const lines: string[] = [];
-  plan.forEach((step, index) => {
-    const after = step.after.length > 0 ? `  (after: ${step.after.join(', ')})` : '';
-    lines.push(`${index + 1}. ${step.title}${after}`);
-    for (const line of step.intent) lines.push(`     - ${line}`);
-  });
-  return lines.join('\n');
 }
 
 /**

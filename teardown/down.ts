@@ -1,116 +1,106 @@
 import type { StackContext } from '../provision/context.js';
+import type { StepGraph, StepInput } from '../provision/graph.js';
 import { removeLoadBalancer, removeTargetGroup } from '../provision/load-balancer.js';
 import { removeLogGroup } from '../provision/logs.js';
 import { removeNetwork } from '../provision/network.js';
+import type { Change } from '../provision/plan.js';
 import { removeRepository } from '../provision/registry.js';
 import { removeExecutionRole } from '../provision/roles.js';
 import { removeSecret } from '../provision/secret.js';
 import { removeCluster, removeService, removeTaskDefinitions } from '../provision/service.js';
-import type { PlannedStep, StepRunner } from '../provision/steps.js';
+import { fromLegacyRemoved } from '../provision/steps.js';
+
+type DownKey =
+  | 'service'
+  | 'cluster'
+  | 'load-balancer'
+  | 'target-group'
+  | 'network'
+  | 'repository'
+  | 'secret'
+  | 'log-group'
+  | 'execution-role';
+
+/** Every step of `down` removes and yields nothing; what it deleted is in its changes. */
+export type DownSteps = { readonly [K in DownKey]: undefined };
 
 /**
  * Deletion order is what AWS enforces, not what the emulator does: the
  * service must drain before its cluster and load balancer go, the load
  * balancer's network interfaces must be released before the security groups
  * and subnets, and the tasks' group goes before the load balancer's group
- * that it references.
+ * that it references (removeNetwork orders the groups itself). The steps that
+ * hold no network resource start as soon as the service is gone.
  */
-export function downPlan(ctx: Pick<StackContext, 'names'>): PlannedStep[] {
+export function downGraph(ctx: StackContext, timeoutMs: number): StepGraph<DownSteps> {
   const n = ctx.names;
-  return [
-    {
-      key: 'service',
-      title: 'Delete the ECS service',
-      intent: [`service ${n.service} (forced, waits until drained and INACTIVE)`],
+  const on = (input: StepInput<DownSteps>): StackContext => ({ ...ctx, report: input.report });
+  return {
+    service: {
+      kind: 'remove',
+      title: `Delete the ECS service ${n.service}`,
       after: [],
+      run: async (input) => fromLegacyRemoved(await removeService(on(input), { timeoutMs })),
     },
-    {
-      key: 'cluster',
-      title: 'Delete the cluster and task definitions',
-      intent: [`cluster ${n.cluster}`, `every revision of ${n.taskFamily}`],
+    cluster: {
+      kind: 'remove',
+      title: `Delete the cluster ${n.cluster} and the task definitions`,
       after: ['service'],
+      run: async (input) => {
+        const definitions = fromLegacyRemoved(await removeTaskDefinitions(on(input)));
+        const cluster = fromLegacyRemoved(await removeCluster(on(input), { timeoutMs }));
+        return {
+          value: undefined,
+          changes: [...(cluster.changes ?? []), ...(definitions.changes ?? [])],
+        };
+      },
     },
-    {
-      key: 'load-balancer',
-      title: 'Delete the load balancer',
-      intent: [`listeners and ALB ${n.loadBalancer} (waits until deleted)`],
+    'load-balancer': {
+      kind: 'remove',
+      title: `Delete the load balancer ${n.loadBalancer}`,
       after: ['service'],
+      run: async (input) => fromLegacyRemoved(await removeLoadBalancer(on(input))),
     },
-    {
-      key: 'target-group',
-      title: 'Delete the target group',
-      intent: [`target group ${n.targetGroup}`],
+    'target-group': {
+      kind: 'remove',
+      title: `Delete the target group ${n.targetGroup}`,
       after: ['load-balancer'],
+      run: async (input) => fromLegacyRemoved(await removeTargetGroup(on(input))),
     },
-    {
-      key: 'network',
-      title: 'Delete the network',
-      intent: [
-        'waits until AWS releases the network interfaces in the VPC',
-        `security groups ${n.taskSecurityGroup} then ${n.loadBalancerSecurityGroup}, subnets, internet gateway, route table, VPC ${n.vpc}`,
-      ],
+    network: {
+      kind: 'remove',
+      title: `Delete the network (VPC ${n.vpc})`,
       after: ['target-group', 'cluster'],
+      run: async (input) => fromLegacyRemoved(await removeNetwork(on(input), { timeoutMs })),
     },
-    {
-      key: 'repository',
-      title: 'Delete the ECR repository',
-      intent: [`repository ${n.repository} with its images`],
+    repository: {
+      kind: 'remove',
+      title: `Delete the ECR repository ${n.repository} with its images`,
       after: ['service'],
+      run: async (input) => fromLegacyRemoved(await removeRepository(on(input))),
     },
-    {
-      key: 'secret',
-      title: 'Delete the token secret',
-      intent: [`secret ${n.secret}, without a recovery window`],
+    secret: {
+      kind: 'remove',
+      title: `Delete the token secret ${n.secret}`,
       after: ['service'],
+      run: async (input) => fromLegacyRemoved(await removeSecret(on(input))),
     },
-    {
-      key: 'log-group',
-      title: 'Delete the log group',
-      intent: [`log group ${n.logGroup}`],
+    'log-group': {
+      kind: 'remove',
+      title: `Delete the log group ${n.logGroup}`,
       after: ['service'],
+      run: async (input) => fromLegacyRemoved(await removeLogGroup(on(input))),
     },
-    {
-      key: 'execution-role',
-      title: 'Delete the task execution role',
-      intent: [`role ${n.executionRole} and its policies`],
+    'execution-role': {
+      kind: 'remove',
+      title: `Delete the task execution role ${n.executionRole}`,
       after: ['service'],
+      run: async (input) => fromLegacyRemoved(await removeExecutionRole(on(input))),
     },
-  ];
+  };
 }
 
-export async function runDown(
-  ctx: StackContext,
-  runner: StepRunner,
-  timeoutMs: number,
-): Promise<string[]> {
-  const removed: string[] = [];
-  const keep = (items: readonly string[]) => {
-    removed.push(...items);
-  };
-  keep(await runner.remove('service', () => removeService(ctx, { timeoutMs })));
-  const cluster = runner.remove('cluster', async () => {
-    const definitions = await removeTaskDefinitions(ctx);
-    const clusterRemoved = await removeCluster(ctx, { timeoutMs });
-    return { removed: [...clusterRemoved.removed, ...definitions.removed] };
-  });
-  // Awaited only after the load balancer; until then a failure must not
-  // surface as an unhandled rejection (which would kill the process).
-  cluster.catch(() => undefined);
-  const network = (async () => {
-    keep(await runner.remove('load-balancer', () => removeLoadBalancer(ctx)));
-    keep(await runner.remove('target-group', () => removeTargetGroup(ctx)));
-    keep(await cluster);
-    keep(await runner.remove('network', () => removeNetwork(ctx, { timeoutMs })));
-  })();
-  // These hold no network resources, so they need not wait for the slow part.
-  const others = (async () => {
-    keep(await runner.remove('repository', () => removeRepository(ctx)));
-    keep(await runner.remove('secret', () => removeSecret(ctx)));
-    keep(await runner.remove('log-group', () => removeLogGroup(ctx)));
-    keep(await runner.remove('execution-role', () => removeExecutionRole(ctx)));
-  })();
-  const results = await Promise.allSettled([network, cluster, others]);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return removed;
+/** Everything the run deleted (or, in a dry run, would delete), step by step. */
+export function removedBy(records: readonly { changes: readonly Change[] }[]): Change[] {
+  return records.flatMap((record) => record.changes.filter((c) => c.action === 'delete'));
 }

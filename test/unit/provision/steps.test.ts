@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  formatPlan,
-  InjectedFailureError,
-  StepRunner,
-  type PlannedStep,
-} from '../../../provision/steps.js';
+import { InjectedFailureError, StepRunner, type PlannedStep } from '../../../provision/steps.js';
 import { FakeClock, RecordingReporter } from '../support/ecs-context.js';
 
 const plan: PlannedStep[] = [
@@ -133,23 +128,5 @@ describe('StepRunner', () => {
     expect(new InjectedFailureError('network').message).toMatch(
       /after step "network".*ICLINIC_DEPLOY_FAIL_AFTER/,
     );
-  });
-});
-
-describe('formatPlan', () => {
-  it('lists numbered steps with their dependencies and intents', () => {
-    expect(formatPlan(plan)).toBe(
-      [
-        '1. Create the network',
-        '     - VPC iclinic-vpc',
-        '     - two public subnets',
-        '2. Run the service  (after: network)',
-        '     - ECS service iclinic-api',
-      ].join('\n'),
-    );
-  });
-
-  it('formats an empty plan as an empty string', () => {
-    expect(formatPlan([])).toBe('');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatStatus, type StackStatus } from '../../../provision/status.js';
+import { formatAge, formatStatus } from '../../../cli/commands/status.js';
+import type { StackStatus } from '../../../provision/commands/status.js';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 
@@ -66,5 +67,21 @@ describe('formatStatus', () => {
       NOW,
     );
     expect(text).toContain('Nothing is deployed. Run "iclinic-deploy up --region us-east-1"');
+  });
+
+  it('prints every resource, the URL and the token age, as a whole', () => {
+    expect(formatStatus(status(), NOW)).toBe(
+      [
+        'Stack "iclinic" in us-east-1',
+        '',
+        '  VPC          present  iclinic-vpc',
+        '  ECS service  present  iclinic-api',
+        '',
+        'URL:      http://iclinic-alb-1.us-east-1.elb.amazonaws.com/',
+        'Targets:  none registered yet',
+        'Token:    last changed 3 h ago (2026-01-01T09:00:00.000Z)',
+        '          the previous token is still accepted until 2026-01-01T12:05:00.000Z',
+      ].join('\n'),
+    );
   });
 });

@@ -1,13 +1,12 @@
-import type { StackContext } from './context.js';
-import { describeLoadBalancer, describeTargetHealth, type TargetHealth } from './load-balancer.js';
-import { describeLogGroup } from './logs.js';
-import { describeNetwork } from './network.js';
-import { describeRepository } from './registry.js';
-import { describeExecutionRole } from './roles.js';
-import { describeSecret, readTokenSecret } from './secret.js';
-import { describeCluster, describeService, type ServiceStatus } from './service.js';
-import { stackFlags } from './names.js';
-import { loadBalancerUrl } from './set-token.js';
+import type { StackContext } from '../context.js';
+import { describeLoadBalancer, describeTargetHealth, type TargetHealth } from '../load-balancer.js';
+import { describeLogGroup } from '../logs.js';
+import { describeNetwork } from '../network.js';
+import { describeRepository } from '../registry.js';
+import { describeExecutionRole } from '../roles.js';
+import { describeSecret, readTokenSecret } from '../secret.js';
+import { describeCluster, describeService, type ServiceStatus } from '../service.js';
+import { loadBalancerUrl } from '../set-token.js';
 
 export interface ResourcePresence {
   readonly resource: string;
@@ -128,64 +127,4 @@ export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
     targets,
     token,
   };
-}
-
-/** "3 h ago"-style age of an instant, for people. */
-export function formatAge(instant: string, nowMs: number): string {
-  const seconds = Math.max(0, Math.round((nowMs - Date.parse(instant)) / 1000));
-  if (seconds < 90) return `${seconds} s ago`;
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 90) return `${minutes} min ago`;
-  const hours = Math.round(minutes / 60);
-  if (hours < 48) return `${hours} h ago`;
-  return `${Math.round(hours / 24)} days ago`;
-}
-
-export function formatStatus(status: StackStatus, nowMs: number = Date.now()): string {
-  const flags = stackFlags(status.stack, status.region);
-  const lines: string[] = [`Stack "${status.stack}" in ${status.region}`, ''];
-  const width = Math.max(...status.resources.map((r) => r.resource.length));
-  for (const r of status.resources) {
-    const mark = r.present ? 'present' : 'MISSING';
-    lines.push(
-      `  ${r.resource.padEnd(width)}  ${mark.padEnd(8)} ${r.name}${r.detail ? `  (${r.detail})` : ''}`,
-    );
-  }
-  lines.push('');
-  const missing = status.resources.filter((r) => !r.present).length;
-  if (missing === status.resources.length) {
-    lines.push(`Nothing is deployed. Run "iclinic-deploy up${flags}" to create the stack.`);
-    return lines.join('\n');
-  }
-  if (missing > 0)
-    lines.push(`${missing} resource(s) missing: "iclinic-deploy up${flags}" creates them again.`);
-  if (status.url) lines.push(`URL:      ${status.url}/`);
-  if (status.service) {
-    lines.push(
-      `Tasks:    ${status.service.runningCount} running / ${status.service.desiredCount} desired (${status.service.pendingCount} pending)`,
-    );
-    if (status.service.image) lines.push(`Image:    ${status.service.image}`);
-    for (const d of status.service.deployments)
-      lines.push(`Deploy:   ${d.id} ${d.status} ${d.rolloutState ?? ''}`.trimEnd());
-  }
-  if (status.targets.length > 0) {
-    lines.push(
-      `Targets:  ${status.targets.map((t) => `${t.id}:${t.port ?? ''} ${t.state}${t.reason ? ` (${t.reason})` : ''}`).join(', ')}`,
-    );
-  } else if (status.url) {
-    lines.push('Targets:  none registered yet');
-  }
-  if (status.token) {
-    lines.push(
-      status.token.lastChanged === undefined
-        ? 'Token:    last changed: unknown'
-        : `Token:    last changed ${formatAge(status.token.lastChanged, nowMs)} (${status.token.lastChanged})`,
-    );
-    lines.push(
-      status.token.previousTokenAccepted
-        ? `          the previous token is still accepted until ${status.token.previousTokenValidUntil ?? '?'}`
-        : '          no previous token is accepted',
-    );
-  }
-  return lines.join('\n');
 }

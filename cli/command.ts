@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import type { StackContext } from '../provision/context.js';
+import type { EventSink, Reporter } from '../provision/events.js';
+import type { StepGraph, StepRecord } from '../provision/graph.js';
+import type { GlobalOptions } from './options.js';
+import type { Rendered } from './output.js';
+
+/** What runCommand gives a command's run: the progress sink and the step runner. */
+export interface CommandTools {
+  /** Run-level progress and warnings (a step's own go through its StepInput). */
+  readonly report: Reporter;
+  readonly events: EventSink;
+  /** Runs a step graph with live or plain progress; its records go into the JSON record. */
+  steps<R>(graph: StepGraph<R>): Promise<{ results: R; records: readonly StepRecord[] }>;
+  /** Records of steps run outside a graph (set-token, until it has one). */
+  addRecords(records: readonly StepRecord[]): void;
+}
+
+/**
+ * One per command, in cli/commands/: parse the options into settings (a
+ * UsageError for a mistake), run them, and render the result (pure).
+ */
+export interface CliCommand<S, R> {
+  /** Makes no change (status, token, policy): its clients are read-only even without --dry-run. */
+  readonly readsOnly: boolean;
+  /** A dry run runs its graph as a plan; for a command that changes nothing there is nothing to plan. */
+  readonly plans: boolean;
+  /** With --json, the rendered json is the output itself instead of part of the run record. */
+  readonly ownJson?: boolean;
+  parse(command: Command, globals: GlobalOptions, report: Reporter): Promise<S>;
+  run(ctx: StackContext, settings: S, tools: CommandTools): Promise<R>;
+  render(result: R, settings: S, globals: GlobalOptions): Rendered;
+}

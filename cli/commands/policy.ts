@@ -1,0 +1,12 @@
+import { deployerPolicy } from '../../provision/policy.js';
+import type { CliCommand } from '../command.js';
+
+/** The policy is JSON already: the same text with or without --json. */
+export const policyCommand: CliCommand<undefined, ReturnType<typeof deployerPolicy>> = {
+  readsOnly: true,
+  plans: false,
+  ownJson: true,
+  parse: async () => undefined,
+  run: async (ctx) => deployerPolicy({ region: ctx.region, stack: ctx.names.stack }),
+  render: (policy) => ({ json: policy, lines: [JSON.stringify(policy, null, 2)] }),
+};

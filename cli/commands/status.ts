@@ -1,0 +1,72 @@
+import { collectStatus, type StackStatus } from '../../provision/commands/status.js';
+import { stackFlags } from '../../provision/names.js';
+import type { CliCommand } from '../command.js';
+
+/** "3 h ago"-style age of an instant, for people. */
+export function formatAge(instant: string, nowMs: number): string {
+  const seconds = Math.max(0, Math.round((nowMs - Date.parse(instant)) / 1000));
+  if (seconds < 90) return `${seconds} s ago`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.round(hours / 24)} days ago`;
+}
+
+/** What `status` prints; pure, so the whole text has unit tests. */
+export function formatStatus(status: StackStatus, nowMs: number): string {
+  const flags = stackFlags(status.stack, status.region);
+  const lines: string[] = [`Stack "${status.stack}" in ${status.region}`, ''];
+  const width = Math.max(...status.resources.map((r) => r.resource.length));
+  for (const r of status.resources) {
+    const mark = r.present ? 'present' : 'MISSING';
+    lines.push(
+      `  ${r.resource.padEnd(width)}  ${mark.padEnd(8)} ${r.name}${r.detail ? `  (${r.detail})` : ''}`,
+    );
+  }
+  lines.push('');
+  const missing = status.resources.filter((r) => !r.present).length;
+  if (missing === status.resources.length) {
+    lines.push(`Nothing is deployed. Run "iclinic-deploy up${flags}" to create the stack.`);
+    return lines.join('\n');
+  }
+  if (missing > 0)
+    lines.push(`${missing} resource(s) missing: "iclinic-deploy up${flags}" creates them again.`);
+  if (status.url) lines.push(`URL:      ${status.url}/`);
+  if (status.service) {
+    lines.push(
+      `Tasks:    ${status.service.runningCount} running / ${status.service.desiredCount} desired (${status.service.pendingCount} pending)`,
+    );
+    if (status.service.image) lines.push(`Image:    ${status.service.image}`);
+    for (const d of status.service.deployments)
+      lines.push(`Deploy:   ${d.id} ${d.status} ${d.rolloutState ?? ''}`.trimEnd());
+  }
+  if (status.targets.length > 0) {
+    lines.push(
+      `Targets:  ${status.targets.map((t) => `${t.id}:${t.port ?? ''} ${t.state}${t.reason ? ` (${t.reason})` : ''}`).join(', ')}`,
+    );
+  } else if (status.url) {
+    lines.push('Targets:  none registered yet');
+  }
+  if (status.token) {
+    lines.push(
+      status.token.lastChanged === undefined
+        ? 'Token:    last changed: unknown'
+        : `Token:    last changed ${formatAge(status.token.lastChanged, nowMs)} (${status.token.lastChanged})`,
+    );
+    lines.push(
+      status.token.previousTokenAccepted
+        ? `          the previous token is still accepted until ${status.token.previousTokenValidUntil ?? '?'}`
+        : '          no previous token is accepted',
+    );
+  }
+  return lines.join('\n');
+}
+
+export const statusCommand: CliCommand<undefined, StackStatus> = {
+  readsOnly: true,
+  plans: false,
+  parse: async () => undefined,
+  run: async (ctx) => collectStatus(ctx),
+  render: (status) => ({ json: status, lines: [formatStatus(status, Date.now())] }),
+};

@@ -1,0 +1,370 @@
+/**
+ * `up` as a step graph: each step names the steps it comes after, and the
+ * graph (provision/graph.ts) both orders the run and refuses a step that
+ * reads a result it did not declare, so the order written here is the order
+ * that runs. Independent branches start together: the load balancer (slow to
+ * provision) overlaps the image build and push, the other slow pole.
+ */
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import type { StackContext } from '../context.js';
+import type { StepGraph, StepInput, StepResult } from '../graph.js';
+import {
+  buildContextDir,
+  buildImage,
+  checkEngine,
+  contentTag,
+  cpuArchitectureFor,
+  pushImage,
+  type ContainerEngine,
+  type ImagePlatform,
+} from '../image.js';
+import {
+  describeTargetHealth,
+  ensureLoadBalancer,
+  waitForLoadBalancerActive,
+} from '../load-balancer.js';
+import { ensureLogGroup } from '../logs.js';
+import { ensureNetwork } from '../network.js';
+import { isNotCreatedYet, type Change } from '../plan.js';
+import {
+  ensureRepository,
+  imageTagExists,
+  registryLogin,
+  type RepositoryRef,
+} from '../registry.js';
+import { ensureExecutionRole, ensureServiceLinkedRoles } from '../roles.js';
+import { ensureSecret, readTokenSecret, secretReferences } from '../secret.js';
+import {
+  checkFargateVcpuQuota,
+  DeploymentFailedError,
+  ensureCluster,
+  ensureService,
+  ensureTaskDefinition,
+  validateFargateSize,
+  waitForDeployment,
+} from '../service.js';
+import { fromLegacyEnsured } from '../steps.js';
+import { generateToken } from '../token.js';
+import { verifyEndpoint } from '../verify.js';
+
+export const CONTAINER_PORT = 8080;
+export const HEALTH_CHECK_PATH = '/healthz';
+export const LOG_RETENTION_DAYS = 14;
+/** Runs inside the image: the final stage has no curl or shell. */
+export const CONTAINER_HEALTH_CHECK = ['/usr/local/bin/node', '/app/server.js', '--healthcheck'];
+
+export interface UpSettings {
+  /** An already pushed image; when absent the local engine builds and pushes one. */
+  readonly image?: string;
+  readonly engine: ContainerEngine;
+  readonly platform: ImagePlatform;
+  readonly certificateArn?: string;
+  readonly cpu: number;
+  readonly memory: number;
+  readonly desiredCount: number;
+  readonly timeoutMs: number;
+  readonly verify: boolean;
+  /** Used only when the secret does not exist yet. */
+  readonly initialToken?: string;
+}
+
+/** What an ensure yields once converged (legacy `Ensured` or `Converged`, same `value`). */
+type ValueOf<F extends (...args: never[]) => Promise<{ value: unknown }>> = Awaited<
+  ReturnType<F>
+>['value'];
+
+/** Each step's result, by step key. */
+export interface UpSteps {
+  readonly preflight: { account: string; arn: string };
+  readonly 'service-linked-roles': ValueOf<typeof ensureServiceLinkedRoles>;
+  readonly network: ValueOf<typeof ensureNetwork>;
+  readonly 'load-balancer': ValueOf<typeof ensureLoadBalancer>;
+  readonly repository: ValueOf<typeof ensureRepository>;
+  readonly image: { imageUri: string };
+  readonly secret: ValueOf<typeof ensureSecret>;
+  readonly 'log-group': ValueOf<typeof ensureLogGroup>;
+  readonly 'execution-role': ValueOf<typeof ensureExecutionRole>;
+  readonly cluster: ValueOf<typeof ensureCluster>;
+  readonly 'task-definition': ValueOf<typeof ensureTaskDefinition>;
+  readonly service: ValueOf<typeof ensureService>;
+  readonly rollout: undefined;
+  /** The token is read here, once the rollout is over, so the result can show it. */
+  readonly verify: { token: string | undefined; verified: boolean };
+}
+
+/** A rolling deployment (maximumPercent 200) briefly runs twice the tasks. */
+export function fargateVcpusAtPeak(settings: Pick<UpSettings, 'cpu' | 'desiredCount'>): number {
+  return (settings.cpu / 1024) * settings.desiredCount * 2;
+}
+
+/** The SDK's own error is kept: cli/errors.ts words credentials problems once, for every command. */
+export async function checkCredentials(
+  ctx: StackContext,
+): Promise<{ account: string; arn: string }> {
+  const identity = await ctx.clients.sts.send(new GetCallerIdentityCommand({}));
+  return { account: identity.Account ?? 'unknown', arn: identity.Arn ?? 'unknown' };
+}
+
+function imageChange(imageUri: string, detail: string): Change {
+  return { action: 'create', kind: 'image', name: imageUri, detail };
+}
+
+/** Builds and pushes unless the content tag is already in the repository; in a dry run only looks. */
+export async function ensureImage(
+  ctx: StackContext,
+  settings: UpSettings,
+  repository: RepositoryRef,
+  signal: AbortSignal,
+): Promise<StepResult<{ imageUri: string }>> {
+  if (settings.image !== undefined) {
+    return { value: { imageUri: settings.image }, summary: `using ${settings.image}` };
+  }
+  const contextDir = buildContextDir();
+  const tag = await contentTag(contextDir, settings.platform);
+  const imageUri = `${repository.repositoryUri}:${tag}`;
+  const pushed = !isNotCreatedYet(repository.repositoryUri) && (await imageTagExists(ctx, tag));
+  if (pushed) return { value: { imageUri }, summary: `${imageUri} already pushed` };
+  const change = imageChange(imageUri, `build for ${settings.platform} and push`);
+  if (ctx.dryRun) return { value: { imageUri }, changes: [change] };
+  const build = { engine: settings.engine, contextDir, imageRef: imageUri };
+  await buildImage({ ...build, platform: settings.platform, report: ctx.report, signal });
+  const login = await registryLogin(ctx);
+  await pushImage({ ...build, platform: settings.platform, login, report: ctx.report, signal });
+  return { value: { imageUri }, changes: [change] };
+}
+
+/** A failed rollout is easier to diagnose with what the load balancer saw of the tasks. */
+export async function withTargetHealth(
+  ctx: StackContext,
+  targetGroupArn: string,
+  error: unknown,
+): Promise<never> {
+  if (!(error instanceof DeploymentFailedError)) throw error;
+  const targets = await describeTargetHealth(ctx, targetGroupArn).catch(() => []);
+  const lines =
+    targets.length === 0
+      ? ['Target health: no target registered (tasks never got healthy enough to register).']
+      : targets.map(
+          (t) =>
+            `Target ${t.id}:${t.port ?? ''} ${t.state}${t.reason ? ` (${t.reason}: ${t.description ?? ''})` : ''}`,
+        );
+  throw new DeploymentFailedError(error.message, error.deploymentId, lines);
+}
+
+/** Module progress lines belong to the step that runs them. */
+function stepContext(ctx: StackContext, input: StepInput<UpSteps>): StackContext {
+  return { ...ctx, report: input.report };
+}
+
+const DRY_RUN_SUMMARY = 'not run in a dry run';
+
+export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSteps> {
+  const deadline = ctx.clock.now() + settings.timeoutMs;
+  const remaining = () => Math.max(60_000, deadline - ctx.clock.now());
+  const on = (input: StepInput<UpSteps>) => stepContext(ctx, input);
+  return {
+    preflight: {
+      kind: 'check',
+      title: 'Check credentials, sizes and container engine',
+      after: [],
+      run: async () => {
+        validateFargateSize(settings.cpu, settings.memory);
+        const identity = await checkCredentials(ctx);
+        // A plan needs no engine: nothing is built in a dry run.
+        if (settings.image === undefined && !ctx.dryRun) await checkEngine(settings.engine);
+        return { value: identity, summary: `account ${identity.account} as ${identity.arn}` };
+      },
+    },
+    'service-linked-roles': {
+      kind: 'ensure',
+      title: 'Service-linked roles for ECS and Elastic Load Balancing',
+      after: ['preflight'],
+      run: async (input) => fromLegacyEnsured(await ensureServiceLinkedRoles(on(input))),
+    },
+    network: {
+      kind: 'ensure',
+      title: 'Network (VPC, 2 public subnets, internet gateway, security groups)',
+      after: ['preflight'],
+      run: async (input) =>
+        fromLegacyEnsured(
+          await ensureNetwork(on(input), {
+            containerPort: CONTAINER_PORT,
+            https: settings.certificateArn !== undefined,
+          }),
+        ),
+    },
+    'load-balancer': {
+      kind: 'ensure',
+      title: 'Application Load Balancer, target group and listener',
+      after: ['network'],
+      run: async (input) =>
+        fromLegacyEnsured(
+          await ensureLoadBalancer(on(input), input.get('network'), {
+            containerPort: CONTAINER_PORT,
+            healthCheckPath: HEALTH_CHECK_PATH,
+            ...(settings.certificateArn === undefined
+              ? {}
+              : { certificateArn: settings.certificateArn }),
+          }),
+        ),
+    },
+    repository: {
+      kind: 'ensure',
+      title: 'ECR repository',
+      after: ['preflight'],
+      run: async (input) => fromLegacyEnsured(await ensureRepository(on(input))),
+    },
+    image: {
+      kind: 'ensure',
+      title: 'Container image',
+      after: ['repository'],
+      run: async (input) => ensureImage(on(input), settings, input.get('repository'), input.signal),
+    },
+    secret: {
+      kind: 'ensure',
+      title: 'Token secret',
+      after: ['preflight'],
+      run: async (input) =>
+        fromLegacyEnsured(
+          await ensureSecret(on(input), {
+            initialToken: () => settings.initialToken ?? generateToken(),
+          }),
+        ),
+    },
+    'log-group': {
+      kind: 'ensure',
+      title: 'Log group',
+      after: ['preflight'],
+      run: async (input) =>
+        fromLegacyEnsured(await ensureLogGroup(on(input), { retentionDays: LOG_RETENTION_DAYS })),
+    },
+    'execution-role': {
+      kind: 'ensure',
+      title: 'Task execution role',
+      after: ['secret'],
+      run: async (input) =>
+        fromLegacyEnsured(
+          await ensureExecutionRole(on(input), { secretArn: input.get('secret').arn }),
+        ),
+    },
+    // After the service-linked roles: a brand-new account's first
+    // CreateCluster fails until ECS's role exists.
+    cluster: {
+      kind: 'ensure',
+      title: 'ECS cluster and Fargate quota',
+      after: ['service-linked-roles'],
+      run: async (input) => {
+        const cluster = fromLegacyEnsured(await ensureCluster(on(input)));
+        await checkFargateVcpuQuota(on(input), fargateVcpusAtPeak(settings));
+        return cluster;
+      },
+    },
+    'task-definition': {
+      kind: 'ensure',
+      title: 'Task definition',
+      after: ['image', 'execution-role', 'log-group', 'secret'],
+      run: async (input) =>
+        fromLegacyEnsured(
+          await ensureTaskDefinition(on(input), {
+            image: input.get('image').imageUri,
+            cpu: settings.cpu,
+            memory: settings.memory,
+            cpuArchitecture: cpuArchitectureFor(settings.platform),
+            containerPort: CONTAINER_PORT,
+            healthCheckCommand: CONTAINER_HEALTH_CHECK,
+            executionRoleArn: input.get('execution-role').roleArn,
+            logGroup: input.get('log-group').name,
+            secrets: secretReferences(input.get('secret')),
+          }),
+        ),
+    },
+    service: {
+      kind: 'ensure',
+      title: 'ECS service',
+      after: ['task-definition', 'load-balancer', 'network', 'cluster', 'service-linked-roles'],
+      run: async (input) => {
+        const network = input.get('network');
+        return fromLegacyEnsured(
+          await ensureService(on(input), {
+            taskDefinitionArn: input.get('task-definition').taskDefinitionArn,
+            subnetIds: network.subnetIds,
+            securityGroupId: network.taskSecurityGroupId,
+            targetGroupArn: input.get('load-balancer').targetGroupArn,
+            desiredCount: settings.desiredCount,
+          }),
+        );
+      },
+    },
+    rollout: {
+      kind: 'check',
+      title: 'Wait for the load balancer and the deployment',
+      after: ['service', 'load-balancer'],
+      run: async (input) => {
+        if (ctx.dryRun) return { value: undefined, summary: DRY_RUN_SUMMARY };
+        const service = input.get('service');
+        const lb = input.get('load-balancer');
+        await Promise.all([
+          waitForLoadBalancerActive(on(input), lb.loadBalancerArn, remaining()),
+          service.deploymentId === undefined
+            ? Promise.resolve()
+            : waitForDeployment(on(input), {
+                deploymentId: service.deploymentId,
+                deploymentCreatedAt: service.deploymentCreatedAt,
+                timeoutMs: remaining(),
+              }).catch((error: unknown) => withTargetHealth(ctx, lb.targetGroupArn, error)),
+        ]);
+        const summary =
+          service.deploymentId === undefined
+            ? 'no new deployment was needed'
+            : `deployment ${service.deploymentId} completed`;
+        return { value: undefined, summary };
+      },
+    },
+    verify: {
+      kind: 'check',
+      title: 'Call the service through the load balancer',
+      after: ['rollout', 'load-balancer'],
+      run: async (input) => {
+        if (ctx.dryRun) {
+          return { value: { token: undefined, verified: false }, summary: DRY_RUN_SUMMARY };
+        }
+        const token = (await readTokenSecret(ctx)).token;
+        if (!settings.verify) {
+          return { value: { token, verified: false }, summary: 'skipped (--no-verify)' };
+        }
+        const result = await verifyEndpoint({
+          url: `${input.get('load-balancer').url}/`,
+          token,
+          expectStatus: 200,
+          timeoutMs: Math.min(remaining(), 300_000),
+          clock: ctx.clock,
+          report: input.report,
+        });
+        return {
+          value: { token, verified: true },
+          summary: `HTTP ${result.status} after ${result.attempts} attempt(s)`,
+        };
+      },
+    },
+  };
+}
+
+export interface UpResult {
+  readonly url: string;
+  readonly token: string | undefined;
+  readonly imageUri: string;
+  readonly taskDefinitionArn: string;
+  readonly deploymentId: string | undefined;
+  readonly verified: boolean;
+}
+
+export function upResult(steps: UpSteps): UpResult {
+  return {
+    url: steps['load-balancer'].url,
+    token: steps.verify.token,
+    imageUri: steps.image.imageUri,
+    taskDefinitionArn: steps['task-definition'].taskDefinitionArn,
+    deploymentId: steps.service.deploymentId,
+    verified: steps.verify.verified,
+  };
+}

@@ -1,0 +1,169 @@
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { describe, expect, it } from 'vitest';
+import {
+  checkCredentials,
+  ensureImage,
+  fargateVcpusAtPeak,
+  upGraph,
+  withTargetHealth,
+  type UpSettings,
+} from '../../../../provision/commands/up.js';
+import { topologicalOrder } from '../../../../provision/graph.js';
+import { NOT_CREATED_YET } from '../../../../provision/plan.js';
+import { DeploymentFailedError } from '../../../../provision/service.js';
+import { testContext } from '../../support/context.js';
+
+const settings: UpSettings = {
+  engine: 'docker',
+  platform: 'linux/arm64',
+  cpu: 256,
+  memory: 512,
+  desiredCount: 2,
+  timeoutMs: 60_000,
+  verify: true,
+};
+
+function graph() {
+  const { ctx } = testContext();
+  return upGraph(ctx, settings);
+}
+
+describe('upGraph', () => {
+  it('orders the service after everything it reads: task definition, load balancer, network, cluster and roles', () => {
+    expect(graph().service.after).toEqual([
+      'task-definition',
+      'load-balancer',
+      'network',
+      'cluster',
+      'service-linked-roles',
+    ]);
+  });
+
+  it('creates the cluster only after the service-linked roles', () => {
+    expect(graph().cluster.after).toEqual(['service-linked-roles']);
+  });
+
+  it('registers the task definition after the image, role, log group and the secret it pins', () => {
+    expect(graph()['task-definition'].after).toEqual([
+      'image',
+      'execution-role',
+      'log-group',
+      'secret',
+    ]);
+  });
+
+  it('starts the load balancer and the image build independently, so they overlap', () => {
+    const g = graph();
+    expect(g['load-balancer'].after).toEqual(['network']);
+    expect(g.image.after).toEqual(['repository']);
+  });
+
+  it('is a valid graph that starts with the preflight check and ends with verify', () => {
+    const order = topologicalOrder(graph());
+    expect(order[0]).toBe('preflight');
+    expect(order.at(-1)).toBe('verify');
+  });
+});
+
+describe('ensureImage', () => {
+  it('uses a given image as it is, with no change', async () => {
+    const { ctx } = testContext();
+    const result = await ensureImage(
+      ctx,
+      { ...settings, image: 'repo/api:1' },
+      { repositoryUri: 'x', repositoryArn: 'y' },
+      new AbortController().signal,
+    );
+    expect(result).toEqual({ value: { imageUri: 'repo/api:1' }, summary: 'using repo/api:1' });
+  });
+
+  it('plans the build and push in a dry run when the repository does not exist yet, calling nothing', async () => {
+    const { ctx } = testContext();
+    const result = await ensureImage(
+      { ...ctx, dryRun: true },
+      settings,
+      { repositoryUri: NOT_CREATED_YET, repositoryArn: NOT_CREATED_YET },
+      new AbortController().signal,
+    );
+    expect(result.changes).toEqual([
+      {
+        action: 'create',
+        kind: 'image',
+        name: result.value.imageUri,
+        detail: 'build for linux/arm64 and push',
+      },
+    ]);
+    expect(ctx.calls.total).toBe(0);
+  });
+});
+
+describe('fargateVcpusAtPeak', () => {
+  it('needs 1 vCPU for two 256-unit tasks, since a rolling deployment doubles them', () => {
+    expect(fargateVcpusAtPeak({ cpu: 256, desiredCount: 2 })).toBe(1);
+  });
+
+  it('grows with the task size and count', () => {
+    expect(fargateVcpusAtPeak({ cpu: 1024, desiredCount: 3 })).toBe(6);
+  });
+});
+
+describe('checkCredentials', () => {
+  it('returns the account and caller', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.sts
+      .on(GetCallerIdentityCommand)
+      .resolves({ Account: '123456789012', Arn: 'arn:aws:iam::123456789012:user/dev' });
+    await expect(checkCredentials(ctx)).resolves.toEqual({
+      account: '123456789012',
+      arn: 'arn:aws:iam::123456789012:user/dev',
+    });
+  });
+
+  it('lets the SDK error through unwrapped, so the CLI words it once', async () => {
+    const { ctx, mocks } = testContext();
+    const refused = Object.assign(
+      new Error('The security token included in the request is invalid.'),
+      {
+        name: 'InvalidClientTokenId',
+      },
+    );
+    mocks.sts.on(GetCallerIdentityCommand).rejects(refused);
+    await expect(checkCredentials(ctx)).rejects.toThrow(
+      /^The security token included in the request is invalid\.$/,
+    );
+  });
+});
+
+describe('withTargetHealth', () => {
+  it('adds what the load balancer saw of each target to a failed rollout', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.elbv2.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: [
+        {
+          Target: { Id: '10.0.0.7', Port: 8080 },
+          TargetHealth: {
+            State: 'unhealthy',
+            Reason: 'Target.ResponseCodeMismatch',
+            Description: 'Health checks failed with these codes: [401]',
+          },
+        },
+      ],
+    });
+    const failure = new DeploymentFailedError('Deployment ecs-svc/1 FAILED', 'ecs-svc/1', [
+      'event: task stopped',
+    ]);
+    const error = await withTargetHealth(ctx, 'arn:tg', failure).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeploymentFailedError);
+    expect((error as Error).message).toContain(
+      'Target 10.0.0.7:8080 unhealthy (Target.ResponseCodeMismatch',
+    );
+    expect((error as Error).message).toContain('task stopped');
+  });
+
+  it('passes other errors through untouched', async () => {
+    const { ctx } = testContext();
+    const original = new Error('throttled');
+    await expect(withTargetHealth(ctx, 'arn:tg', original)).rejects.toBe(original);
+  });
+});
