@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { CallLog, createClients, type StackContext } from '../provision/context.js';
-import type { ContainerEngine, ImagePlatform } from '../provision/image.js';
+import type { ContainerEngine, ImagePlatform } from '../provision/resources/image.js';
 import { stackFlags, stackNames } from '../provision/names.js';
 import { deployerPolicy } from '../provision/policy.js';
 import { errorCode, errorMessage, hasErrorCode, realClock } from '../provision/retry.js';

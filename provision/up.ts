@@ -1,15 +1,12 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { Ensured, StackContext } from './context.js';
+import type { StackContext } from './context.js';
 import {
-  buildContextDir,
-  buildImage,
   checkEngine,
-  contentTag,
   cpuArchitectureFor,
-  pushImage,
+  ensureImage,
   type ContainerEngine,
   type ImagePlatform,
-} from './image.js';
+} from './resources/image.js';
 import {
   describeTargetHealth,
   ensureLoadBalancer,
@@ -17,8 +14,8 @@ import {
 } from './load-balancer.js';
 import { ensureLogGroup } from './logs.js';
 import { ensureNetwork } from './network.js';
-import { ensureRepository, imageTagExists, registryLogin, type RepositoryRef } from './registry.js';
-import { ensureExecutionRole, ensureServiceLinkedRoles } from './roles.js';
+import { ensureRepository } from './resources/registry.js';
+import { ensureExecutionRole, ensureServiceLinkedRoles } from './resources/roles.js';
 import { ensureSecret, readTokenSecret, secretReferences } from './secret.js';
 import {
   checkFargateVcpuQuota,
@@ -29,7 +26,7 @@ import {
   validateFargateSize,
   waitForDeployment,
 } from './service.js';
-import { StepRunner, type PlannedStep } from './steps.js';
+import { StepRunner, toLegacyEnsured, type PlannedStep } from './steps.js';
 import { generateToken } from './token.js';
 import { verifyEndpoint } from './verify.js';
 import { errorMessage, unreachableCode } from './retry.js';
@@ -215,46 +212,6 @@ export async function checkCredentials(
   }
 }
 
-async function ensureImage(
-  ctx: StackContext,
-  settings: UpSettings,
-  repository: RepositoryRef,
-  signal: AbortSignal,
-): Promise<Ensured<{ imageUri: string }>> {
-  if (settings.image !== undefined) {
-    return {
-      outcome: 'unchanged',
-      changes: [`using ${settings.image}`],
-      value: { imageUri: settings.image },
-    };
-  }
-  const contextDir = buildContextDir();
-  const tag = await contentTag(contextDir, settings.platform);
-  const imageUri = `${repository.repositoryUri}:${tag}`;
-  if (await imageTagExists(ctx, tag)) {
-    return { outcome: 'unchanged', changes: [`${imageUri} already pushed`], value: { imageUri } };
-  }
-  await buildImage({
-    engine: settings.engine,
-    contextDir,
-    imageRef: imageUri,
-    platform: settings.platform,
-    report: ctx.report,
-    signal,
-  });
-  const login = await registryLogin(ctx);
-  await pushImage({
-    engine: settings.engine,
-    contextDir,
-    imageRef: imageUri,
-    platform: settings.platform,
-    login,
-    report: ctx.report,
-    signal,
-  });
-  return { outcome: 'created', changes: [`pushed ${imageUri}`], value: { imageUri } };
-}
-
 /** A failed rollout is easier to diagnose with what the load balancer saw of the tasks. */
 export async function withTargetHealth(
   ctx: StackContext,
@@ -313,7 +270,9 @@ export async function runUp(
   );
 
   const serviceLinkedRoles = started(
-    runner.ensure('service-linked-roles', () => ensureServiceLinkedRoles(ctx)),
+    runner.ensure('service-linked-roles', async () =>
+      toLegacyEnsured(await ensureServiceLinkedRoles(ctx)),
+    ),
   );
   const network = started(
     runner.ensure('network', () =>
@@ -338,9 +297,11 @@ export async function runUp(
   );
   const image = started(
     runner
-      .ensure('repository', () => ensureRepository(ctx))
+      .ensure('repository', async () => toLegacyEnsured(await ensureRepository(ctx)))
       .then((repository) =>
-        runner.ensure('image', () => ensureImage(ctx, settings, repository, runFailed.signal)),
+        runner.ensure('image', async () =>
+          toLegacyEnsured(await ensureImage(ctx, settings, repository, runFailed.signal)),
+        ),
       ),
   );
   const secret = started(
@@ -353,7 +314,9 @@ export async function runUp(
   );
   const role = started(
     secret.then((ref) =>
-      runner.ensure('execution-role', () => ensureExecutionRole(ctx, { secretArn: ref.arn })),
+      runner.ensure('execution-role', async () =>
+        toLegacyEnsured(await ensureExecutionRole(ctx, { secretArn: ref.arn })),
+      ),
     ),
   );
   // After the service-linked roles: a brand-new account's first

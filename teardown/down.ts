@@ -2,11 +2,11 @@ import type { StackContext } from '../provision/context.js';
 import { removeLoadBalancer, removeTargetGroup } from '../provision/load-balancer.js';
 import { removeLogGroup } from '../provision/logs.js';
 import { removeNetwork } from '../provision/network.js';
-import { removeRepository } from '../provision/registry.js';
-import { removeExecutionRole } from '../provision/roles.js';
+import { removeRepository } from '../provision/resources/registry.js';
+import { removeExecutionRole } from '../provision/resources/roles.js';
 import { removeSecret } from '../provision/secret.js';
 import { removeCluster, removeService, removeTaskDefinitions } from '../provision/service.js';
-import type { PlannedStep, StepRunner } from '../provision/steps.js';
+import { toLegacyRemoved, type PlannedStep, type StepRunner } from '../provision/steps.js';
 
 /**
  * Deletion order is what AWS enforces, not what the emulator does: the
@@ -104,10 +104,16 @@ export async function runDown(
   })();
   // These hold no network resources, so they need not wait for the slow part.
   const others = (async () => {
-    keep(await runner.remove('repository', () => removeRepository(ctx)));
+    keep(
+      await runner.remove('repository', async () => toLegacyRemoved(await removeRepository(ctx))),
+    );
     keep(await runner.remove('secret', () => removeSecret(ctx)));
     keep(await runner.remove('log-group', () => removeLogGroup(ctx)));
-    keep(await runner.remove('execution-role', () => removeExecutionRole(ctx)));
+    keep(
+      await runner.remove('execution-role', async () =>
+        toLegacyRemoved(await removeExecutionRole(ctx)),
+      ),
+    );
   })();
   const results = await Promise.allSettled([network, cluster, others]);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -12,7 +12,7 @@ import {
   nativePlatform,
   pushImage,
   runEngine,
-} from '../../../provision/image.js';
+} from '../../../../provision/resources/image.js';
 
 let dir: string;
 

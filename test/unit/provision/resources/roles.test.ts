@@ -19,8 +19,8 @@ import {
   removeExecutionRole,
   TASK_EXECUTION_MANAGED_POLICY_ARN,
   trustPolicyDocument,
-} from '../../../provision/roles.js';
-import { awsError, mockedContext, mutatingCalls } from '../support/ecs-context.js';
+} from '../../../../provision/resources/roles.js';
+import { awsError, mutatingOperations, testContext } from '../../support/context.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-AbCdEf';
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/iclinic-us-east-1-exec';
@@ -49,7 +49,7 @@ const equivalentInlinePolicy = encodeURIComponent(
 );
 
 function convergedRole() {
-  const { ctx, mocks } = mockedContext();
+  const { ctx, mocks } = testContext();
   mocks.iam.on(GetRoleCommand).resolves(existingRole);
   mocks.iam.on(ListAttachedRolePoliciesCommand).resolves({
     AttachedPolicies: [{ PolicyArn: TASK_EXECUTION_MANAGED_POLICY_ARN, PolicyName: 'x' }],
@@ -64,7 +64,7 @@ function convergedRole() {
 
 describe('ensureExecutionRole', () => {
   it('creates the role with an inline policy limited to GetSecretValue on the secret ARN', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     mocks.iam
       .on(GetRoleCommand)
       .rejectsOnce(
@@ -77,7 +77,12 @@ describe('ensureExecutionRole', () => {
 
     const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
 
-    expect(result).toMatchObject({ outcome: 'created', value: { roleArn: ROLE_ARN } });
+    expect(result.value).toEqual({ roleArn: ROLE_ARN });
+    expect(result.changes.map((c) => `${c.action} ${c.kind}`)).toEqual([
+      'create IAM role',
+      'create managed policy attachment',
+      'create inline policy',
+    ]);
     const trust = JSON.parse(
       mocks.iam.commandCalls(CreateRoleCommand)[0]?.args[0].input.AssumeRolePolicyDocument ?? '',
     );
@@ -98,19 +103,26 @@ describe('ensureExecutionRole', () => {
   it('makes no mutating call when everything matches (URL-encoded, reordered policy)', async () => {
     const { ctx, mocks } = convergedRole();
     const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
-    expect(result.outcome).toBe('unchanged');
-    expect(mutatingCalls(mocks.iam)).toEqual([]);
+    expect(result.changes).toEqual([]);
+    expect(mutatingOperations(mocks.iam)).toEqual([]);
   });
 
   it('re-attaches a detached managed policy', async () => {
     const { ctx, mocks } = convergedRole();
     mocks.iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
     const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
-    expect(result.outcome).toBe('updated');
-    expect(mutatingCalls(mocks.iam)).toEqual(['AttachRolePolicy']);
+    expect(result.changes).toEqual([
+      {
+        action: 'create',
+        kind: 'managed policy attachment',
+        name: 'AmazonECSTaskExecutionRolePolicy',
+        detail: 'on iclinic-us-east-1-exec',
+      },
+    ]);
+    expect(mutatingOperations(mocks.iam)).toEqual(['AttachRolePolicy']);
   });
 
-  it('rewrites the inline policy when it points at another secret', async () => {
+  it('rewrites an inline policy that grants more than GetSecretValue, naming both grants', async () => {
     const { ctx, mocks } = convergedRole();
     const widened = encodeURIComponent(
       JSON.stringify(trustPolicyDocument()).replace('sts:AssumeRole', 'secretsmanager:*'),
@@ -119,12 +131,21 @@ describe('ensureExecutionRole', () => {
       .on(GetRolePolicyCommand)
       .resolves({ RoleName: 'r', PolicyName: 'p', PolicyDocument: widened });
     const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
-    expect(result.changes.join()).toMatch(/drifted inline policy/);
-    expect(mutatingCalls(mocks.iam)).toEqual(['PutRolePolicy']);
+    expect(result.changes).toEqual([
+      {
+        action: 'update',
+        kind: 'inline policy',
+        name: 'iclinic-us-east-1-read-token',
+        detail: 'statements',
+        from: 'Allow secretsmanager:* on no resource',
+        to: `Allow secretsmanager:GetSecretValue on ${SECRET_ARN}`,
+      },
+    ]);
+    expect(mutatingOperations(mocks.iam)).toEqual(['PutRolePolicy']);
   });
 
   it('rejects a secret name instead of an ARN before any call', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     await expect(ensureExecutionRole(ctx, { secretArn: 'iclinic/api-token' })).rejects.toThrow(
       /Invalid secret ARN/,
     );
@@ -134,7 +155,7 @@ describe('ensureExecutionRole', () => {
 
 describe('ensureServiceLinkedRoles', () => {
   it('creates only the missing role and treats "has been taken" as existing', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     mocks.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity', 'not found'));
     mocks.iam.on(ListRolesCommand).resolves({ Roles: [] });
     mocks.iam
@@ -150,17 +171,21 @@ describe('ensureServiceLinkedRoles', () => {
 
     const result = await ensureServiceLinkedRoles(ctx);
 
-    expect(result.outcome).toBe('created');
     expect(result.changes).toEqual([
-      'service-linked role AWSServiceRoleForElasticLoadBalancing: created',
+      {
+        action: 'create',
+        kind: 'service-linked role',
+        name: 'AWSServiceRoleForElasticLoadBalancing',
+        detail: 'for elasticloadbalancing.amazonaws.com',
+      },
     ]);
   });
 
   it('makes no mutating call when both roles exist', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     mocks.iam.on(GetRoleCommand).resolves(existingRole);
-    expect((await ensureServiceLinkedRoles(ctx)).outcome).toBe('unchanged');
-    expect(mutatingCalls(mocks.iam)).toEqual([]);
+    expect((await ensureServiceLinkedRoles(ctx)).changes).toEqual([]);
+    expect(mutatingOperations(mocks.iam)).toEqual([]);
   });
 });
 
@@ -176,8 +201,15 @@ describe('removeExecutionRole', () => {
       .on(GetRoleCommand, { RoleName: 'iclinic-task-execution' })
       .rejects(awsError('NoSuchEntity', 'no role'));
     const result = await removeExecutionRole(ctx);
-    expect(result.removed).toEqual(['IAM role iclinic-us-east-1-exec']);
-    expect(mutatingCalls(mocks.iam)).toEqual([
+    expect(result.changes).toEqual([
+      {
+        action: 'delete',
+        kind: 'IAM role',
+        name: 'iclinic-us-east-1-exec',
+        detail: 'with its policies',
+      },
+    ]);
+    expect(mutatingOperations(mocks.iam)).toEqual([
       'DetachRolePolicy',
       'DeleteRolePolicy',
       'DeleteRole',
@@ -188,17 +220,17 @@ describe('removeExecutionRole', () => {
   });
 
   it('is safe when the role is already gone', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     mocks.iam.on(ListAttachedRolePoliciesCommand).rejects(awsError('NoSuchEntity', 'gone'));
     mocks.iam.on(GetRolePolicyCommand).rejects(awsError('NoSuchEntity', 'gone'));
     mocks.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity', 'gone'));
-    expect((await removeExecutionRole(ctx)).removed).toEqual([]);
+    expect((await removeExecutionRole(ctx)).changes).toEqual([]);
   });
 });
 
 describe('removeExecutionRole with a role made before the region was in its name', () => {
   function legacyRoleReading(secretArn: string) {
-    const { ctx, mocks, report } = mockedContext();
+    const { ctx, mocks, report } = testContext();
     mocks.iam
       .on(ListAttachedRolePoliciesCommand, { RoleName: 'iclinic-us-east-1-exec' })
       .rejects(awsError('NoSuchEntity', 'gone'));
@@ -231,7 +263,9 @@ describe('removeExecutionRole with a role made before the region was in its name
   it("deletes it when its inline policy names this region's secret", async () => {
     const { ctx, mocks } = legacyRoleReading(SECRET_ARN);
     const result = await removeExecutionRole(ctx);
-    expect(result.removed).toEqual(['IAM role iclinic-task-execution']);
+    expect(result.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+      'delete IAM role iclinic-task-execution',
+    ]);
     expect(mocks.iam.commandCalls(DeleteRoleCommand)[0]?.args[0].input.RoleName).toBe(
       'iclinic-task-execution',
     );
@@ -242,7 +276,7 @@ describe('removeExecutionRole with a role made before the region was in its name
       'arn:aws:secretsmanager:eu-west-1:123456789012:secret:iclinic/api-token-XyZ123',
     );
     const result = await removeExecutionRole(ctx);
-    expect(result.removed).toEqual([]);
+    expect(result.changes).toEqual([]);
     expect(mocks.iam.commandCalls(DeleteRoleCommand)).toHaveLength(0);
     expect(mocks.iam.commandCalls(DeleteRolePolicyCommand)).toHaveLength(0);
     expect(report.warnings.join()).toMatch(
@@ -255,7 +289,7 @@ describe('ensureExecutionRole right after CreateRole (IAM is eventually consiste
   const createdRole = { Role: { ...existingRole.Role, Tags: [] } };
 
   function newRole() {
-    const { ctx, mocks, clock } = mockedContext();
+    const { ctx, mocks, clock } = testContext();
     // NoSuchEntity before the create and once more after it.
     mocks.iam
       .on(GetRoleCommand)
@@ -271,7 +305,7 @@ describe('ensureExecutionRole right after CreateRole (IAM is eventually consiste
   it('succeeds with the ARN CreateRole returned when GetRole answers NoSuchEntity once after it', async () => {
     const { ctx } = newRole();
     const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
-    expect(result).toMatchObject({ outcome: 'created', value: { roleArn: ROLE_ARN } });
+    expect(result.value).toEqual({ roleArn: ROLE_ARN });
   });
 
   it('never takes the unique id GetRole can return for a moment as the ARN', async () => {
@@ -295,7 +329,7 @@ describe('ensureExecutionRole right after CreateRole (IAM is eventually consiste
       .rejectsOnce(awsError('NoSuchEntity', 'The role cannot be found.'))
       .resolves({});
     const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
-    expect(result.outcome).toBe('created');
+    expect(result.changes[0]).toMatchObject({ action: 'create', kind: 'IAM role' });
     expect(mocks.iam.commandCalls(PutRolePolicyCommand)).toHaveLength(2);
     expect(mocks.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(2);
     expect(clock.slept.length).toBeGreaterThan(0);
