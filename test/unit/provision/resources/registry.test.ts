@@ -10,6 +10,7 @@ import {
   type Repository,
 } from '@aws-sdk/client-ecr';
 import { describe, expect, it } from 'vitest';
+import { NOT_CREATED_YET } from '../../../../provision/plan.js';
 import {
   decodeAuthorization,
   ensureRepository,
@@ -216,5 +217,65 @@ describe('removeRepository', () => {
     mocks.ecr.on(DescribeRepositoriesCommand).rejects(repoNotFound());
     await expect(removeRepository(ctx)).resolves.toEqual({ changes: [] });
     expect(operations(mocks.ecr)).toEqual(['DescribeRepositories']);
+  });
+});
+
+describe('ensureRepository and removeRepository in a dry run', () => {
+  it('plans nothing and makes no mutating call on a converged repository', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecr.on(DescribeRepositoriesCommand).resolves({ repositories: [repository] });
+    mocks.ecr
+      .on(GetLifecyclePolicyCommand)
+      .resolves({ lifecyclePolicyText: JSON.stringify(LIFECYCLE_POLICY) });
+    const result = await ensureRepository({ ...ctx, dryRun: true });
+    expect(result).toEqual({ changes: [], value });
+    expect(mutatingOperations(mocks.ecr)).toEqual([]);
+  });
+
+  it('plans the repository and its lifecycle policy on an empty account, with the URI not created yet', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecr.on(DescribeRepositoriesCommand).rejects(repoNotFound());
+    const result = await ensureRepository({ ...ctx, dryRun: true });
+    expect(result).toEqual({
+      value: { repositoryUri: NOT_CREATED_YET, repositoryArn: NOT_CREATED_YET },
+      changes: [
+        {
+          action: 'create',
+          kind: 'ECR repository',
+          name: 'iclinic/api',
+          detail: 'scan on push, immutable tags',
+        },
+        {
+          action: 'create',
+          kind: 'lifecycle policy',
+          name: 'iclinic/api',
+          detail: 'keep the 10 most recent images',
+        },
+      ],
+    });
+    expect(mutatingOperations(mocks.ecr)).toEqual([]);
+  });
+
+  it('plans scan on push "off" to "on" without turning it on', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecr.on(DescribeRepositoriesCommand).resolves({
+      repositories: [{ ...repository, imageScanningConfiguration: { scanOnPush: false } }],
+    });
+    mocks.ecr
+      .on(GetLifecyclePolicyCommand)
+      .resolves({ lifecyclePolicyText: JSON.stringify(LIFECYCLE_POLICY) });
+    const result = await ensureRepository({ ...ctx, dryRun: true });
+    expect(result.changes).toMatchObject([{ detail: 'scan on push', from: 'off', to: 'on' }]);
+    expect(mutatingOperations(mocks.ecr)).toEqual([]);
+  });
+
+  it('removeRepository names the repository it would delete and deletes nothing', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecr.on(DescribeRepositoriesCommand).resolves({ repositories: [repository] });
+    const result = await removeRepository({ ...ctx, dryRun: true });
+    expect(result.changes).toEqual([
+      { action: 'delete', kind: 'ECR repository', name: 'iclinic/api', detail: 'with its images' },
+    ]);
+    expect(mutatingOperations(mocks.ecr)).toEqual([]);
   });
 });

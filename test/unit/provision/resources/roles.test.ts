@@ -13,9 +13,12 @@ import {
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
+import { NOT_CREATED_YET } from '../../../../provision/plan.js';
 import {
   ensureExecutionRole,
   ensureServiceLinkedRoles,
+  planExecutionRole,
+  readSecretPolicyDocument,
   removeExecutionRole,
   TASK_EXECUTION_MANAGED_POLICY_ARN,
   trustPolicyDocument,
@@ -355,5 +358,195 @@ describe('ensureExecutionRole right after CreateRole (IAM is eventually consiste
       /deleted meanwhile/,
     );
     expect(mocks.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(1);
+  });
+});
+
+describe('ensureExecutionRole in a dry run', () => {
+  it('plans the role, the managed policy attachment and the inline policy on an empty account, and makes no mutating call', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity', 'no role'));
+    const result = await ensureExecutionRole(
+      { ...ctx, dryRun: true },
+      { secretArn: NOT_CREATED_YET },
+    );
+    expect(result).toEqual({
+      value: { roleArn: NOT_CREATED_YET },
+      changes: [
+        {
+          action: 'create',
+          kind: 'IAM role',
+          name: 'iclinic-us-east-1-exec',
+          detail: 'trusted by ecs-tasks.amazonaws.com',
+        },
+        {
+          action: 'create',
+          kind: 'managed policy attachment',
+          name: 'AmazonECSTaskExecutionRolePolicy',
+          detail: 'on iclinic-us-east-1-exec',
+        },
+        {
+          action: 'create',
+          kind: 'inline policy',
+          name: 'iclinic-us-east-1-read-token',
+          detail: `secretsmanager:GetSecretValue on ${NOT_CREATED_YET}`,
+        },
+      ],
+    });
+    expect(mutatingOperations(mocks.iam)).toEqual([]);
+  });
+
+  it('plans an inline policy that reads another secret as exactly that update, old ARN to new', async () => {
+    const { ctx, mocks } = convergedRole();
+    const oldArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-Old123';
+    mocks.iam.on(GetRolePolicyCommand).resolves({
+      RoleName: 'iclinic-us-east-1-exec',
+      PolicyName: 'iclinic-us-east-1-read-token',
+      PolicyDocument: encodeURIComponent(JSON.stringify(readSecretPolicyDocument(oldArn))),
+    });
+    const result = await ensureExecutionRole({ ...ctx, dryRun: true }, { secretArn: SECRET_ARN });
+    expect(result).toEqual({
+      value: { roleArn: ROLE_ARN },
+      changes: [
+        {
+          action: 'update',
+          kind: 'inline policy',
+          name: 'iclinic-us-east-1-read-token',
+          detail: 'secret ARN',
+          from: oldArn,
+          to: SECRET_ARN,
+        },
+      ],
+    });
+    expect(mutatingOperations(mocks.iam)).toEqual([]);
+  });
+
+  it('applies a drifted secret ARN with one PutRolePolicy and nothing else', async () => {
+    const { ctx, mocks } = convergedRole();
+    const oldArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-Old123';
+    mocks.iam.on(GetRolePolicyCommand).resolves({
+      RoleName: 'iclinic-us-east-1-exec',
+      PolicyName: 'iclinic-us-east-1-read-token',
+      PolicyDocument: encodeURIComponent(JSON.stringify(readSecretPolicyDocument(oldArn))),
+    });
+    const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
+    expect(result.changes).toHaveLength(1);
+    expect(mutatingOperations(mocks.iam)).toEqual(['PutRolePolicy']);
+  });
+
+  it('rejects a secret name in a dry run too: only the NOT_CREATED_YET placeholder skips the check', async () => {
+    const { ctx } = testContext();
+    await expect(
+      ensureExecutionRole({ ...ctx, dryRun: true }, { secretArn: 'iclinic/api-token' }),
+    ).rejects.toThrow(/Invalid secret ARN/);
+  });
+});
+
+describe('planExecutionRole', () => {
+  it('plans the trust policy and the stack tag of a drifted role as updates with from/to', () => {
+    const { ctx } = testContext();
+    const changes = planExecutionRole(
+      ctx,
+      {
+        roleArn: ROLE_ARN,
+        trustPolicy: {
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' } }],
+        },
+        attachedPolicyArns: [TASK_EXECUTION_MANAGED_POLICY_ARN],
+        inlinePolicy: readSecretPolicyDocument(SECRET_ARN),
+        tagged: false,
+      },
+      { secretArn: SECRET_ARN },
+    );
+    expect(changes).toEqual([
+      {
+        action: 'update',
+        kind: 'IAM role',
+        name: 'iclinic-us-east-1-exec',
+        detail: 'trust policy',
+        from: 'ec2.amazonaws.com',
+        to: 'ecs-tasks.amazonaws.com',
+      },
+      {
+        action: 'update',
+        kind: 'IAM role',
+        name: 'iclinic-us-east-1-exec',
+        detail: 'stack tag',
+        from: 'none',
+        to: 'iclinic-deploy:stack=iclinic',
+      },
+    ]);
+  });
+});
+
+describe('ensureServiceLinkedRoles in a dry run', () => {
+  it('plans the missing roles and creates none', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity', 'not found'));
+    mocks.iam.on(ListRolesCommand).resolves({ Roles: [] });
+    const result = await ensureServiceLinkedRoles({ ...ctx, dryRun: true });
+    expect(result.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+      'create service-linked role AWSServiceRoleForECS',
+      'create service-linked role AWSServiceRoleForElasticLoadBalancing',
+    ]);
+    expect(mutatingOperations(mocks.iam)).toEqual([]);
+  });
+});
+
+describe('removeExecutionRole paging and dry run', () => {
+  it('detaches and deletes the policies of every page IAM returns', async () => {
+    const { ctx, mocks } = convergedRole();
+    mocks.iam
+      .on(ListAttachedRolePoliciesCommand, { RoleName: 'iclinic-us-east-1-exec' })
+      .resolves({
+        AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/A', PolicyName: 'A' }],
+        IsTruncated: true,
+        Marker: 'page-2',
+      })
+      .on(ListAttachedRolePoliciesCommand, { RoleName: 'iclinic-us-east-1-exec', Marker: 'page-2' })
+      .resolves({
+        AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/B', PolicyName: 'B' }],
+        IsTruncated: false,
+      });
+    mocks.iam
+      .on(ListRolePoliciesCommand, { RoleName: 'iclinic-us-east-1-exec' })
+      .resolves({ PolicyNames: ['one'], IsTruncated: true, Marker: 'page-2' })
+      .on(ListRolePoliciesCommand, { RoleName: 'iclinic-us-east-1-exec', Marker: 'page-2' })
+      .resolves({ PolicyNames: ['two'], IsTruncated: false });
+    mocks.iam
+      .on(GetRolePolicyCommand, { RoleName: 'iclinic-task-execution' })
+      .rejects(awsError('NoSuchEntity', 'no role'))
+      .on(GetRoleCommand, { RoleName: 'iclinic-task-execution' })
+      .rejects(awsError('NoSuchEntity', 'no role'));
+
+    await removeExecutionRole(ctx);
+
+    const detached = mocks.iam.commandCalls(DetachRolePolicyCommand);
+    expect(detached.map((call) => call.args[0].input.PolicyArn)).toEqual([
+      'arn:aws:iam::aws:policy/A',
+      'arn:aws:iam::aws:policy/B',
+    ]);
+    const deletedPolicies = mocks.iam.commandCalls(DeleteRolePolicyCommand);
+    expect(deletedPolicies.map((call) => call.args[0].input.PolicyName)).toEqual(['one', 'two']);
+    expect(mocks.iam.commandCalls(DeleteRoleCommand)).toHaveLength(1);
+  });
+
+  it('deletes nothing in a dry run and names the roles it would delete', async () => {
+    const { ctx, mocks } = convergedRole();
+    mocks.iam
+      .on(GetRolePolicyCommand, {
+        RoleName: 'iclinic-task-execution',
+        PolicyName: 'iclinic-read-token',
+      })
+      .resolves({
+        RoleName: 'iclinic-task-execution',
+        PolicyName: 'iclinic-read-token',
+        PolicyDocument: encodeURIComponent(JSON.stringify(readSecretPolicyDocument(SECRET_ARN))),
+      });
+    const result = await removeExecutionRole({ ...ctx, dryRun: true });
+    expect(result.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+      'delete IAM role iclinic-us-east-1-exec',
+      'delete IAM role iclinic-task-execution',
+    ]);
+    expect(mutatingOperations(mocks.iam)).toEqual([]);
   });
 });
