@@ -1,5 +1,9 @@
 import { InvalidArgumentError } from 'commander';
-import { CONTAINER_ENGINES, type ContainerEngine, type ImagePlatform } from '../provision/image.js';
+import {
+  CONTAINER_ENGINES,
+  type ContainerEngine,
+  type ImagePlatform,
+} from '../provision/resources/image.js';
 import { validateStackName, DEFAULT_STACK_NAME } from '../provision/names.js';
 import { errorMessage } from '../provision/retry.js';
 

@@ -18,7 +18,7 @@ import {
   parseStackName,
   parseTimeoutMinutes,
 } from './options.js';
-import { nativePlatform } from '../provision/image.js';
+import { nativePlatform } from '../provision/resources/image.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };

@@ -1,5 +1,6 @@
-import type { Ensured, Outcome, Reporter } from './context.js';
+import type { Converged, Ensured, Outcome, Removal, Removed, Reporter } from './context.js';
 import type { StepResult } from './graph.js';
+import { outcomeOf, type Change } from './plan.js';
 import type { Clock } from './retry.js';
 import { errorMessage } from './retry.js';
 
@@ -133,4 +134,32 @@ export function fromLegacyRemoved(removed: { removed: readonly string[] }): Step
     value: undefined,
     changes: removed.removed.map((line) => ({ action: 'delete', kind: 'resource', name: line })),
   };
+}
+
+/** A typed change as one of the old "kind name: detail" progress lines. */
+function legacyLine(change: Change): string {
+  const detail =
+    change.from !== undefined || change.to !== undefined
+      ? `${change.detail ?? ''} ${change.from ?? '?'} -> ${change.to ?? '?'}`.trim()
+      : change.detail;
+  const head = `${change.kind} ${change.name}`;
+  return detail === undefined || detail === ''
+    ? `${head}: ${change.action}`
+    : `${head}: ${change.action} ${detail}`;
+}
+
+/**
+ * Transitional, the other way round: a converted module's `Converged` for a
+ * command still on StepRunner (typed changes back to text lines).
+ */
+export function toLegacyEnsured<T>(converged: Converged<T>): Ensured<T> {
+  return {
+    outcome: outcomeOf(converged.changes),
+    changes: converged.changes.map(legacyLine),
+    value: converged.value,
+  };
+}
+
+export function toLegacyRemoved(removal: Removal): Removed {
+  return { removed: removal.changes.map((change) => `${change.kind} ${change.name}`) };
 }

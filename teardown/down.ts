@@ -4,8 +4,8 @@ import { removeLoadBalancer, removeTargetGroup } from '../provision/load-balance
 import { removeLogGroup } from '../provision/logs.js';
 import { removeNetwork } from '../provision/network.js';
 import type { Change } from '../provision/plan.js';
-import { removeRepository } from '../provision/registry.js';
-import { removeExecutionRole } from '../provision/roles.js';
+import { removeRepository } from '../provision/resources/registry.js';
+import { removeExecutionRole } from '../provision/resources/roles.js';
 import { removeSecret } from '../provision/secret.js';
 import { removeCluster, removeService, removeTaskDefinitions } from '../provision/service.js';
 import { fromLegacyRemoved } from '../provision/steps.js';
@@ -77,7 +77,7 @@ export function downGraph(ctx: StackContext, timeoutMs: number): StepGraph<DownS
       kind: 'remove',
       title: `Delete the ECR repository ${n.repository} with its images`,
       after: ['service'],
-      run: async (input) => fromLegacyRemoved(await removeRepository(on(input))),
+      run: async (input) => ({ value: undefined, ...(await removeRepository(on(input))) }),
     },
     secret: {
       kind: 'remove',
@@ -95,7 +95,7 @@ export function downGraph(ctx: StackContext, timeoutMs: number): StepGraph<DownS
       kind: 'remove',
       title: `Delete the task execution role ${n.executionRole}`,
       after: ['service'],
-      run: async (input) => fromLegacyRemoved(await removeExecutionRole(on(input))),
+      run: async (input) => ({ value: undefined, ...(await removeExecutionRole(on(input))) }),
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Reporter } from '../../provision/events.js';
-import type { ContainerEngine, ImagePlatform } from '../../provision/image.js';
+import type { ContainerEngine, ImagePlatform } from '../../provision/resources/image.js';
 import { stackFlags } from '../../provision/names.js';
 import { errorMessage } from '../../provision/retry.js';
 import { validateFargateSize } from '../../provision/service.js';

@@ -7,17 +7,14 @@
  */
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { StackContext } from '../context.js';
-import type { StepGraph, StepInput, StepResult } from '../graph.js';
+import type { StepGraph, StepInput } from '../graph.js';
 import {
-  buildContextDir,
-  buildImage,
   checkEngine,
-  contentTag,
   cpuArchitectureFor,
-  pushImage,
+  ensureImage,
   type ContainerEngine,
   type ImagePlatform,
-} from '../image.js';
+} from '../resources/image.js';
 import {
   describeTargetHealth,
   ensureLoadBalancer,
@@ -25,14 +22,8 @@ import {
 } from '../load-balancer.js';
 import { ensureLogGroup } from '../logs.js';
 import { ensureNetwork } from '../network.js';
-import { isNotCreatedYet, type Change } from '../plan.js';
-import {
-  ensureRepository,
-  imageTagExists,
-  registryLogin,
-  type RepositoryRef,
-} from '../registry.js';
-import { ensureExecutionRole, ensureServiceLinkedRoles } from '../roles.js';
+import { ensureRepository } from '../resources/registry.js';
+import { ensureExecutionRole, ensureServiceLinkedRoles } from '../resources/roles.js';
 import { ensureSecret, readTokenSecret, secretReferences } from '../secret.js';
 import {
   checkFargateVcpuQuota,
@@ -105,34 +96,6 @@ export async function checkCredentials(
   return { account: identity.Account ?? 'unknown', arn: identity.Arn ?? 'unknown' };
 }
 
-function imageChange(imageUri: string, detail: string): Change {
-  return { action: 'create', kind: 'image', name: imageUri, detail };
-}
-
-/** Builds and pushes unless the content tag is already in the repository; in a dry run only looks. */
-export async function ensureImage(
-  ctx: StackContext,
-  settings: UpSettings,
-  repository: RepositoryRef,
-  signal: AbortSignal,
-): Promise<StepResult<{ imageUri: string }>> {
-  if (settings.image !== undefined) {
-    return { value: { imageUri: settings.image }, summary: `using ${settings.image}` };
-  }
-  const contextDir = buildContextDir();
-  const tag = await contentTag(contextDir, settings.platform);
-  const imageUri = `${repository.repositoryUri}:${tag}`;
-  const pushed = !isNotCreatedYet(repository.repositoryUri) && (await imageTagExists(ctx, tag));
-  if (pushed) return { value: { imageUri }, summary: `${imageUri} already pushed` };
-  const change = imageChange(imageUri, `build for ${settings.platform} and push`);
-  if (ctx.dryRun) return { value: { imageUri }, changes: [change] };
-  const build = { engine: settings.engine, contextDir, imageRef: imageUri };
-  await buildImage({ ...build, platform: settings.platform, report: ctx.report, signal });
-  const login = await registryLogin(ctx);
-  await pushImage({ ...build, platform: settings.platform, login, report: ctx.report, signal });
-  return { value: { imageUri }, changes: [change] };
-}
-
 /** A failed rollout is easier to diagnose with what the load balancer saw of the tasks. */
 export async function withTargetHealth(
   ctx: StackContext,
@@ -179,7 +142,7 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
       kind: 'ensure',
       title: 'Service-linked roles for ECS and Elastic Load Balancing',
       after: ['preflight'],
-      run: async (input) => fromLegacyEnsured(await ensureServiceLinkedRoles(on(input))),
+      run: async (input) => ensureServiceLinkedRoles(on(input)),
     },
     network: {
       kind: 'ensure',
@@ -212,13 +175,18 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
       kind: 'ensure',
       title: 'ECR repository',
       after: ['preflight'],
-      run: async (input) => fromLegacyEnsured(await ensureRepository(on(input))),
+      run: async (input) => ensureRepository(on(input)),
     },
     image: {
       kind: 'ensure',
       title: 'Container image',
       after: ['repository'],
-      run: async (input) => ensureImage(on(input), settings, input.get('repository'), input.signal),
+      run: async (input) => {
+        const image = await ensureImage(on(input), settings, input.get('repository'), input.signal);
+        const uri = image.value.imageUri;
+        const summary = settings.image !== undefined ? `using ${uri}` : `${uri} already pushed`;
+        return image.changes.length > 0 ? image : { ...image, summary };
+      },
     },
     secret: {
       kind: 'ensure',
@@ -242,10 +210,7 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
       kind: 'ensure',
       title: 'Task execution role',
       after: ['secret'],
-      run: async (input) =>
-        fromLegacyEnsured(
-          await ensureExecutionRole(on(input), { secretArn: input.get('secret').arn }),
-        ),
+      run: async (input) => ensureExecutionRole(on(input), { secretArn: input.get('secret').arn }),
     },
     // After the service-linked roles: a brand-new account's first
     // CreateCluster fails until ECS's role exists.

@@ -16,8 +16,8 @@ import {
   pushImage,
   runEngine,
   type ContainerEngine,
-} from '../../provision/image.js';
-import { decodeAuthorization } from '../../provision/registry.js';
+} from '../../provision/resources/image.js';
+import { decodeAuthorization } from '../../provision/resources/registry.js';
 import { selfSignedCertificate } from '../support/certificate.js';
 import { exec, freePort } from '../support/container-engine.js';
 

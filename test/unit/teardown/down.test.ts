@@ -21,10 +21,22 @@ vi.mock('../../../provision/load-balancer.js', () => ({
   removeTargetGroup: remover('target-group'),
 }));
 vi.mock('../../../provision/network.js', () => ({ removeNetwork: remover('network') }));
-vi.mock('../../../provision/registry.js', () => ({ removeRepository: remover('repository') }));
+// Converted modules answer with typed changes (Removal); down shows each as "kind name".
+const typedRemover = (name: string) => {
+  const legacy = remover(name);
+  return vi.fn(async () => {
+    await legacy();
+    return { changes: [{ action: 'delete', kind: 'resource', name }] };
+  });
+};
+vi.mock('../../../provision/resources/registry.js', () => ({
+  removeRepository: typedRemover('repository'),
+}));
 vi.mock('../../../provision/secret.js', () => ({ removeSecret: remover('secret') }));
 vi.mock('../../../provision/logs.js', () => ({ removeLogGroup: remover('log-group') }));
-vi.mock('../../../provision/roles.js', () => ({ removeExecutionRole: remover('execution-role') }));
+vi.mock('../../../provision/resources/roles.js', () => ({
+  removeExecutionRole: typedRemover('execution-role'),
+}));
 
 const { downGraph, removedBy } = await import('../../../teardown/down.js');
 const { runGraph, topologicalOrder } = await import('../../../provision/graph.js');

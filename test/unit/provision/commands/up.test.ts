@@ -3,14 +3,12 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
 import {
   checkCredentials,
-  ensureImage,
   fargateVcpusAtPeak,
   upGraph,
   withTargetHealth,
   type UpSettings,
 } from '../../../../provision/commands/up.js';
 import { topologicalOrder } from '../../../../provision/graph.js';
-import { NOT_CREATED_YET } from '../../../../provision/plan.js';
 import { DeploymentFailedError } from '../../../../provision/service.js';
 import { testContext } from '../../support/context.js';
 
@@ -63,38 +61,6 @@ describe('upGraph', () => {
     const order = topologicalOrder(graph());
     expect(order[0]).toBe('preflight');
     expect(order.at(-1)).toBe('verify');
-  });
-});
-
-describe('ensureImage', () => {
-  it('uses a given image as it is, with no change', async () => {
-    const { ctx } = testContext();
-    const result = await ensureImage(
-      ctx,
-      { ...settings, image: 'repo/api:1' },
-      { repositoryUri: 'x', repositoryArn: 'y' },
-      new AbortController().signal,
-    );
-    expect(result).toEqual({ value: { imageUri: 'repo/api:1' }, summary: 'using repo/api:1' });
-  });
-
-  it('plans the build and push in a dry run when the repository does not exist yet, calling nothing', async () => {
-    const { ctx } = testContext();
-    const result = await ensureImage(
-      { ...ctx, dryRun: true },
-      settings,
-      { repositoryUri: NOT_CREATED_YET, repositoryArn: NOT_CREATED_YET },
-      new AbortController().signal,
-    );
-    expect(result.changes).toEqual([
-      {
-        action: 'create',
-        kind: 'image',
-        name: result.value.imageUri,
-        detail: 'build for linux/arm64 and push',
-      },
-    ]);
-    expect(ctx.calls.total).toBe(0);
   });
 });
 

@@ -13,14 +13,17 @@ import {
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
+import { NOT_CREATED_YET } from '../../../../provision/plan.js';
 import {
   ensureExecutionRole,
   ensureServiceLinkedRoles,
+  planExecutionRole,
+  readSecretPolicyDocument,
   removeExecutionRole,
   TASK_EXECUTION_MANAGED_POLICY_ARN,
   trustPolicyDocument,
-} from '../../../provision/roles.js';
-import { awsError, mockedContext, mutatingCalls } from '../support/ecs-context.js';
+} from '../../../../provision/resources/roles.js';
+import { awsError, mutatingOperations, testContext } from '../../support/context.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-AbCdEf';
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/iclinic-us-east-1-exec';
@@ -49,7 +52,7 @@ const equivalentInlinePolicy = encodeURIComponent(
 );
 
 function convergedRole() {
-  const { ctx, mocks } = mockedContext();
+  const { ctx, mocks } = testContext();
   mocks.iam.on(GetRoleCommand).resolves(existingRole);
   mocks.iam.on(ListAttachedRolePoliciesCommand).resolves({
     AttachedPolicies: [{ PolicyArn: TASK_EXECUTION_MANAGED_POLICY_ARN, PolicyName: 'x' }],
@@ -64,7 +67,7 @@ function convergedRole() {
 
 describe('ensureExecutionRole', () => {
   it('creates the role with an inline policy limited to GetSecretValue on the secret ARN', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     mocks.iam
       .on(GetRoleCommand)
       .rejectsOnce(
@@ -77,7 +80,12 @@ describe('ensureExecutionRole', () => {
 
     const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
 
-    expect(result).toMatchObject({ outcome: 'created', value: { roleArn: ROLE_ARN } });
+    expect(result.value).toEqual({ roleArn: ROLE_ARN });
+    expect(result.changes.map((c) => `${c.action} ${c.kind}`)).toEqual([
+      'create IAM role',
+      'create managed policy attachment',
+      'create inline policy',
+    ]);
     const trust = JSON.parse(
       mocks.iam.commandCalls(CreateRoleCommand)[0]?.args[0].input.AssumeRolePolicyDocument ?? '',
     );
@@ -98,19 +106,26 @@ describe('ensureExecutionRole', () => {
   it('makes no mutating call when everything matches (URL-encoded, reordered policy)', async () => {
     const { ctx, mocks } = convergedRole();
     const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
-    expect(result.outcome).toBe('unchanged');
-    expect(mutatingCalls(mocks.iam)).toEqual([]);
+    expect(result.changes).toEqual([]);
+    expect(mutatingOperations(mocks.iam)).toEqual([]);
   });
 
   it('re-attaches a detached managed policy', async () => {
     const { ctx, mocks } = convergedRole();
     mocks.iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
     const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
-    expect(result.outcome).toBe('updated');
-    expect(mutatingCalls(mocks.iam)).toEqual(['AttachRolePolicy']);
+    expect(result.changes).toEqual([
+      {
+        action: 'create',
+        kind: 'managed policy attachment',
+        name: 'AmazonECSTaskExecutionRolePolicy',
+        detail: 'on iclinic-us-east-1-exec',
+      },
+    ]);
+    expect(mutatingOperations(mocks.iam)).toEqual(['AttachRolePolicy']);
   });
 
-  it('rewrites the inline policy when it points at another secret', async () => {
+  it('rewrites an inline policy that grants more than GetSecretValue, naming both grants', async () => {
     const { ctx, mocks } = convergedRole();
     const widened = encodeURIComponent(
       JSON.stringify(trustPolicyDocument()).replace('sts:AssumeRole', 'secretsmanager:*'),
@@ -119,12 +134,21 @@ describe('ensureExecutionRole', () => {
       .on(GetRolePolicyCommand)
       .resolves({ RoleName: 'r', PolicyName: 'p', PolicyDocument: widened });
     const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
-    expect(result.changes.join()).toMatch(/drifted inline policy/);
-    expect(mutatingCalls(mocks.iam)).toEqual(['PutRolePolicy']);
+    expect(result.changes).toEqual([
+      {
+        action: 'update',
+        kind: 'inline policy',
+        name: 'iclinic-us-east-1-read-token',
+        detail: 'statements',
+        from: 'Allow secretsmanager:* on no resource',
+        to: `Allow secretsmanager:GetSecretValue on ${SECRET_ARN}`,
+      },
+    ]);
+    expect(mutatingOperations(mocks.iam)).toEqual(['PutRolePolicy']);
   });
 
   it('rejects a secret name instead of an ARN before any call', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     await expect(ensureExecutionRole(ctx, { secretArn: 'iclinic/api-token' })).rejects.toThrow(
       /Invalid secret ARN/,
     );
@@ -134,7 +158,7 @@ describe('ensureExecutionRole', () => {
 
 describe('ensureServiceLinkedRoles', () => {
   it('creates only the missing role and treats "has been taken" as existing', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     mocks.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity', 'not found'));
     mocks.iam.on(ListRolesCommand).resolves({ Roles: [] });
     mocks.iam
@@ -150,17 +174,21 @@ describe('ensureServiceLinkedRoles', () => {
 
     const result = await ensureServiceLinkedRoles(ctx);
 
-    expect(result.outcome).toBe('created');
     expect(result.changes).toEqual([
-      'service-linked role AWSServiceRoleForElasticLoadBalancing: created',
+      {
+        action: 'create',
+        kind: 'service-linked role',
+        name: 'AWSServiceRoleForElasticLoadBalancing',
+        detail: 'for elasticloadbalancing.amazonaws.com',
+      },
     ]);
   });
 
   it('makes no mutating call when both roles exist', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     mocks.iam.on(GetRoleCommand).resolves(existingRole);
-    expect((await ensureServiceLinkedRoles(ctx)).outcome).toBe('unchanged');
-    expect(mutatingCalls(mocks.iam)).toEqual([]);
+    expect((await ensureServiceLinkedRoles(ctx)).changes).toEqual([]);
+    expect(mutatingOperations(mocks.iam)).toEqual([]);
   });
 });
 
@@ -176,8 +204,15 @@ describe('removeExecutionRole', () => {
       .on(GetRoleCommand, { RoleName: 'iclinic-task-execution' })
       .rejects(awsError('NoSuchEntity', 'no role'));
     const result = await removeExecutionRole(ctx);
-    expect(result.removed).toEqual(['IAM role iclinic-us-east-1-exec']);
-    expect(mutatingCalls(mocks.iam)).toEqual([
+    expect(result.changes).toEqual([
+      {
+        action: 'delete',
+        kind: 'IAM role',
+        name: 'iclinic-us-east-1-exec',
+        detail: 'with its policies',
+      },
+    ]);
+    expect(mutatingOperations(mocks.iam)).toEqual([
       'DetachRolePolicy',
       'DeleteRolePolicy',
       'DeleteRole',
@@ -188,17 +223,17 @@ describe('removeExecutionRole', () => {
   });
 
   it('is safe when the role is already gone', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     mocks.iam.on(ListAttachedRolePoliciesCommand).rejects(awsError('NoSuchEntity', 'gone'));
     mocks.iam.on(GetRolePolicyCommand).rejects(awsError('NoSuchEntity', 'gone'));
     mocks.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity', 'gone'));
-    expect((await removeExecutionRole(ctx)).removed).toEqual([]);
+    expect((await removeExecutionRole(ctx)).changes).toEqual([]);
   });
 });
 
 describe('removeExecutionRole with a role made before the region was in its name', () => {
   function legacyRoleReading(secretArn: string) {
-    const { ctx, mocks, report } = mockedContext();
+    const { ctx, mocks, report } = testContext();
     mocks.iam
       .on(ListAttachedRolePoliciesCommand, { RoleName: 'iclinic-us-east-1-exec' })
       .rejects(awsError('NoSuchEntity', 'gone'));
@@ -231,7 +266,9 @@ describe('removeExecutionRole with a role made before the region was in its name
   it("deletes it when its inline policy names this region's secret", async () => {
     const { ctx, mocks } = legacyRoleReading(SECRET_ARN);
     const result = await removeExecutionRole(ctx);
-    expect(result.removed).toEqual(['IAM role iclinic-task-execution']);
+    expect(result.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+      'delete IAM role iclinic-task-execution',
+    ]);
     expect(mocks.iam.commandCalls(DeleteRoleCommand)[0]?.args[0].input.RoleName).toBe(
       'iclinic-task-execution',
     );
@@ -242,7 +279,7 @@ describe('removeExecutionRole with a role made before the region was in its name
       'arn:aws:secretsmanager:eu-west-1:123456789012:secret:iclinic/api-token-XyZ123',
     );
     const result = await removeExecutionRole(ctx);
-    expect(result.removed).toEqual([]);
+    expect(result.changes).toEqual([]);
     expect(mocks.iam.commandCalls(DeleteRoleCommand)).toHaveLength(0);
     expect(mocks.iam.commandCalls(DeleteRolePolicyCommand)).toHaveLength(0);
     expect(report.warnings.join()).toMatch(
@@ -255,7 +292,7 @@ describe('ensureExecutionRole right after CreateRole (IAM is eventually consiste
   const createdRole = { Role: { ...existingRole.Role, Tags: [] } };
 
   function newRole() {
-    const { ctx, mocks, clock } = mockedContext();
+    const { ctx, mocks, clock } = testContext();
     // NoSuchEntity before the create and once more after it.
     mocks.iam
       .on(GetRoleCommand)
@@ -271,7 +308,7 @@ describe('ensureExecutionRole right after CreateRole (IAM is eventually consiste
   it('succeeds with the ARN CreateRole returned when GetRole answers NoSuchEntity once after it', async () => {
     const { ctx } = newRole();
     const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
-    expect(result).toMatchObject({ outcome: 'created', value: { roleArn: ROLE_ARN } });
+    expect(result.value).toEqual({ roleArn: ROLE_ARN });
   });
 
   it('never takes the unique id GetRole can return for a moment as the ARN', async () => {
@@ -295,7 +332,7 @@ describe('ensureExecutionRole right after CreateRole (IAM is eventually consiste
       .rejectsOnce(awsError('NoSuchEntity', 'The role cannot be found.'))
       .resolves({});
     const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
-    expect(result.outcome).toBe('created');
+    expect(result.changes[0]).toMatchObject({ action: 'create', kind: 'IAM role' });
     expect(mocks.iam.commandCalls(PutRolePolicyCommand)).toHaveLength(2);
     expect(mocks.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(2);
     expect(clock.slept.length).toBeGreaterThan(0);
@@ -321,5 +358,195 @@ describe('ensureExecutionRole right after CreateRole (IAM is eventually consiste
       /deleted meanwhile/,
     );
     expect(mocks.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(1);
+  });
+});
+
+describe('ensureExecutionRole in a dry run', () => {
+  it('plans the role, the managed policy attachment and the inline policy on an empty account, and makes no mutating call', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity', 'no role'));
+    const result = await ensureExecutionRole(
+      { ...ctx, dryRun: true },
+      { secretArn: NOT_CREATED_YET },
+    );
+    expect(result).toEqual({
+      value: { roleArn: NOT_CREATED_YET },
+      changes: [
+        {
+          action: 'create',
+          kind: 'IAM role',
+          name: 'iclinic-us-east-1-exec',
+          detail: 'trusted by ecs-tasks.amazonaws.com',
+        },
+        {
+          action: 'create',
+          kind: 'managed policy attachment',
+          name: 'AmazonECSTaskExecutionRolePolicy',
+          detail: 'on iclinic-us-east-1-exec',
+        },
+        {
+          action: 'create',
+          kind: 'inline policy',
+          name: 'iclinic-us-east-1-read-token',
+          detail: `secretsmanager:GetSecretValue on ${NOT_CREATED_YET}`,
+        },
+      ],
+    });
+    expect(mutatingOperations(mocks.iam)).toEqual([]);
+  });
+
+  it('plans an inline policy that reads another secret as exactly that update, old ARN to new', async () => {
+    const { ctx, mocks } = convergedRole();
+    const oldArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-Old123';
+    mocks.iam.on(GetRolePolicyCommand).resolves({
+      RoleName: 'iclinic-us-east-1-exec',
+      PolicyName: 'iclinic-us-east-1-read-token',
+      PolicyDocument: encodeURIComponent(JSON.stringify(readSecretPolicyDocument(oldArn))),
+    });
+    const result = await ensureExecutionRole({ ...ctx, dryRun: true }, { secretArn: SECRET_ARN });
+    expect(result).toEqual({
+      value: { roleArn: ROLE_ARN },
+      changes: [
+        {
+          action: 'update',
+          kind: 'inline policy',
+          name: 'iclinic-us-east-1-read-token',
+          detail: 'secret ARN',
+          from: oldArn,
+          to: SECRET_ARN,
+        },
+      ],
+    });
+    expect(mutatingOperations(mocks.iam)).toEqual([]);
+  });
+
+  it('applies a drifted secret ARN with one PutRolePolicy and nothing else', async () => {
+    const { ctx, mocks } = convergedRole();
+    const oldArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-Old123';
+    mocks.iam.on(GetRolePolicyCommand).resolves({
+      RoleName: 'iclinic-us-east-1-exec',
+      PolicyName: 'iclinic-us-east-1-read-token',
+      PolicyDocument: encodeURIComponent(JSON.stringify(readSecretPolicyDocument(oldArn))),
+    });
+    const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
+    expect(result.changes).toHaveLength(1);
+    expect(mutatingOperations(mocks.iam)).toEqual(['PutRolePolicy']);
+  });
+
+  it('rejects a secret name in a dry run too: only the NOT_CREATED_YET placeholder skips the check', async () => {
+    const { ctx } = testContext();
+    await expect(
+      ensureExecutionRole({ ...ctx, dryRun: true }, { secretArn: 'iclinic/api-token' }),
+    ).rejects.toThrow(/Invalid secret ARN/);
+  });
+});
+
+describe('planExecutionRole', () => {
+  it('plans the trust policy and the stack tag of a drifted role as updates with from/to', () => {
+    const { ctx } = testContext();
+    const changes = planExecutionRole(
+      ctx,
+      {
+        roleArn: ROLE_ARN,
+        trustPolicy: {
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' } }],
+        },
+        attachedPolicyArns: [TASK_EXECUTION_MANAGED_POLICY_ARN],
+        inlinePolicy: readSecretPolicyDocument(SECRET_ARN),
+        tagged: false,
+      },
+      { secretArn: SECRET_ARN },
+    );
+    expect(changes).toEqual([
+      {
+        action: 'update',
+        kind: 'IAM role',
+        name: 'iclinic-us-east-1-exec',
+        detail: 'trust policy',
+        from: 'ec2.amazonaws.com',
+        to: 'ecs-tasks.amazonaws.com',
+      },
+      {
+        action: 'update',
+        kind: 'IAM role',
+        name: 'iclinic-us-east-1-exec',
+        detail: 'stack tag',
+        from: 'none',
+        to: 'iclinic-deploy:stack=iclinic',
+      },
+    ]);
+  });
+});
+
+describe('ensureServiceLinkedRoles in a dry run', () => {
+  it('plans the missing roles and creates none', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity', 'not found'));
+    mocks.iam.on(ListRolesCommand).resolves({ Roles: [] });
+    const result = await ensureServiceLinkedRoles({ ...ctx, dryRun: true });
+    expect(result.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+      'create service-linked role AWSServiceRoleForECS',
+      'create service-linked role AWSServiceRoleForElasticLoadBalancing',
+    ]);
+    expect(mutatingOperations(mocks.iam)).toEqual([]);
+  });
+});
+
+describe('removeExecutionRole paging and dry run', () => {
+  it('detaches and deletes the policies of every page IAM returns', async () => {
+    const { ctx, mocks } = convergedRole();
+    mocks.iam
+      .on(ListAttachedRolePoliciesCommand, { RoleName: 'iclinic-us-east-1-exec' })
+      .resolves({
+        AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/A', PolicyName: 'A' }],
+        IsTruncated: true,
+        Marker: 'page-2',
+      })
+      .on(ListAttachedRolePoliciesCommand, { RoleName: 'iclinic-us-east-1-exec', Marker: 'page-2' })
+      .resolves({
+        AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/B', PolicyName: 'B' }],
+        IsTruncated: false,
+      });
+    mocks.iam
+      .on(ListRolePoliciesCommand, { RoleName: 'iclinic-us-east-1-exec' })
+      .resolves({ PolicyNames: ['one'], IsTruncated: true, Marker: 'page-2' })
+      .on(ListRolePoliciesCommand, { RoleName: 'iclinic-us-east-1-exec', Marker: 'page-2' })
+      .resolves({ PolicyNames: ['two'], IsTruncated: false });
+    mocks.iam
+      .on(GetRolePolicyCommand, { RoleName: 'iclinic-task-execution' })
+      .rejects(awsError('NoSuchEntity', 'no role'))
+      .on(GetRoleCommand, { RoleName: 'iclinic-task-execution' })
+      .rejects(awsError('NoSuchEntity', 'no role'));
+
+    await removeExecutionRole(ctx);
+
+    const detached = mocks.iam.commandCalls(DetachRolePolicyCommand);
+    expect(detached.map((call) => call.args[0].input.PolicyArn)).toEqual([
+      'arn:aws:iam::aws:policy/A',
+      'arn:aws:iam::aws:policy/B',
+    ]);
+    const deletedPolicies = mocks.iam.commandCalls(DeleteRolePolicyCommand);
+    expect(deletedPolicies.map((call) => call.args[0].input.PolicyName)).toEqual(['one', 'two']);
+    expect(mocks.iam.commandCalls(DeleteRoleCommand)).toHaveLength(1);
+  });
+
+  it('deletes nothing in a dry run and names the roles it would delete', async () => {
+    const { ctx, mocks } = convergedRole();
+    mocks.iam
+      .on(GetRolePolicyCommand, {
+        RoleName: 'iclinic-task-execution',
+        PolicyName: 'iclinic-read-token',
+      })
+      .resolves({
+        RoleName: 'iclinic-task-execution',
+        PolicyName: 'iclinic-read-token',
+        PolicyDocument: encodeURIComponent(JSON.stringify(readSecretPolicyDocument(SECRET_ARN))),
+      });
+    const result = await removeExecutionRole({ ...ctx, dryRun: true });
+    expect(result.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+      'delete IAM role iclinic-us-east-1-exec',
+      'delete IAM role iclinic-task-execution',
+    ]);
+    expect(mutatingOperations(mocks.iam)).toEqual([]);
   });
 });

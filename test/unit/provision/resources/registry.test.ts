@@ -10,6 +10,7 @@ import {
   type Repository,
 } from '@aws-sdk/client-ecr';
 import { describe, expect, it } from 'vitest';
+import { NOT_CREATED_YET } from '../../../../provision/plan.js';
 import {
   decodeAuthorization,
   ensureRepository,
@@ -17,9 +18,8 @@ import {
   LIFECYCLE_POLICY,
   registryLogin,
   removeRepository,
-} from '../../../provision/registry.js';
-import { awsError } from '../support/ecs-context.js';
-import { leadContext, mutatingOperationsOf, operationsOf } from '../support/lead-context.js';
+} from '../../../../provision/resources/registry.js';
+import { awsError, mutatingOperations, operations, testContext } from '../../support/context.js';
 
 const repository: Repository = {
   repositoryName: 'iclinic/api',
@@ -33,7 +33,7 @@ const value = { repositoryUri: repository.repositoryUri, repositoryArn: reposito
 
 describe('ensureRepository', () => {
   it('creates the repository with scan on push, immutable tags, stack tags and the lifecycle policy', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeRepositoriesCommand).rejects(repoNotFound());
     mocks.ecr.on(CreateRepositoryCommand).resolves({ repository });
     mocks.ecr
@@ -41,7 +41,10 @@ describe('ensureRepository', () => {
       .rejects(awsError('LifecyclePolicyNotFoundException', 'no policy'));
     mocks.ecr.on(PutLifecyclePolicyCommand).resolves({});
     const result = await ensureRepository(ctx);
-    expect(result.outcome).toBe('created');
+    expect(result.changes.map((c) => `${c.action} ${c.kind}`)).toEqual([
+      'create ECR repository',
+      'create lifecycle policy',
+    ]);
     expect(result.value).toEqual(value);
     expect(mocks.ecr.commandCalls(CreateRepositoryCommand)[0]?.args[0].input).toEqual({
       repositoryName: 'iclinic/api',
@@ -66,18 +69,18 @@ describe('ensureRepository', () => {
   });
 
   it('makes no mutating call when the repository and its policy are as desired', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeRepositoriesCommand).resolves({ repositories: [repository] });
     mocks.ecr
       .on(GetLifecyclePolicyCommand)
       .resolves({ lifecyclePolicyText: JSON.stringify(LIFECYCLE_POLICY) });
     const result = await ensureRepository(ctx);
-    expect(result).toEqual({ outcome: 'unchanged', changes: [], value });
-    expect(mutatingOperationsOf(mocks.ecr)).toEqual([]);
+    expect(result).toEqual({ changes: [], value });
+    expect(mutatingOperations(mocks.ecr)).toEqual([]);
   });
 
   it('turns scan on push back on', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeRepositoriesCommand).resolves({
       repositories: [{ ...repository, imageScanningConfiguration: { scanOnPush: false } }],
     });
@@ -86,9 +89,17 @@ describe('ensureRepository', () => {
       .on(GetLifecyclePolicyCommand)
       .resolves({ lifecyclePolicyText: JSON.stringify(LIFECYCLE_POLICY) });
     const result = await ensureRepository(ctx);
-    expect(result.outcome).toBe('updated');
-    expect(result.changes).toEqual(['turned scan on push back on']);
-    expect(mutatingOperationsOf(mocks.ecr)).toEqual(['PutImageScanningConfiguration']);
+    expect(result.changes).toEqual([
+      {
+        action: 'update',
+        kind: 'ECR repository',
+        name: 'iclinic/api',
+        detail: 'scan on push',
+        from: 'off',
+        to: 'on',
+      },
+    ]);
+    expect(mutatingOperations(mocks.ecr)).toEqual(['PutImageScanningConfiguration']);
     expect(mocks.ecr.commandCalls(PutImageScanningConfigurationCommand)[0]?.args[0].input).toEqual({
       repositoryName: 'iclinic/api',
       imageScanningConfiguration: { scanOnPush: true },
@@ -96,31 +107,40 @@ describe('ensureRepository', () => {
   });
 
   it('puts back a lifecycle policy that was changed by hand', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeRepositoriesCommand).resolves({ repositories: [repository] });
     mocks.ecr.on(GetLifecyclePolicyCommand).resolves({ lifecyclePolicyText: '{"rules":[]}' });
     mocks.ecr.on(PutLifecyclePolicyCommand).resolves({});
     const result = await ensureRepository(ctx);
-    expect(result.outcome).toBe('updated');
-    expect(mutatingOperationsOf(mocks.ecr)).toEqual(['PutLifecyclePolicy']);
+    expect(result.changes).toEqual([
+      {
+        action: 'update',
+        kind: 'lifecycle policy',
+        name: 'iclinic/api',
+        detail: 'rules',
+        from: 'no rules',
+        to: 'keep the 10 most recent images',
+      },
+    ]);
+    expect(mutatingOperations(mocks.ecr)).toEqual(['PutLifecyclePolicy']);
   });
 });
 
 describe('imageTagExists', () => {
   it('is true when ECR describes the tag', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageTags: ['abc'] }] });
     await expect(imageTagExists(ctx, 'abc')).resolves.toBe(true);
   });
 
   it('is false on ImageNotFoundException', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeImagesCommand).rejects(awsError('ImageNotFoundException', 'not found'));
     await expect(imageTagExists(ctx, 'abc')).resolves.toBe(false);
   });
 
   it('rethrows other errors', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeImagesCommand).rejects(awsError('AccessDeniedException', 'denied'));
     await expect(imageTagExists(ctx, 'abc')).rejects.toThrow('denied');
   });
@@ -154,7 +174,7 @@ describe('decodeAuthorization', () => {
 
 describe('registryLogin', () => {
   it('decodes the first authorization data entry', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(GetAuthorizationTokenCommand).resolves({
       authorizationData: [
         {
@@ -171,7 +191,7 @@ describe('registryLogin', () => {
   });
 
   it('fails naming the permission when no token comes back', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(GetAuthorizationTokenCommand).resolves({ authorizationData: [] });
     await expect(registryLogin(ctx)).rejects.toThrow(/ecr:GetAuthorizationToken/);
   });
@@ -179,11 +199,13 @@ describe('registryLogin', () => {
 
 describe('removeRepository', () => {
   it('deletes the repository with force', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeRepositoriesCommand).resolves({ repositories: [repository] });
     mocks.ecr.on(DeleteRepositoryCommand).resolves({});
     const result = await removeRepository(ctx);
-    expect(result.removed).toHaveLength(1);
+    expect(result.changes).toEqual([
+      { action: 'delete', kind: 'ECR repository', name: 'iclinic/api', detail: 'with its images' },
+    ]);
     expect(mocks.ecr.commandCalls(DeleteRepositoryCommand)[0]?.args[0].input).toEqual({
       repositoryName: 'iclinic/api',
       force: true,
@@ -191,9 +213,69 @@ describe('removeRepository', () => {
   });
 
   it('makes no mutating call when the repository is absent', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeRepositoriesCommand).rejects(repoNotFound());
-    await expect(removeRepository(ctx)).resolves.toEqual({ removed: [] });
-    expect(operationsOf(mocks.ecr)).toEqual(['DescribeRepositories']);
+    await expect(removeRepository(ctx)).resolves.toEqual({ changes: [] });
+    expect(operations(mocks.ecr)).toEqual(['DescribeRepositories']);
+  });
+});
+
+describe('ensureRepository and removeRepository in a dry run', () => {
+  it('plans nothing and makes no mutating call on a converged repository', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecr.on(DescribeRepositoriesCommand).resolves({ repositories: [repository] });
+    mocks.ecr
+      .on(GetLifecyclePolicyCommand)
+      .resolves({ lifecyclePolicyText: JSON.stringify(LIFECYCLE_POLICY) });
+    const result = await ensureRepository({ ...ctx, dryRun: true });
+    expect(result).toEqual({ changes: [], value });
+    expect(mutatingOperations(mocks.ecr)).toEqual([]);
+  });
+
+  it('plans the repository and its lifecycle policy on an empty account, with the URI not created yet', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecr.on(DescribeRepositoriesCommand).rejects(repoNotFound());
+    const result = await ensureRepository({ ...ctx, dryRun: true });
+    expect(result).toEqual({
+      value: { repositoryUri: NOT_CREATED_YET, repositoryArn: NOT_CREATED_YET },
+      changes: [
+        {
+          action: 'create',
+          kind: 'ECR repository',
+          name: 'iclinic/api',
+          detail: 'scan on push, immutable tags',
+        },
+        {
+          action: 'create',
+          kind: 'lifecycle policy',
+          name: 'iclinic/api',
+          detail: 'keep the 10 most recent images',
+        },
+      ],
+    });
+    expect(mutatingOperations(mocks.ecr)).toEqual([]);
+  });
+
+  it('plans scan on push "off" to "on" without turning it on', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecr.on(DescribeRepositoriesCommand).resolves({
+      repositories: [{ ...repository, imageScanningConfiguration: { scanOnPush: false } }],
+    });
+    mocks.ecr
+      .on(GetLifecyclePolicyCommand)
+      .resolves({ lifecyclePolicyText: JSON.stringify(LIFECYCLE_POLICY) });
+    const result = await ensureRepository({ ...ctx, dryRun: true });
+    expect(result.changes).toMatchObject([{ detail: 'scan on push', from: 'off', to: 'on' }]);
+    expect(mutatingOperations(mocks.ecr)).toEqual([]);
+  });
+
+  it('removeRepository names the repository it would delete and deletes nothing', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecr.on(DescribeRepositoriesCommand).resolves({ repositories: [repository] });
+    const result = await removeRepository({ ...ctx, dryRun: true });
+    expect(result.changes).toEqual([
+      { action: 'delete', kind: 'ECR repository', name: 'iclinic/api', detail: 'with its images' },
+    ]);
+    expect(mutatingOperations(mocks.ecr)).toEqual([]);
   });
 });

@@ -1,75 +1,13 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Reporter } from './context.js';
+import { join } from 'node:path';
+import type { Reporter } from '../context.js';
+import type { ImagePlatform } from './image.js';
 
 export type ContainerEngine = 'docker' | 'podman' | 'finch';
 export const CONTAINER_ENGINES: readonly ContainerEngine[] = ['docker', 'podman', 'finch'];
-
-export type ImagePlatform = 'linux/amd64' | 'linux/arm64';
-export type CpuArchitecture = 'X86_64' | 'ARM64';
-
-/** Fargate must run the architecture the image was built for, or tasks die with "exec format error". */
-export function cpuArchitectureFor(platform: ImagePlatform): CpuArchitecture {
-  return platform === 'linux/arm64' ? 'ARM64' : 'X86_64';
-}
-
-/** Apple-silicon and Graviton machines build arm64 natively; emulating amd64 there is slow. */
-export function nativePlatform(arch: string = process.arch): ImagePlatform {
-  return arch === 'arm64' ? 'linux/arm64' : 'linux/amd64';
-}
-
-/** The folder holding the Dockerfile: the package root, from source or from dist/. */
-export function buildContextDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i += 1) {
-    if (existsSync(join(dir, 'Dockerfile'))) return dir;
-    dir = dirname(dir);
-  }
-  throw new Error('Could not find the Dockerfile next to the iclinic-deploy package.');
-}
-
-const CONTEXT_ENTRIES = [
-  'Dockerfile',
-  '.dockerignore',
-  'package.json',
-  'package-lock.json',
-  'tsconfig.json',
-  'server',
-];
-
-async function listFiles(root: string, entry: string): Promise<string[]> {
-  const path = join(root, entry);
-  if (!existsSync(path)) return [];
-  const stats = await readdir(path, { withFileTypes: true }).catch(() => undefined);
-  if (stats === undefined) return [entry];
-  const nested = await Promise.all(
-    stats.map((child) => listFiles(root, relative(root, join(path, child.name)))),
-  );
-  return nested.flat();
-}
-
-/**
- * The image tag is a hash of what goes into the image plus the platform, so
- * an unchanged source is never rebuilt or pushed again, and a changed one
- * always gets a new tag (the repository's tags are immutable).
- */
-export async function contentTag(contextDir: string, platform: ImagePlatform): Promise<string> {
-  const files = (await Promise.all(CONTEXT_ENTRIES.map((entry) => listFiles(contextDir, entry))))
-    .flat()
-    .sort();
-  const hash = createHash('sha256');
-  hash.update(platform);
-  for (const file of files) {
-    hash.update(`\0${file}\0`);
-    hash.update(await readFile(join(contextDir, file)));
-  }
-  return `${hash.digest('hex').slice(0, 16)}-${platform.split('/')[1] ?? 'unknown'}`;
-}
 
 export interface RunResult {
   readonly code: number;

@@ -2,17 +2,22 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
+import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { NOT_CREATED_YET } from '../../../../provision/plan.js';
 import {
+  buildContextDir,
   checkEngine,
   contentTag,
   cpuArchitectureFor,
   EngineUnavailableError,
+  ensureImage,
   loginToRegistry,
   nativePlatform,
   pushImage,
   runEngine,
-} from '../../../provision/image.js';
+} from '../../../../provision/resources/image.js';
+import { awsError, mutatingOperations, operations, testContext } from '../../support/context.js';
 
 let dir: string;
 
@@ -290,5 +295,64 @@ describe('pushImage', () => {
     ).rejects.toThrow(/docker push .* failed/);
     const [loginRun] = await runs(record);
     expect(existsSync(loginRun?.[1] ?? '')).toBe(false);
+  });
+});
+
+describe('ensureImage in a dry run', () => {
+  const repository = {
+    repositoryUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/iclinic/api',
+    repositoryArn: 'arn:aws:ecr:us-east-1:123456789012:repository/iclinic/api',
+  };
+  const settings = { engine: 'docker', platform: 'linux/amd64' } as const;
+
+  /** An engine that records that it ran at all: a dry run must never start one. */
+  async function engineThatMustNotRun(): Promise<string> {
+    const record = join(dir, 'engine-ran');
+    await fakeEngine('docker', `echo "$*" >> "${record}"`);
+    return record;
+  }
+
+  it('says nothing to do when the content tag is already in the repository, without the engine', async () => {
+    const record = await engineThatMustNotRun();
+    const { ctx, mocks } = testContext();
+    mocks.ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageTags: ['t'] }] });
+    const result = await ensureImage({ ...ctx, dryRun: true }, settings, repository);
+    const tag = await contentTag(buildContextDir(), 'linux/amd64');
+    expect(result).toEqual({
+      changes: [],
+      value: { imageUri: `${repository.repositoryUri}:${tag}` },
+    });
+    expect(mocks.ecr.commandCalls(DescribeImagesCommand)[0]?.args[0].input.imageIds).toEqual([
+      { imageTag: tag },
+    ]);
+    expect(mutatingOperations(mocks.ecr)).toEqual([]);
+    expect(existsSync(record)).toBe(false);
+  });
+
+  it('plans the build and push of a tag the repository lacks, without the engine or a login', async () => {
+    const record = await engineThatMustNotRun();
+    const { ctx, mocks } = testContext();
+    mocks.ecr.on(DescribeImagesCommand).rejects(awsError('ImageNotFoundException', 'no image'));
+    const result = await ensureImage({ ...ctx, dryRun: true }, settings, repository);
+    const tag = await contentTag(buildContextDir(), 'linux/amd64');
+    expect(result.changes).toEqual([
+      {
+        action: 'create',
+        kind: 'container image',
+        name: `iclinic/api:${tag}`,
+        detail: 'build for linux/amd64 with docker, push',
+      },
+    ]);
+    expect(operations(mocks.ecr)).toEqual(['DescribeImages']);
+    expect(existsSync(record)).toBe(false);
+  });
+
+  it('plans the image without asking ECR when the repository would be created', async () => {
+    const { ctx, mocks } = testContext();
+    const absent = { repositoryUri: NOT_CREATED_YET, repositoryArn: NOT_CREATED_YET };
+    const result = await ensureImage({ ...ctx, dryRun: true }, settings, absent);
+    expect(result.value.imageUri).toBe(NOT_CREATED_YET);
+    expect(result.changes).toMatchObject([{ action: 'create', kind: 'container image' }]);
+    expect(operations(mocks.ecr)).toEqual([]);
   });
 });
