@@ -1,6 +1,7 @@
-import type { Ensured, Outcome, Reporter } from './context.js';
+import type { Converged, Ensured, Outcome, Removal, Removed, Reporter } from './context.js';
 import type { StepResult } from './graph.js';
 import type { Clock } from './retry.js';
+import { outcomeOf, type Change } from './plan.js';
 import { errorMessage } from './retry.js';
 
 /**
@@ -143,4 +144,29 @@ export function fromLegacyRemoved(removed: { removed: readonly string[] }): Step
     value: undefined,
     changes: removed.removed.map((line) => ({ action: 'delete', kind: 'resource', name: line })),
   };
+}
+
+/**
+ * Transitional, the other way round: a converted module's typed changes as
+ * the text lines StepRunner prints, for commands not yet on the step graph.
+ */
+function legacyLine(change: Change): string {
+  const detail = change.detail === undefined ? '' : `: ${change.detail}`;
+  const fromTo =
+    change.from === undefined && change.to === undefined
+      ? ''
+      : ` (${change.from ?? '?'} -> ${change.to ?? '?'})`;
+  return `${change.action} ${change.kind} ${change.name}${detail}${fromTo}`;
+}
+
+export function toLegacyEnsured<T>(converged: Converged<T>): Ensured<T> {
+  return {
+    outcome: outcomeOf(converged.changes),
+    changes: converged.changes.map(legacyLine),
+    value: converged.value,
+  };
+}
+
+export function toLegacyRemoved(removal: Removal): Removed {
+  return { removed: removal.changes.map(legacyLine) };
 }

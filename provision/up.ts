@@ -16,7 +16,7 @@ import {
   waitForLoadBalancerActive,
 } from './load-balancer.js';
 import { ensureLogGroup } from './logs.js';
-import { ensureNetwork } from './network.js';
+import { ensureNetwork } from './resources/network/index.js';
 import { ensureRepository, imageTagExists, registryLogin, type RepositoryRef } from './registry.js';
 import { ensureExecutionRole, ensureServiceLinkedRoles } from './roles.js';
 import { ensureSecret, readTokenSecret, secretReferences } from './secret.js';
@@ -29,7 +29,7 @@ import {
   validateFargateSize,
   waitForDeployment,
 } from './service.js';
-import { StepRunner, type PlannedStep } from './steps.js';
+import { StepRunner, toLegacyEnsured, type PlannedStep } from './steps.js';
 import { generateToken } from './token.js';
 import { verifyEndpoint } from './verify.js';
 import { errorMessage, unreachableCode } from './retry.js';
@@ -316,11 +316,13 @@ export async function runUp(
     runner.ensure('service-linked-roles', () => ensureServiceLinkedRoles(ctx)),
   );
   const network = started(
-    runner.ensure('network', () =>
-      ensureNetwork(ctx, {
-        containerPort: CONTAINER_PORT,
-        https: settings.certificateArn !== undefined,
-      }),
+    runner.ensure('network', async () =>
+      toLegacyEnsured(
+        await ensureNetwork(ctx, {
+          containerPort: CONTAINER_PORT,
+          https: settings.certificateArn !== undefined,
+        }),
+      ),
     ),
   );
   const loadBalancer = started(

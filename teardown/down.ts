@@ -1,12 +1,12 @@
 import type { StackContext } from '../provision/context.js';
 import { removeLoadBalancer, removeTargetGroup } from '../provision/load-balancer.js';
 import { removeLogGroup } from '../provision/logs.js';
-import { removeNetwork } from '../provision/network.js';
+import { removeNetwork } from '../provision/resources/network/index.js';
 import { removeRepository } from '../provision/registry.js';
 import { removeExecutionRole } from '../provision/roles.js';
 import { removeSecret } from '../provision/secret.js';
 import { removeCluster, removeService, removeTaskDefinitions } from '../provision/service.js';
-import type { PlannedStep, StepRunner } from '../provision/steps.js';
+import { toLegacyRemoved, type PlannedStep, type StepRunner } from '../provision/steps.js';
 
 /**
  * Deletion order is what AWS enforces, not what the emulator does: the
@@ -100,7 +100,11 @@ export async function runDown(
     keep(await runner.remove('load-balancer', () => removeLoadBalancer(ctx)));
     keep(await runner.remove('target-group', () => removeTargetGroup(ctx)));
     keep(await cluster);
-    keep(await runner.remove('network', () => removeNetwork(ctx, { timeoutMs })));
+    keep(
+      await runner.remove('network', async () =>
+        toLegacyRemoved(await removeNetwork(ctx, { timeoutMs })),
+      ),
+    );
   })();
   // These hold no network resources, so they need not wait for the slow part.
   const others = (async () => {

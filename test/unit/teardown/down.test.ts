@@ -20,7 +20,15 @@ vi.mock('../../../provision/load-balancer.js', () => ({
   removeLoadBalancer: remover('load-balancer'),
   removeTargetGroup: remover('target-group'),
 }));
-vi.mock('../../../provision/network.js', () => ({ removeNetwork: remover('network') }));
+vi.mock('../../../provision/resources/network/index.js', () => ({
+  removeNetwork: vi.fn(async () => ({
+    changes: (await remover('network')()).removed.map((name) => ({
+      action: 'delete',
+      kind: 'VPC',
+      name,
+    })),
+  })),
+}));
 vi.mock('../../../provision/registry.js', () => ({ removeRepository: remover('repository') }));
 vi.mock('../../../provision/secret.js', () => ({ removeSecret: remover('secret') }));
 vi.mock('../../../provision/logs.js', () => ({ removeLogGroup: remover('log-group') }));
@@ -83,7 +91,7 @@ describe('down', () => {
         'task-definitions',
         'load-balancer',
         'target-group',
-        'network',
+        'delete VPC network', // toLegacyRemoved's line for a typed delete change
         'repository',
         'secret',
         'log-group',
