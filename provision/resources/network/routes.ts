@@ -28,17 +28,14 @@ export interface RoutesInfo {
   readonly tables: readonly RouteTable[];
 }
 
-function gatewayName(gatewayId: string, names: StackNames): string {
-  return isNotCreatedYet(gatewayId) ? names.internetGateway : gatewayId;
-}
-
 function planDefaultRoute(
   current: RoutesInfo,
   gatewayId: string,
   names: StackNames,
 ): Planned<RouteAction>[] {
   const name = `${ANYWHERE} in ${names.routeTable}`;
-  const to = gatewayName(gatewayId, names);
+  // Named by its Name tag, the same in the dry run (before it has an id) and the run.
+  const to = names.internetGateway;
   const route = (current.table?.Routes ?? []).find((r) => r.DestinationCidrBlock === ANYWHERE);
   if (route === undefined) {
     const change: Change = { action: 'create', kind: 'route', name, detail: `to ${to}` };
