@@ -38,7 +38,7 @@ import {
   type StackContext,
 } from './context.js';
 import { stackTags } from './names.js';
-import type { Network } from './network.js';
+import type { Network } from './resources/network/index.js';
 import { errorMessage, hasErrorCode, pollUntil, retry } from './retry.js';
 
 export interface LoadBalancerSettings {

@@ -138,6 +138,8 @@ export async function pollUntil(
 const NOT_FOUND_CODES = new Set([
   // EC2 (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html)
   'InvalidAssociationID.NotFound',
+  // DetachInternetGateway of a gateway already detached
+  'Gateway.NotAttached',
   'InvalidGroup.NotFound',
   'InvalidGroupId.NotFound',
   'InvalidInternetGatewayID.NotFound',

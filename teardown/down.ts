@@ -2,7 +2,7 @@ import type { StackContext } from '../provision/context.js';
 import type { StepGraph, StepInput } from '../provision/graph.js';
 import { removeLoadBalancer, removeTargetGroup } from '../provision/load-balancer.js';
 import { removeLogGroup } from '../provision/logs.js';
-import { removeNetwork } from '../provision/network.js';
+import { removeNetwork } from '../provision/resources/network/index.js';
 import type { Change } from '../provision/plan.js';
 import { removeRepository } from '../provision/resources/registry.js';
 import { removeExecutionRole } from '../provision/resources/roles.js';
@@ -71,7 +71,10 @@ export function downGraph(ctx: StackContext, timeoutMs: number): StepGraph<DownS
       kind: 'remove',
       title: `Delete the network (VPC ${n.vpc})`,
       after: ['target-group', 'cluster'],
-      run: async (input) => fromLegacyRemoved(await removeNetwork(on(input), { timeoutMs })),
+      run: async (input) => ({
+        value: undefined,
+        ...(await removeNetwork(on(input), { timeoutMs })),
+      }),
     },
     repository: {
       kind: 'remove',

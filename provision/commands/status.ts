@@ -1,7 +1,7 @@
 import type { StackContext } from '../context.js';
 import { describeLoadBalancer, describeTargetHealth, type TargetHealth } from '../load-balancer.js';
 import { describeLogGroup } from '../logs.js';
-import { describeNetwork } from '../network.js';
+import { describeNetwork } from '../resources/network/index.js';
 import { describeRepository } from '../resources/registry.js';
 import { describeExecutionRole } from '../resources/roles.js';
 import { describeSecret, readTokenSecret } from '../secret.js';

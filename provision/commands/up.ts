@@ -21,7 +21,7 @@ import {
   waitForLoadBalancerActive,
 } from '../load-balancer.js';
 import { ensureLogGroup } from '../logs.js';
-import { ensureNetwork } from '../network.js';
+import { ensureNetwork } from '../resources/network/index.js';
 import { ensureRepository } from '../resources/registry.js';
 import { ensureExecutionRole, ensureServiceLinkedRoles } from '../resources/roles.js';
 import { ensureSecret, readTokenSecret, secretReferences } from '../secret.js';
@@ -149,12 +149,10 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
       title: 'Network (VPC, 2 public subnets, internet gateway, security groups)',
       after: ['preflight'],
       run: async (input) =>
-        fromLegacyEnsured(
-          await ensureNetwork(on(input), {
-            containerPort: CONTAINER_PORT,
-            https: settings.certificateArn !== undefined,
-          }),
-        ),
+        ensureNetwork(on(input), {
+          containerPort: CONTAINER_PORT,
+          https: settings.certificateArn !== undefined,
+        }),
     },
     'load-balancer': {
       kind: 'ensure',

@@ -31,14 +31,19 @@ import {
   waitForLoadBalancerActive,
 } from '../../../provision/load-balancer.js';
 import { STACK_TAG_KEY } from '../../../provision/names.js';
-import type { Network } from '../../../provision/network.js';
+import type { Network } from '../../../provision/resources/network/index.js';
 import {
+  awsError as networkAwsError,
   callInputs,
   mutatingOperations,
-  networkAwsError,
-  networkTestContext,
   operations,
-} from '../support/network-context.js';
+  testContext,
+} from '../support/context.js';
+
+function networkTestContext() {
+  const { ctx, mocks, clock, report } = testContext();
+  return { ctx, ec2: mocks.ec2, elbv2: mocks.elbv2, clock, report };
+}
 
 const network: Network = {
   vpcId: 'vpc-1',

@@ -49,9 +49,17 @@ import {
   type Vpc,
 } from '@aws-sdk/client-ec2';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
-import { networkAwsError } from './network-context.js';
+import { awsError, testContext } from './context.js';
 
 type Ec2Mock = AwsClientStub<EC2Client>;
+
+/** A test context whose EC2 client answers from a fresh FakeEc2. */
+export function fakeNetworkContext(stack = 'iclinic') {
+  const { ctx, mocks, clock, report } = testContext(stack);
+  const fake = new FakeEc2();
+  fake.install(mocks.ec2);
+  return { ctx, ec2: mocks.ec2, elbv2: mocks.elbv2, clock, report, fake };
+}
 
 interface FakeVpc extends Vpc {
   dnsSupport: boolean;
@@ -126,7 +134,7 @@ export class FakeEc2 {
       this.seen.add(key);
       this.lagged.push(key);
       const code = NOT_FOUND_BY_PREFIX[id.split('-')[0] ?? ''] ?? 'InvalidID.NotFound';
-      throw networkAwsError(code, `The ID '${id}' does not exist`);
+      throw awsError(code, `The ID '${id}' does not exist`);
     }
   }
 
@@ -228,7 +236,7 @@ export class FakeEc2 {
           .map((z) => z.ZoneName ?? '')
           .filter((name) => !this.subnetRefusedZones.has(name));
         // The message seen in older accounts, e.g. awslabs/ecs-refarch-continuous-deployment#12.
-        throw networkAwsError(
+        throw awsError(
           'InvalidParameterValue',
           `Value (${i.AvailabilityZone}) for parameter availabilityZone is invalid. ` +
             `Subnets can currently only be created in the following availability zones: ${allowed.join(', ')}.`,
@@ -382,7 +390,7 @@ export class FakeEc2 {
     on(CreateSecurityGroupCommand, (i) => {
       this.visible('CreateSecurityGroup', i.VpcId);
       if (this.groups.some((g) => g.VpcId === i.VpcId && g.GroupName === i.GroupName)) {
-        throw networkAwsError(
+        throw awsError(
           'InvalidGroup.Duplicate',
           `The security group '${i.GroupName}' already exists`,
         );
@@ -444,13 +452,13 @@ export class FakeEc2 {
 
   private mustFind<T>(items: T[], predicate: (item: T) => boolean, code: string): T {
     const found = items.find(predicate);
-    if (found === undefined) throw networkAwsError(code, `${code}: not found`);
+    if (found === undefined) throw awsError(code, `${code}: not found`);
     return found;
   }
 
   private remove<T>(items: T[], predicate: (item: T) => boolean, code: string): void {
     const index = items.findIndex(predicate);
-    if (index < 0) throw networkAwsError(code, `${code}: not found`);
+    if (index < 0) throw awsError(code, `${code}: not found`);
     items.splice(index, 1);
   }
 }
@@ -498,7 +506,7 @@ function valuesFor(item: Filterable, name: string): (string | undefined)[] {
       return (item.Associations ?? []).map((a) => a.SubnetId);
     default:
       // moto answers HTTP 500 for filters it does not implement.
-      throw networkAwsError('InternalFailure', `The filter '${name}' is not implemented`);
+      throw awsError('InternalFailure', `The filter '${name}' is not implemented`);
   }
 }
 

@@ -11,6 +11,14 @@ const remover = (name: string, removed: string[] = [name]) =>
     return { removed };
   });
 
+// Converted modules answer with typed changes (Removal); down shows each as "kind name".
+const typedRemover = (name: string) => {
+  const legacy = remover(name);
+  return vi.fn(async () => {
+    await legacy();
+    return { changes: [{ action: 'delete', kind: 'resource', name }] };
+  });
+};
 vi.mock('../../../provision/service.js', () => ({
   removeService: remover('service'),
   removeCluster: remover('cluster'),
@@ -20,15 +28,9 @@ vi.mock('../../../provision/load-balancer.js', () => ({
   removeLoadBalancer: remover('load-balancer'),
   removeTargetGroup: remover('target-group'),
 }));
-vi.mock('../../../provision/network.js', () => ({ removeNetwork: remover('network') }));
-// Converted modules answer with typed changes (Removal); down shows each as "kind name".
-const typedRemover = (name: string) => {
-  const legacy = remover(name);
-  return vi.fn(async () => {
-    await legacy();
-    return { changes: [{ action: 'delete', kind: 'resource', name }] };
-  });
-};
+vi.mock('../../../provision/resources/network/index.js', () => ({
+  removeNetwork: typedRemover('network'),
+}));
 vi.mock('../../../provision/resources/registry.js', () => ({
   removeRepository: typedRemover('repository'),
 }));
