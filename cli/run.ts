@@ -6,7 +6,7 @@ import type { ContainerEngine, ImagePlatform } from '../provision/image.js';
 import { stackFlags, stackNames } from '../provision/names.js';
 import { deployerPolicy } from '../provision/policy.js';
 import { errorCode, errorMessage, hasErrorCode, realClock } from '../provision/retry.js';
-import { readTokenSecret } from '../provision/secret.js';
+import { readTokenSecret } from '../provision/resources/secret.js';
 import { runSetToken, setTokenPlan, type SetTokenSettings } from '../provision/set-token.js';
 import { collectStatus, formatStatus } from '../provision/status.js';
 import { formatPlan, StepRunner, type PlannedStep } from '../provision/steps.js';

@@ -18,7 +18,7 @@ import {
   secretReferences,
   writeTokenSecret,
   type SecretRef,
-} from './secret.js';
+} from './resources/secret.js';
 import {
   ensureTaskDefinition,
   findService,

@@ -15,11 +15,11 @@ import {
   ensureLoadBalancer,
   waitForLoadBalancerActive,
 } from './load-balancer.js';
-import { ensureLogGroup } from './logs.js';
+import { ensureLogGroup } from './resources/logs.js';
 import { ensureNetwork } from './network.js';
 import { ensureRepository, imageTagExists, registryLogin, type RepositoryRef } from './registry.js';
 import { ensureExecutionRole, ensureServiceLinkedRoles } from './roles.js';
-import { ensureSecret, readTokenSecret, secretReferences } from './secret.js';
+import { ensureSecret, readTokenSecret, secretReferences } from './resources/secret.js';
 import {
   checkFargateVcpuQuota,
   DeploymentFailedError,

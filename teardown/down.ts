@@ -1,10 +1,10 @@
 import type { StackContext } from '../provision/context.js';
 import { removeLoadBalancer, removeTargetGroup } from '../provision/load-balancer.js';
-import { removeLogGroup } from '../provision/logs.js';
+import { removeLogGroup } from '../provision/resources/logs.js';
 import { removeNetwork } from '../provision/network.js';
 import { removeRepository } from '../provision/registry.js';
 import { removeExecutionRole } from '../provision/roles.js';
-import { removeSecret } from '../provision/secret.js';
+import { removeSecret } from '../provision/resources/secret.js';
 import { removeCluster, removeService, removeTaskDefinitions } from '../provision/service.js';
 import type { PlannedStep, StepRunner } from '../provision/steps.js';
 

@@ -22,8 +22,8 @@ vi.mock('../../../provision/load-balancer.js', () => ({
 }));
 vi.mock('../../../provision/network.js', () => ({ removeNetwork: remover('network') }));
 vi.mock('../../../provision/registry.js', () => ({ removeRepository: remover('repository') }));
-vi.mock('../../../provision/secret.js', () => ({ removeSecret: remover('secret') }));
-vi.mock('../../../provision/logs.js', () => ({ removeLogGroup: remover('log-group') }));
+vi.mock('../../../provision/resources/secret.js', () => ({ removeSecret: remover('secret') }));
+vi.mock('../../../provision/resources/logs.js', () => ({ removeLogGroup: remover('log-group') }));
 vi.mock('../../../provision/roles.js', () => ({ removeExecutionRole: remover('execution-role') }));
 
 const { downPlan, runDown } = await import('../../../teardown/down.js');

@@ -15,9 +15,9 @@ import {
   removeSecret,
   secretReferences,
   writeTokenSecret,
-} from '../../../provision/secret.js';
-import { awsError } from '../support/ecs-context.js';
-import { leadContext, mutatingOperationsOf, operationsOf } from '../support/lead-context.js';
+} from '../../../../provision/resources/secret.js';
+import { awsError } from '../../support/ecs-context.js';
+import { leadContext, mutatingOperationsOf, operationsOf } from '../../support/lead-context.js';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-AbCdEf';
 const notFound = () =>

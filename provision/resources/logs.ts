@@ -5,9 +5,9 @@ import {
   PutRetentionPolicyCommand,
   type LogGroup,
 } from '@aws-sdk/client-cloudwatch-logs';
-import type { Ensured, Removed, StackContext } from './context.js';
-import { stackTags } from './names.js';
-import { hasErrorCode } from './retry.js';
+import type { Ensured, Removed, StackContext } from '../context.js';
+import { stackTags } from '../names.js';
+import { hasErrorCode } from '../retry.js';
 
 export interface LogGroupSettings {
   readonly retentionDays: number;

@@ -5,8 +5,8 @@ import {
   PutRetentionPolicyCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { describe, expect, it } from 'vitest';
-import { ensureLogGroup, removeLogGroup } from '../../../provision/logs.js';
-import { awsError, mockedContext, mutatingCalls } from '../support/ecs-context.js';
+import { ensureLogGroup, removeLogGroup } from '../../../../provision/resources/logs.js';
+import { awsError, mockedContext, mutatingCalls } from '../../support/ecs-context.js';
 
 const ARN = 'arn:aws:logs:us-east-1:123456789012:log-group:/ecs/iclinic/api';
 

@@ -7,9 +7,9 @@ import {
   RestoreSecretCommand,
   type DescribeSecretCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
-import type { Ensured, Removed, StackContext } from './context.js';
-import { stackTags } from './names.js';
-import { errorMessage, hasErrorCode, messageMatches, retry } from './retry.js';
+import type { Ensured, Removed, StackContext } from '../context.js';
+import { stackTags } from '../names.js';
+import { errorMessage, hasErrorCode, messageMatches, retry } from '../retry.js';
 
 /**
  * The secret holds JSON so one version carries the current token and the one
