@@ -1,5 +1,6 @@
-import type { Ensured, Outcome, Reporter } from './context.js';
+import type { Converged, Ensured, Outcome, Removal, Removed, Reporter } from './context.js';
 import type { StepResult } from './graph.js';
+import { outcomeOf, type Change } from './plan.js';
 import type { Clock } from './retry.js';
 import { errorMessage } from './retry.js';
 
@@ -143,4 +144,28 @@ export function fromLegacyRemoved(removed: { removed: readonly string[] }): Step
     value: undefined,
     changes: removed.removed.map((line) => ({ action: 'delete', kind: 'resource', name: line })),
   };
+}
+
+/** Transitional: a typed change as the text line StepRunner prints ("update target group iclinic-tg: health check interval 30 s -> 10 s"). */
+export function legacyChangeLine(change: Change): string {
+  const head = `${change.action} ${change.kind} ${change.name}`;
+  const values =
+    change.from !== undefined || change.to !== undefined
+      ? ` ${change.from ?? '(none)'} -> ${change.to ?? '(none)'}`
+      : '';
+  return change.detail === undefined ? `${head}${values}` : `${head}: ${change.detail}${values}`;
+}
+
+/** Transitional, until the commands run on the step graph: a `Converged` as the `Ensured` StepRunner takes. */
+export function toLegacyEnsured<T>(converged: Converged<T>): Ensured<T> {
+  return {
+    outcome: outcomeOf(converged.changes),
+    changes: converged.changes.map(legacyChangeLine),
+    value: converged.value,
+  };
+}
+
+/** Transitional: a `Removal` as the `Removed` StepRunner takes. */
+export function toLegacyRemoved(removal: Removal): Removed {
+  return { removed: removal.changes.map(legacyChangeLine) };
 }

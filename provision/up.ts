@@ -29,7 +29,7 @@ import {
   validateFargateSize,
   waitForDeployment,
 } from './service.js';
-import { StepRunner, type PlannedStep } from './steps.js';
+import { StepRunner, toLegacyEnsured, type PlannedStep } from './steps.js';
 import { generateToken } from './token.js';
 import { verifyEndpoint } from './verify.js';
 import { errorMessage, unreachableCode } from './retry.js';
@@ -345,11 +345,15 @@ export async function runUp(
   );
   const secret = started(
     runner.ensure('secret', () =>
-      ensureSecret(ctx, { initialToken: () => settings.initialToken ?? generateToken() }),
+      ensureSecret(ctx, { initialToken: () => settings.initialToken ?? generateToken() }).then(
+        toLegacyEnsured,
+      ),
     ),
   );
   const logGroup = started(
-    runner.ensure('log-group', () => ensureLogGroup(ctx, { retentionDays: LOG_RETENTION_DAYS })),
+    runner.ensure('log-group', () =>
+      ensureLogGroup(ctx, { retentionDays: LOG_RETENTION_DAYS }).then(toLegacyEnsured),
+    ),
   );
   const role = started(
     secret.then((ref) =>

@@ -6,7 +6,7 @@ import { removeRepository } from '../provision/registry.js';
 import { removeExecutionRole } from '../provision/roles.js';
 import { removeSecret } from '../provision/resources/secret.js';
 import { removeCluster, removeService, removeTaskDefinitions } from '../provision/service.js';
-import type { PlannedStep, StepRunner } from '../provision/steps.js';
+import { toLegacyRemoved, type PlannedStep, type StepRunner } from '../provision/steps.js';
 
 /**
  * Deletion order is what AWS enforces, not what the emulator does: the
@@ -105,8 +105,8 @@ export async function runDown(
   // These hold no network resources, so they need not wait for the slow part.
   const others = (async () => {
     keep(await runner.remove('repository', () => removeRepository(ctx)));
-    keep(await runner.remove('secret', () => removeSecret(ctx)));
-    keep(await runner.remove('log-group', () => removeLogGroup(ctx)));
+    keep(await runner.remove('secret', () => removeSecret(ctx).then(toLegacyRemoved)));
+    keep(await runner.remove('log-group', () => removeLogGroup(ctx).then(toLegacyRemoved)));
     keep(await runner.remove('execution-role', () => removeExecutionRole(ctx)));
   })();
   const results = await Promise.allSettled([network, cluster, others]);

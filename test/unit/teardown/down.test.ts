@@ -10,6 +10,14 @@ const remover = (name: string, removed: string[] = [name]) =>
     calls.push(`${name}:end`);
     return { removed };
   });
+// Modules already converted return typed changes (a Removal) instead of lines.
+const removal = (name: string) =>
+  vi.fn(async () => {
+    calls.push(`${name}:start`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    calls.push(`${name}:end`);
+    return { changes: [{ action: 'delete' as const, kind: 'resource', name }] };
+  });
 
 vi.mock('../../../provision/service.js', () => ({
   removeService: remover('service'),
@@ -22,8 +30,8 @@ vi.mock('../../../provision/load-balancer.js', () => ({
 }));
 vi.mock('../../../provision/network.js', () => ({ removeNetwork: remover('network') }));
 vi.mock('../../../provision/registry.js', () => ({ removeRepository: remover('repository') }));
-vi.mock('../../../provision/resources/secret.js', () => ({ removeSecret: remover('secret') }));
-vi.mock('../../../provision/resources/logs.js', () => ({ removeLogGroup: remover('log-group') }));
+vi.mock('../../../provision/resources/secret.js', () => ({ removeSecret: removal('secret') }));
+vi.mock('../../../provision/resources/logs.js', () => ({ removeLogGroup: removal('log-group') }));
 vi.mock('../../../provision/roles.js', () => ({ removeExecutionRole: remover('execution-role') }));
 
 const { downPlan, runDown } = await import('../../../teardown/down.js');
@@ -75,7 +83,7 @@ describe('down', () => {
   });
 
   it('reports everything it removed', async () => {
-    const removed = await down();
+    const removed = (await down()).map((line) => line.replace(/^delete resource /, ''));
     expect(new Set(removed)).toEqual(
       new Set([
         'service',
