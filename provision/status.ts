@@ -1,5 +1,10 @@
 import type { StackContext } from './context.js';
-import { describeLoadBalancer, describeTargetHealth, type TargetHealth } from './load-balancer.js';
+import {
+  describeLoadBalancer,
+  describeTargetHealth,
+  loadBalancerUrl,
+  type TargetHealth,
+} from './resources/load-balancer/index.js';
 import { describeLogGroup } from './resources/logs.js';
 import { describeNetwork } from './network.js';
 import { describeRepository } from './registry.js';
@@ -7,7 +12,6 @@ import { describeExecutionRole } from './roles.js';
 import { describeSecret, readTokenSecret } from './resources/secret.js';
 import { describeCluster, describeService, type ServiceStatus } from './service.js';
 import { stackFlags } from './names.js';
-import { loadBalancerUrl } from './set-token.js';
 
 export interface ResourcePresence {
   readonly resource: string;

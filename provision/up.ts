@@ -14,7 +14,7 @@ import {
   describeTargetHealth,
   ensureLoadBalancer,
   waitForLoadBalancerActive,
-} from './load-balancer.js';
+} from './resources/load-balancer/index.js';
 import { ensureLogGroup } from './resources/logs.js';
 import { ensureNetwork } from './network.js';
 import { ensureRepository, imageTagExists, registryLogin, type RepositoryRef } from './registry.js';
@@ -332,7 +332,7 @@ export async function runUp(
           ...(settings.certificateArn === undefined
             ? {}
             : { certificateArn: settings.certificateArn }),
-        }),
+        }).then(toLegacyEnsured),
       ),
     ),
   );

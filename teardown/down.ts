@@ -1,5 +1,8 @@
 import type { StackContext } from '../provision/context.js';
-import { removeLoadBalancer, removeTargetGroup } from '../provision/load-balancer.js';
+import {
+  removeLoadBalancer,
+  removeTargetGroup,
+} from '../provision/resources/load-balancer/index.js';
 import { removeLogGroup } from '../provision/resources/logs.js';
 import { removeNetwork } from '../provision/network.js';
 import { removeRepository } from '../provision/registry.js';
@@ -97,8 +100,8 @@ export async function runDown(
   // surface as an unhandled rejection (which would kill the process).
   cluster.catch(() => undefined);
   const network = (async () => {
-    keep(await runner.remove('load-balancer', () => removeLoadBalancer(ctx)));
-    keep(await runner.remove('target-group', () => removeTargetGroup(ctx)));
+    keep(await runner.remove('load-balancer', () => removeLoadBalancer(ctx).then(toLegacyRemoved)));
+    keep(await runner.remove('target-group', () => removeTargetGroup(ctx).then(toLegacyRemoved)));
     keep(await cluster);
     keep(await runner.remove('network', () => removeNetwork(ctx, { timeoutMs })));
   })();

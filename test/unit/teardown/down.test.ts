@@ -24,9 +24,9 @@ vi.mock('../../../provision/service.js', () => ({
   removeCluster: remover('cluster'),
   removeTaskDefinitions: remover('task-definitions'),
 }));
-vi.mock('../../../provision/load-balancer.js', () => ({
-  removeLoadBalancer: remover('load-balancer'),
-  removeTargetGroup: remover('target-group'),
+vi.mock('../../../provision/resources/load-balancer/index.js', () => ({
+  removeLoadBalancer: removal('load-balancer'),
+  removeTargetGroup: removal('target-group'),
 }));
 vi.mock('../../../provision/network.js', () => ({ removeNetwork: remover('network') }));
 vi.mock('../../../provision/registry.js', () => ({ removeRepository: remover('repository') }));
@@ -36,7 +36,7 @@ vi.mock('../../../provision/roles.js', () => ({ removeExecutionRole: remover('ex
 
 const { downPlan, runDown } = await import('../../../teardown/down.js');
 const service = await import('../../../provision/service.js');
-const loadBalancer = await import('../../../provision/load-balancer.js');
+const loadBalancer = await import('../../../provision/resources/load-balancer/index.js');
 const { StepRunner } = await import('../../../provision/steps.js');
 const { testContext } = await import('../support/context.js');
 
@@ -108,7 +108,7 @@ describe('down', () => {
     });
     vi.mocked(loadBalancer.removeLoadBalancer).mockImplementationOnce(async () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      return { removed: ['load-balancer'] };
+      return { changes: [] };
     });
     await expect(down()).rejects.toThrow('not allowed to delete the cluster');
   });
