@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import type { StackContext } from './context.js';
-import { describeLoadBalancer, type LoadBalancerStatus } from './load-balancer.js';
+import { describeLoadBalancer, type LoadBalancerStatus } from './resources/load-balancer/index.js';
 import { errorMessage, hasErrorCode } from './retry.js';
 import {
   describeSecret,
@@ -18,7 +18,7 @@ import {
   secretReferences,
   writeTokenSecret,
   type SecretRef,
-} from './secret.js';
+} from './resources/secret.js';
 import {
   ensureTaskDefinition,
   findService,

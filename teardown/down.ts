@@ -1,12 +1,15 @@
-import type { StackContext } from '../provision/context.js';
-import type { StepGraph, StepInput } from '../provision/graph.js';
-import { removeLoadBalancer, removeTargetGroup } from '../provision/load-balancer.js';
-import { removeLogGroup } from '../provision/logs.js';
+import type { Removal, StackContext } from '../provision/context.js';
+import type { StepGraph, StepInput, StepResult } from '../provision/graph.js';
+import {
+  removeLoadBalancer,
+  removeTargetGroup,
+} from '../provision/resources/load-balancer/index.js';
+import { removeLogGroup } from '../provision/resources/logs.js';
 import { removeNetwork } from '../provision/resources/network/index.js';
 import type { Change } from '../provision/plan.js';
 import { removeRepository } from '../provision/resources/registry.js';
 import { removeExecutionRole } from '../provision/resources/roles.js';
-import { removeSecret } from '../provision/secret.js';
+import { removeSecret } from '../provision/resources/secret.js';
 import { removeCluster, removeService, removeTaskDefinitions } from '../provision/service.js';
 import { fromLegacyRemoved } from '../provision/steps.js';
 
@@ -20,6 +23,11 @@ type DownKey =
   | 'secret'
   | 'log-group'
   | 'execution-role';
+
+/** A remove's deletions as the result of a step that yields no value. */
+async function removal(removing: Promise<Removal>): Promise<StepResult<undefined>> {
+  return { value: undefined, changes: (await removing).changes };
+}
 
 /** Every step of `down` removes and yields nothing; what it deleted is in its changes. */
 export type DownSteps = { readonly [K in DownKey]: undefined };
@@ -59,46 +67,43 @@ export function downGraph(ctx: StackContext, timeoutMs: number): StepGraph<DownS
       kind: 'remove',
       title: `Delete the load balancer ${n.loadBalancer}`,
       after: ['service'],
-      run: async (input) => fromLegacyRemoved(await removeLoadBalancer(on(input))),
+      run: (input) => removal(removeLoadBalancer(on(input))),
     },
     'target-group': {
       kind: 'remove',
       title: `Delete the target group ${n.targetGroup}`,
       after: ['load-balancer'],
-      run: async (input) => fromLegacyRemoved(await removeTargetGroup(on(input))),
+      run: (input) => removal(removeTargetGroup(on(input))),
     },
     network: {
       kind: 'remove',
       title: `Delete the network (VPC ${n.vpc})`,
       after: ['target-group', 'cluster'],
-      run: async (input) => ({
-        value: undefined,
-        ...(await removeNetwork(on(input), { timeoutMs })),
-      }),
+      run: (input) => removal(removeNetwork(on(input), { timeoutMs })),
     },
     repository: {
       kind: 'remove',
       title: `Delete the ECR repository ${n.repository} with its images`,
       after: ['service'],
-      run: async (input) => ({ value: undefined, ...(await removeRepository(on(input))) }),
+      run: (input) => removal(removeRepository(on(input))),
     },
     secret: {
       kind: 'remove',
       title: `Delete the token secret ${n.secret}`,
       after: ['service'],
-      run: async (input) => fromLegacyRemoved(await removeSecret(on(input))),
+      run: (input) => removal(removeSecret(on(input))),
     },
     'log-group': {
       kind: 'remove',
       title: `Delete the log group ${n.logGroup}`,
       after: ['service'],
-      run: async (input) => fromLegacyRemoved(await removeLogGroup(on(input))),
+      run: (input) => removal(removeLogGroup(on(input))),
     },
     'execution-role': {
       kind: 'remove',
       title: `Delete the task execution role ${n.executionRole}`,
       after: ['service'],
-      run: async (input) => ({ value: undefined, ...(await removeExecutionRole(on(input))) }),
+      run: (input) => removal(removeExecutionRole(on(input))),
     },
   };
 }

@@ -1,6 +1,6 @@
 import { stackFlags } from '../../provision/names.js';
 import { hasErrorCode } from '../../provision/retry.js';
-import { readTokenSecret } from '../../provision/secret.js';
+import { readTokenSecret } from '../../provision/resources/secret.js';
 import type { CliCommand } from '../command.js';
 
 /** Prints the token alone, for `$(npx iclinic-deploy token)`; --json gives it with the stack it belongs to. */

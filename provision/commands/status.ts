@@ -1,10 +1,10 @@
 import type { StackContext } from '../context.js';
-import { describeLoadBalancer, describeTargetHealth, type TargetHealth } from '../load-balancer.js';
-import { describeLogGroup } from '../logs.js';
+import { describeLoadBalancer, describeTargetHealth, type TargetHealth } from '../resources/load-balancer/index.js';
+import { describeLogGroup } from '../resources/logs.js';
 import { describeNetwork } from '../resources/network/index.js';
 import { describeRepository } from '../resources/registry.js';
 import { describeExecutionRole } from '../resources/roles.js';
-import { describeSecret, readTokenSecret } from '../secret.js';
+import { describeSecret, readTokenSecret } from '../resources/secret.js';
 import { describeCluster, describeService, type ServiceStatus } from '../service.js';
 import { loadBalancerUrl } from '../set-token.js';
 

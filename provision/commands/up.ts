@@ -19,12 +19,12 @@ import {
   describeTargetHealth,
   ensureLoadBalancer,
   waitForLoadBalancerActive,
-} from '../load-balancer.js';
-import { ensureLogGroup } from '../logs.js';
+} from '../resources/load-balancer/index.js';
+import { ensureLogGroup } from '../resources/logs.js';
 import { ensureNetwork } from '../resources/network/index.js';
 import { ensureRepository } from '../resources/registry.js';
 import { ensureExecutionRole, ensureServiceLinkedRoles } from '../resources/roles.js';
-import { ensureSecret, readTokenSecret, secretReferences } from '../secret.js';
+import { ensureSecret, readTokenSecret, secretReferences } from '../resources/secret.js';
 import {
   checkFargateVcpuQuota,
   DeploymentFailedError,
@@ -159,15 +159,13 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
       title: 'Application Load Balancer, target group and listener',
       after: ['network'],
       run: async (input) =>
-        fromLegacyEnsured(
-          await ensureLoadBalancer(on(input), input.get('network'), {
-            containerPort: CONTAINER_PORT,
-            healthCheckPath: HEALTH_CHECK_PATH,
-            ...(settings.certificateArn === undefined
-              ? {}
-              : { certificateArn: settings.certificateArn }),
-          }),
-        ),
+        ensureLoadBalancer(on(input), input.get('network'), {
+          containerPort: CONTAINER_PORT,
+          healthCheckPath: HEALTH_CHECK_PATH,
+          ...(settings.certificateArn === undefined
+            ? {}
+            : { certificateArn: settings.certificateArn }),
+        }),
     },
     repository: {
       kind: 'ensure',
@@ -191,18 +189,15 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
       title: 'Token secret',
       after: ['preflight'],
       run: async (input) =>
-        fromLegacyEnsured(
-          await ensureSecret(on(input), {
-            initialToken: () => settings.initialToken ?? generateToken(),
-          }),
-        ),
+        ensureSecret(on(input), {
+          initialToken: () => settings.initialToken ?? generateToken(),
+        }),
     },
     'log-group': {
       kind: 'ensure',
       title: 'Log group',
       after: ['preflight'],
-      run: async (input) =>
-        fromLegacyEnsured(await ensureLogGroup(on(input), { retentionDays: LOG_RETENTION_DAYS })),
+      run: async (input) => ensureLogGroup(on(input), { retentionDays: LOG_RETENTION_DAYS }),
     },
     'execution-role': {
       kind: 'ensure',

@@ -26,7 +26,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { StackContext } from '../../../provision/context.js';
-import { secretReferences } from '../../../provision/secret.js';
+import { secretReferences } from '../../../provision/resources/secret.js';
 import {
   buildTaskDefinitionInput,
   normalizeTaskDefinition,

@@ -3,48 +3,41 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 // The emulator deletes in any order, so the order down uses is asserted here
 // against recorded calls of each module's remove function.
 const calls: string[] = [];
-const remover = (name: string, removed: string[] = [name]) =>
+const deleted = (name: string) => [{ action: 'delete' as const, kind: 'resource', name }];
+const remover = (name: string) =>
   vi.fn(async () => {
     calls.push(`${name}:start`);
     await new Promise((resolve) => setTimeout(resolve, 5));
     calls.push(`${name}:end`);
-    return { removed };
+    return { changes: deleted(name), removed: [name] };
   });
 
-// Converted modules answer with typed changes (Removal); down shows each as "kind name".
-const typedRemover = (name: string) => {
-  const legacy = remover(name);
-  return vi.fn(async () => {
-    await legacy();
-    return { changes: [{ action: 'delete', kind: 'resource', name }] };
-  });
-};
 vi.mock('../../../provision/service.js', () => ({
   removeService: remover('service'),
   removeCluster: remover('cluster'),
   removeTaskDefinitions: remover('task-definitions'),
 }));
-vi.mock('../../../provision/load-balancer.js', () => ({
+vi.mock('../../../provision/resources/load-balancer/index.js', () => ({
   removeLoadBalancer: remover('load-balancer'),
   removeTargetGroup: remover('target-group'),
 }));
 vi.mock('../../../provision/resources/network/index.js', () => ({
-  removeNetwork: typedRemover('network'),
+  removeNetwork: remover('network'),
 }));
 vi.mock('../../../provision/resources/registry.js', () => ({
-  removeRepository: typedRemover('repository'),
+  removeRepository: remover('repository'),
 }));
-vi.mock('../../../provision/secret.js', () => ({ removeSecret: remover('secret') }));
-vi.mock('../../../provision/logs.js', () => ({ removeLogGroup: remover('log-group') }));
+vi.mock('../../../provision/resources/secret.js', () => ({ removeSecret: remover('secret') }));
+vi.mock('../../../provision/resources/logs.js', () => ({ removeLogGroup: remover('log-group') }));
 vi.mock('../../../provision/resources/roles.js', () => ({
-  removeExecutionRole: typedRemover('execution-role'),
+  removeExecutionRole: remover('execution-role'),
 }));
 
 const { downGraph, removedBy } = await import('../../../teardown/down.js');
 const { runGraph, topologicalOrder } = await import('../../../provision/graph.js');
 const { ignoreEvents } = await import('../../../provision/events.js');
 const service = await import('../../../provision/service.js');
-const loadBalancer = await import('../../../provision/load-balancer.js');
+const loadBalancer = await import('../../../provision/resources/load-balancer/index.js');
 const { testContext } = await import('../support/context.js');
 
 function position(event: string): number {
@@ -117,7 +110,7 @@ describe('down', () => {
     });
     vi.mocked(loadBalancer.removeLoadBalancer).mockImplementationOnce(async () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      return { removed: ['load-balancer'] };
+      return { changes: deleted('load-balancer') };
     });
     await expect(down()).rejects.toThrow('not allowed to delete the cluster');
   });

@@ -7,9 +7,10 @@ import {
   RestoreSecretCommand,
   type DescribeSecretCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
-import type { Ensured, Removed, StackContext } from './context.js';
-import { stackTags } from './names.js';
-import { errorMessage, hasErrorCode, messageMatches, retry } from './retry.js';
+import type { Converged, Removal, StackContext } from '../context.js';
+import { stackTags } from '../names.js';
+import { ChangeSet, NOT_CREATED_YET, type Change } from '../plan.js';
+import { errorMessage, hasErrorCode, isNotFound, messageMatches, retry } from '../retry.js';
 
 /**
  * The secret holds JSON so one version carries the current token and the one
@@ -59,10 +60,24 @@ export function pinnedSecretVersion(
   return match?.[1];
 }
 
-export function planSecret(ctx: Pick<StackContext, 'names'>): string[] {
-  return [
-    `Secrets Manager secret ${ctx.names.secret} holding the API token (generated unless --token-stdin; never printed unless --show-token)`,
-  ];
+const KIND = 'secret';
+
+/**
+ * Pure: what ensureSecret would change. An existing token is never
+ * replaced, so the only changes are creating the secret or cancelling a
+ * deletion someone scheduled by hand.
+ */
+export function planSecret(
+  name: string,
+  current: Pick<DescribeSecretCommandOutput, 'ARN' | 'DeletedDate'> | undefined,
+): Change[] {
+  const changes = new ChangeSet();
+  if (current?.ARN === undefined) {
+    changes.create(KIND, name, 'holds the API token (generated unless --token-stdin)');
+  } else if (current.DeletedDate !== undefined) {
+    changes.update(KIND, name, 'scheduled deletion', 'scheduled', 'cancelled');
+  }
+  return [...changes.list];
 }
 
 function currentVersionId(described: DescribeSecretCommandOutput): string | undefined {
@@ -76,7 +91,7 @@ async function findSecret(ctx: StackContext): Promise<DescribeSecretCommandOutpu
       new DescribeSecretCommand({ SecretId: ctx.names.secret }),
     );
   } catch (error) {
-    if (hasErrorCode(error, 'ResourceNotFoundException')) return undefined;
+    if (isNotFound(error)) return undefined;
     throw error;
   }
 }
@@ -114,40 +129,47 @@ export function parseTokenSecret(
 export async function ensureSecret(
   ctx: StackContext,
   options: { initialToken: () => string },
-): Promise<Ensured<SecretRef>> {
-  let described = await findSecret(ctx);
-  const changes: string[] = [];
-  if (described?.DeletedDate !== undefined) {
-    // Deleted with a recovery window (by hand): restoring keeps the token users already have.
-    try {
-      await ctx.clients.secrets.send(new RestoreSecretCommand({ SecretId: ctx.names.secret }));
-      changes.push(`restored secret ${ctx.names.secret} that was scheduled for deletion`);
-      described = await findSecret(ctx);
-    } catch (error) {
-      // Force-deleted moments ago (a `down` just before): it cannot be
-      // restored and will vanish; create it anew once AWS frees the name.
-      if (!hasErrorCode(error, 'InvalidRequestException', 'ResourceNotFoundException')) throw error;
-      described = undefined;
-    }
+): Promise<Converged<SecretRef>> {
+  const name = ctx.names.secret;
+  const found = await findSecret(ctx);
+  const planned = planSecret(name, found);
+  if (ctx.dryRun) {
+    const arn = found?.ARN ?? NOT_CREATED_YET;
+    const versionId = found === undefined ? undefined : currentVersionId(found);
+    return { changes: planned, value: { arn, versionId: versionId ?? NOT_CREATED_YET } };
   }
+  const described = found?.DeletedDate === undefined ? found : await restoreSecret(ctx);
   if (described?.ARN !== undefined) {
     const versionId = currentVersionId(described);
     if (versionId === undefined) {
       throw new Error(
-        `Secret ${ctx.names.secret} has no AWSCURRENT version; run "iclinic-deploy set-token --generate".`,
+        `Secret ${name} has no AWSCURRENT version; run "iclinic-deploy set-token --generate".`,
       );
     }
-    return {
-      outcome: changes.length > 0 ? 'updated' : 'unchanged',
-      changes,
-      value: { arn: described.ARN, versionId },
-    };
+    return { changes: planned, value: { arn: described.ARN, versionId } };
   }
-  const secret: TokenSecret = {
-    token: options.initialToken(),
-    previousToken: '',
-    previousTokenValidUntil: '',
-  };
+  const created = await createSecret(ctx, options.initialToken());
+  // A restore that found the secret already gone becomes a creation.
+  return { changes: planSecret(name, undefined), value: created };
+}
+
+/**
+ * Deleted with a recovery window (by hand): restoring keeps the token users
+ * already have. Undefined when it was force-deleted moments ago (a `down`
+ * just before): it cannot be restored and vanishes once AWS frees the name.
+ */
+async function restoreSecret(ctx: StackContext): Promise<DescribeSecretCommandOutput | undefined> {
+  try {
+    await ctx.clients.secrets.send(new RestoreSecretCommand({ SecretId: ctx.names.secret }));
+    return await findSecret(ctx);
+  } catch (error) {
+    if (hasErrorCode(error, 'InvalidRequestException') || isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+async function createSecret(ctx: StackContext, token: string): Promise<SecretRef> {
+  const secret: TokenSecret = { token, previousToken: '', previousTokenValidUntil: '' };
   const created = await retry(
     ctx.clock,
     {
@@ -173,11 +195,7 @@ export async function ensureSecret(
   if (created.ARN === undefined || created.VersionId === undefined) {
     throw new Error(`CreateSecret for ${ctx.names.secret} returned no ARN or version id.`);
   }
-  return {
-    outcome: 'created',
-    changes: [`created secret ${ctx.names.secret}`],
-    value: { arn: created.ARN, versionId: created.VersionId },
-  };
+  return { arn: created.ARN, versionId: created.VersionId };
 }
 
 export async function readTokenSecret(ctx: StackContext, versionId?: string): Promise<TokenSecret> {
@@ -220,16 +238,18 @@ export async function describeSecret(ctx: StackContext): Promise<SecretStatus | 
 }
 
 /** Deletes without a recovery window so `up` can recreate the same name at once. */
-export async function removeSecret(ctx: StackContext): Promise<Removed> {
+export async function removeSecret(ctx: StackContext): Promise<Removal> {
   const described = await findSecret(ctx);
-  if (described === undefined) return { removed: [] };
+  if (described === undefined) return { changes: [] };
+  const changes = [...new ChangeSet().delete(KIND, ctx.names.secret).list];
+  if (ctx.dryRun) return { changes };
   try {
     await ctx.clients.secrets.send(
       new DeleteSecretCommand({ SecretId: ctx.names.secret, ForceDeleteWithoutRecovery: true }),
     );
   } catch (error) {
-    if (hasErrorCode(error, 'ResourceNotFoundException')) return { removed: [] };
+    if (isNotFound(error)) return { changes: [] };
     throw new Error(`Could not delete secret ${ctx.names.secret}: ${errorMessage(error)}`);
   }
-  return { removed: [`secret ${ctx.names.secret}`] };
+  return { changes };
 }

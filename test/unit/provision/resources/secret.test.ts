@@ -7,6 +7,7 @@ import {
   RestoreSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
+import { NOT_CREATED_YET } from '../../../../provision/plan.js';
 import {
   describeSecret,
   ensureSecret,
@@ -15,9 +16,13 @@ import {
   removeSecret,
   secretReferences,
   writeTokenSecret,
-} from '../../../provision/secret.js';
-import { awsError } from '../support/ecs-context.js';
-import { leadContext, mutatingOperationsOf, operationsOf } from '../support/lead-context.js';
+} from '../../../../provision/resources/secret.js';
+import {
+  awsError,
+  mutatingOperations as mutatingOperationsOf,
+  operations as operationsOf,
+  testContext as leadContext,
+} from '../../support/context.js';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-AbCdEf';
 const notFound = () =>
@@ -30,8 +35,14 @@ describe('ensureSecret', () => {
     mocks.secrets.on(CreateSecretCommand).resolves({ ARN, VersionId: 'v1' });
     const result = await ensureSecret(ctx, { initialToken: () => 'initial-token-0123456789' });
     expect(result).toEqual({
-      outcome: 'created',
-      changes: ['created secret iclinic/api-token'],
+      changes: [
+        {
+          action: 'create',
+          kind: 'secret',
+          name: 'iclinic/api-token',
+          detail: 'holds the API token (generated unless --token-stdin)',
+        },
+      ],
       value: { arn: ARN, versionId: 'v1' },
     });
     const input = mocks.secrets.commandCalls(CreateSecretCommand)[0]?.args[0].input;
@@ -61,7 +72,6 @@ describe('ensureSecret', () => {
       },
     });
     expect(result).toEqual({
-      outcome: 'unchanged',
       changes: [],
       value: { arn: ARN, versionId: 'current' },
     });
@@ -133,7 +143,8 @@ describe('ensureSecret', () => {
       )
       .resolves({ ARN, VersionId: 'v2' });
     const result = await ensureSecret(ctx, { initialToken: () => 'tok' });
-    expect(result).toMatchObject({ outcome: 'created', value: { arn: ARN, versionId: 'v2' } });
+    expect(result.changes.map((c) => c.action)).toEqual(['create']);
+    expect(result.value).toEqual({ arn: ARN, versionId: 'v2' });
   });
 
   it('restores a secret pending deletion instead of creating a new one', async () => {
@@ -148,10 +159,42 @@ describe('ensureSecret', () => {
       .resolves({ ARN, VersionIdsToStages: { v1: ['AWSCURRENT'] } });
     mocks.secrets.on(RestoreSecretCommand).resolves({ ARN });
     const result = await ensureSecret(ctx, { initialToken: () => 'tok' });
-    expect(result.outcome).toBe('updated');
-    expect(result.changes[0]).toMatch(/restored secret iclinic\/api-token/);
+    expect(result.changes).toEqual([
+      {
+        action: 'update',
+        kind: 'secret',
+        name: 'iclinic/api-token',
+        detail: 'scheduled deletion',
+        from: 'scheduled',
+        to: 'cancelled',
+      },
+    ]);
     expect(result.value).toEqual({ arn: ARN, versionId: 'v1' });
     expect(mutatingOperationsOf(mocks.secrets)).toEqual(['RestoreSecret']);
+  });
+
+  it('in a dry run on an empty account plans the creation, returns no ARN yet and creates nothing', async () => {
+    const { ctx, mocks } = leadContext();
+    mocks.secrets.on(DescribeSecretCommand).rejects(notFound());
+    const result = await ensureSecret({ ...ctx, dryRun: true }, { initialToken: () => 'tok' });
+    expect(result.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+      'create secret iclinic/api-token',
+    ]);
+    expect(result.value).toEqual({ arn: NOT_CREATED_YET, versionId: NOT_CREATED_YET });
+    expect(mutatingOperationsOf(mocks.secrets)).toEqual([]);
+  });
+
+  it('in a dry run plans cancelling a scheduled deletion without restoring', async () => {
+    const { ctx, mocks } = leadContext();
+    mocks.secrets.on(DescribeSecretCommand).resolves({
+      ARN,
+      DeletedDate: new Date('2026-01-01'),
+      VersionIdsToStages: { v1: ['AWSCURRENT'] },
+    });
+    const result = await ensureSecret({ ...ctx, dryRun: true }, { initialToken: () => 'tok' });
+    expect(result.changes).toMatchObject([{ action: 'update', detail: 'scheduled deletion' }]);
+    expect(result.value).toEqual({ arn: ARN, versionId: 'v1' });
+    expect(mutatingOperationsOf(mocks.secrets)).toEqual([]);
   });
 });
 
@@ -253,7 +296,9 @@ describe('removeSecret', () => {
     const { ctx, mocks } = leadContext();
     mocks.secrets.on(DescribeSecretCommand).resolves({ ARN });
     mocks.secrets.on(DeleteSecretCommand).resolves({ ARN });
-    await expect(removeSecret(ctx)).resolves.toEqual({ removed: ['secret iclinic/api-token'] });
+    await expect(removeSecret(ctx)).resolves.toEqual({
+      changes: [{ action: 'delete', kind: 'secret', name: 'iclinic/api-token' }],
+    });
     expect(mocks.secrets.commandCalls(DeleteSecretCommand)[0]?.args[0].input).toEqual({
       SecretId: 'iclinic/api-token',
       ForceDeleteWithoutRecovery: true,
@@ -263,14 +308,23 @@ describe('removeSecret', () => {
   it('makes no mutating call when the secret is absent', async () => {
     const { ctx, mocks } = leadContext();
     mocks.secrets.on(DescribeSecretCommand).rejects(notFound());
-    await expect(removeSecret(ctx)).resolves.toEqual({ removed: [] });
+    await expect(removeSecret(ctx)).resolves.toEqual({ changes: [] });
     expect(operationsOf(mocks.secrets)).toEqual(['DescribeSecret']);
+  });
+
+  it('in a dry run returns the delete and deletes nothing', async () => {
+    const { ctx, mocks } = leadContext();
+    mocks.secrets.on(DescribeSecretCommand).resolves({ ARN });
+    await expect(removeSecret({ ...ctx, dryRun: true })).resolves.toEqual({
+      changes: [{ action: 'delete', kind: 'secret', name: 'iclinic/api-token' }],
+    });
+    expect(mutatingOperationsOf(mocks.secrets)).toEqual([]);
   });
 
   it('treats a secret deleted concurrently as already removed', async () => {
     const { ctx, mocks } = leadContext();
     mocks.secrets.on(DescribeSecretCommand).resolves({ ARN });
     mocks.secrets.on(DeleteSecretCommand).rejects(notFound());
-    await expect(removeSecret(ctx)).resolves.toEqual({ removed: [] });
+    await expect(removeSecret(ctx)).resolves.toEqual({ changes: [] });
   });
 });
