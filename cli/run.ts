@@ -7,11 +7,17 @@ import { stackFlags, stackNames } from '../provision/names.js';
 import { deployerPolicy } from '../provision/policy.js';
 import { errorCode, errorMessage, hasErrorCode, realClock } from '../provision/retry.js';
 import { readTokenSecret } from '../provision/secret.js';
-import { runSetToken, setTokenPlan, type SetTokenSettings } from '../provision/set-token.js';
+import {
+  runSetToken,
+  setTokenPlan,
+  type SetTokenSettings,
+} from '../provision/commands/set-token.js';
+import type { StepRecord as GraphStepRecord } from '../provision/graph.js';
 import { collectStatus, formatStatus } from '../provision/status.js';
-import { formatPlan, StepRunner, type PlannedStep } from '../provision/steps.js';
+import { formatPlan, StepRunner, toLegacyRecords, type PlannedStep } from '../provision/steps.js';
 import { generateToken, InvalidTokenError, validateToken } from '../provision/token.js';
-import { validateFargateSize } from '../provision/service.js';
+import { validateFargateSize } from '../provision/resources/ecs/index.js';
+import { plainLines } from './render.js';
 import { runUp, upPlan, type UpSettings } from '../provision/up.js';
 import { explainError } from './explain.js';
 import { downPlan, runDown } from '../teardown/down.js';
@@ -131,6 +137,7 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
   };
   const timeoutMs = globals.timeout * 60_000;
   let runner: StepRunner | undefined;
+  const graphSteps: GraphStepRecord[] = [];
   let result: unknown;
   try {
     switch (name) {
@@ -276,8 +283,13 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
         };
         const plan = setTokenPlan(ctx, settings);
         if (globals.dryRun) return printPlan(globals, name, plan);
-        runner = new StepRunner(plan, report, clock, process.env.ICLINIC_DEPLOY_FAIL_AFTER);
-        const rotated = await runSetToken(ctx, settings, runner);
+        const rotated = await runSetToken(ctx, settings, {
+          events: (event) => {
+            for (const line of plainLines(event, { verbose: false })) report.progress(line);
+          },
+          failAfter: process.env.ICLINIC_DEPLOY_FAIL_AFTER,
+          records: graphSteps,
+        });
         result = {
           previousTokenValidUntil: rotated.previousTokenValidUntil,
           taskDefinition: rotated.taskDefinitionArn,
@@ -345,7 +357,7 @@ export async function runCommand(name: CommandName, command: Command): Promise<v
       ok,
       dryRun: globals.dryRun,
       durationMs: clock.now() - started,
-      steps: runner?.records ?? [],
+      steps: runner?.records ?? toLegacyRecords(graphSteps),
       awsCalls: calls.toJSON(),
       ...(result === undefined ? {} : { result }),
       ...(error === undefined ? {} : { error }),

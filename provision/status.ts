@@ -5,9 +5,9 @@ import { describeNetwork } from './network.js';
 import { describeRepository } from './registry.js';
 import { describeExecutionRole } from './roles.js';
 import { describeSecret, readTokenSecret } from './secret.js';
-import { describeCluster, describeService, type ServiceStatus } from './service.js';
+import { describeCluster, describeService, type ServiceStatus } from './resources/ecs/index.js';
 import { stackFlags } from './names.js';
-import { loadBalancerUrl } from './set-token.js';
+import { loadBalancerUrl } from './commands/set-token.js';
 
 export interface ResourcePresence {
   readonly resource: string;

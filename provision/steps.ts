@@ -1,5 +1,6 @@
-import type { Ensured, Outcome, Reporter } from './context.js';
-import type { StepResult } from './graph.js';
+import type { Converged, Ensured, Outcome, Removal, Removed, Reporter } from './context.js';
+import type { StepRecord as GraphStepRecord, StepResult } from './graph.js';
+import { outcomeOf, type Change } from './plan.js';
 import type { Clock } from './retry.js';
 import { errorMessage } from './retry.js';
 
@@ -143,4 +144,48 @@ export function fromLegacyRemoved(removed: { removed: readonly string[] }): Step
     value: undefined,
     changes: removed.removed.map((line) => ({ action: 'delete', kind: 'resource', name: line })),
   };
+}
+
+/** The old "kind name: what" line of one typed change (transitional, for StepRunner output). */
+function legacyLine(change: Change): string {
+  const detail = change.detail === undefined ? '' : ` ${change.detail}`;
+  const values =
+    change.from === undefined && change.to === undefined
+      ? ''
+      : ` ${change.from ?? 'none'} -> ${change.to ?? 'none'}`;
+  return `${change.kind} ${change.name}: ${change.action}${detail}${values}`;
+}
+
+/**
+ * Transitional, until every command runs on the step graph: a converted
+ * module's typed changes as the `Ensured` the StepRunner still takes.
+ */
+export function toLegacyEnsured<T>(converged: Converged<T>): Ensured<T> {
+  return {
+    outcome: outcomeOf(converged.changes),
+    changes: converged.changes.map(legacyLine),
+    value: converged.value,
+  };
+}
+
+export function toLegacyRemoved(removal: Removal): Removed {
+  return { removed: removal.changes.map((change) => `${change.kind} ${change.name}`) };
+}
+
+/** Step-graph records in the shape of the StepRunner's `--json` records (steps never started are left out, as before). */
+export function toLegacyRecords(records: readonly GraphStepRecord[]): StepRecord[] {
+  return records.flatMap((record) =>
+    record.status === 'skipped'
+      ? []
+      : [
+          {
+            key: record.key,
+            title: record.title,
+            status: record.status,
+            changes: record.changes.map(legacyLine),
+            durationMs: record.durationMs,
+            ...(record.error === undefined ? {} : { error: record.error }),
+          },
+        ],
+  );
 }

@@ -28,8 +28,8 @@ import {
   ensureTaskDefinition,
   validateFargateSize,
   waitForDeployment,
-} from './service.js';
-import { StepRunner, type PlannedStep } from './steps.js';
+} from './resources/ecs/index.js';
+import { StepRunner, toLegacyEnsured, type PlannedStep } from './steps.js';
 import { generateToken } from './token.js';
 import { verifyEndpoint } from './verify.js';
 import { errorMessage, unreachableCode } from './retry.js';
@@ -363,7 +363,7 @@ export async function runUp(
       runner.ensure('cluster', async () => {
         const ensured = await ensureCluster(ctx);
         await checkFargateVcpuQuota(ctx, fargateVcpusAtPeak(settings));
-        return ensured;
+        return toLegacyEnsured(ensured);
       }),
     ),
   );
@@ -380,27 +380,31 @@ export async function runUp(
     cluster,
     serviceLinkedRoles,
   ]);
-  const taskDefinition = await runner.ensure('task-definition', () =>
-    ensureTaskDefinition(ctx, {
-      image: imageRef.imageUri,
-      cpu: settings.cpu,
-      memory: settings.memory,
-      cpuArchitecture: cpuArchitectureFor(settings.platform),
-      containerPort: CONTAINER_PORT,
-      healthCheckCommand: CONTAINER_HEALTH_CHECK,
-      executionRoleArn: roleRef.roleArn,
-      logGroup: logGroupRef.name,
-      secrets: secretReferences(secretRef),
-    }),
+  const taskDefinition = await runner.ensure('task-definition', async () =>
+    toLegacyEnsured(
+      await ensureTaskDefinition(ctx, {
+        image: imageRef.imageUri,
+        cpu: settings.cpu,
+        memory: settings.memory,
+        cpuArchitecture: cpuArchitectureFor(settings.platform),
+        containerPort: CONTAINER_PORT,
+        healthCheckCommand: CONTAINER_HEALTH_CHECK,
+        executionRoleArn: roleRef.roleArn,
+        logGroup: logGroupRef.name,
+        secrets: secretReferences(secretRef),
+      }),
+    ),
   );
-  const service = await runner.ensure('service', () =>
-    ensureService(ctx, {
-      taskDefinitionArn: taskDefinition.taskDefinitionArn,
-      subnetIds: net.subnetIds,
-      securityGroupId: net.taskSecurityGroupId,
-      targetGroupArn: lb.targetGroupArn,
-      desiredCount: settings.desiredCount,
-    }),
+  const service = await runner.ensure('service', async () =>
+    toLegacyEnsured(
+      await ensureService(ctx, {
+        taskDefinitionArn: taskDefinition.taskDefinitionArn,
+        subnetIds: net.subnetIds,
+        securityGroupId: net.taskSecurityGroupId,
+        targetGroupArn: lb.targetGroupArn,
+        desiredCount: settings.desiredCount,
+      }),
+    ),
   );
 
   await runner.run(

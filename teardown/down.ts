@@ -5,8 +5,12 @@ import { removeNetwork } from '../provision/network.js';
 import { removeRepository } from '../provision/registry.js';
 import { removeExecutionRole } from '../provision/roles.js';
 import { removeSecret } from '../provision/secret.js';
-import { removeCluster, removeService, removeTaskDefinitions } from '../provision/service.js';
-import type { PlannedStep, StepRunner } from '../provision/steps.js';
+import {
+  removeCluster,
+  removeService,
+  removeTaskDefinitions,
+} from '../provision/resources/ecs/index.js';
+import { toLegacyRemoved, type PlannedStep, type StepRunner } from '../provision/steps.js';
 
 /**
  * Deletion order is what AWS enforces, not what the emulator does: the
@@ -87,10 +91,14 @@ export async function runDown(
   const keep = (items: readonly string[]) => {
     removed.push(...items);
   };
-  keep(await runner.remove('service', () => removeService(ctx, { timeoutMs })));
+  keep(
+    await runner.remove('service', async () =>
+      toLegacyRemoved(await removeService(ctx, { timeoutMs })),
+    ),
+  );
   const cluster = runner.remove('cluster', async () => {
-    const definitions = await removeTaskDefinitions(ctx);
-    const clusterRemoved = await removeCluster(ctx, { timeoutMs });
+    const definitions = toLegacyRemoved(await removeTaskDefinitions(ctx));
+    const clusterRemoved = toLegacyRemoved(await removeCluster(ctx, { timeoutMs }));
     return { removed: [...clusterRemoved.removed, ...definitions.removed] };
   });
   // Awaited only after the load balancer; until then a failure must not
