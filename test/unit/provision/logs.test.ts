@@ -6,13 +6,13 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { describe, expect, it } from 'vitest';
 import { ensureLogGroup, removeLogGroup } from '../../../provision/logs.js';
-import { awsError, mockedContext, mutatingCalls } from '../support/ecs-context.js';
+import { awsError, mutatingOperations, testContext } from '../support/context.js';
 
 const ARN = 'arn:aws:logs:us-east-1:123456789012:log-group:/ecs/iclinic/api';
 
 describe('ensureLogGroup', () => {
   it('creates a tagged log group with the retention', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     mocks.logs
       .on(DescribeLogGroupsCommand)
       .resolvesOnce({ logGroups: [] })
@@ -37,7 +37,7 @@ describe('ensureLogGroup', () => {
   });
 
   it('ignores a longer name that shares the prefix', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     mocks.logs.on(DescribeLogGroupsCommand).resolves({
       logGroups: [{ logGroupName: '/ecs/iclinic/api-old', arn: 'x', retentionInDays: 14 }],
     });
@@ -47,27 +47,27 @@ describe('ensureLogGroup', () => {
   });
 
   it('only puts the retention policy when it drifted', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     mocks.logs.on(DescribeLogGroupsCommand).resolves({
       logGroups: [{ logGroupName: '/ecs/iclinic/api', arn: ARN, retentionInDays: 3 }],
     });
     mocks.logs.on(PutRetentionPolicyCommand).resolves({});
     const result = await ensureLogGroup(ctx, { retentionDays: 14 });
     expect(result.outcome).toBe('updated');
-    expect(mutatingCalls(mocks.logs)).toEqual(['PutRetentionPolicy']);
+    expect(mutatingOperations(mocks.logs)).toEqual(['PutRetentionPolicy']);
   });
 
   it('makes no mutating call when it matches', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     mocks.logs.on(DescribeLogGroupsCommand).resolves({
       logGroups: [{ logGroupName: '/ecs/iclinic/api', arn: ARN, retentionInDays: 14 }],
     });
     expect((await ensureLogGroup(ctx, { retentionDays: 14 })).outcome).toBe('unchanged');
-    expect(mutatingCalls(mocks.logs)).toEqual([]);
+    expect(mutatingOperations(mocks.logs)).toEqual([]);
   });
 
   it('rejects a retention CloudWatch does not accept', async () => {
-    const { ctx } = mockedContext();
+    const { ctx } = testContext();
     await expect(ensureLogGroup(ctx, { retentionDays: 10 })).rejects.toThrow(
       /Invalid log retention 10 days/,
     );
@@ -76,14 +76,14 @@ describe('ensureLogGroup', () => {
 
 describe('removeLogGroup', () => {
   it('makes no mutating call when the log group does not exist', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     mocks.logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [] });
     expect((await removeLogGroup(ctx)).removed).toEqual([]);
     expect(mocks.logs.commandCalls(DeleteLogGroupCommand)).toHaveLength(0);
   });
 
   it('is safe when the log group disappears between the look and the delete', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     mocks.logs.on(DescribeLogGroupsCommand).resolves({
       logGroups: [
         { logGroupName: ctx.names.logGroup, arn: 'arn:aws:logs:us-east-1:1:log-group:x:*' },

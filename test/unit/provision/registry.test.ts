@@ -18,8 +18,7 @@ import {
   registryLogin,
   removeRepository,
 } from '../../../provision/registry.js';
-import { awsError } from '../support/ecs-context.js';
-import { leadContext, mutatingOperationsOf, operationsOf } from '../support/lead-context.js';
+import { awsError, mutatingOperations, operations, testContext } from '../support/context.js';
 
 const repository: Repository = {
   repositoryName: 'iclinic/api',
@@ -33,7 +32,7 @@ const value = { repositoryUri: repository.repositoryUri, repositoryArn: reposito
 
 describe('ensureRepository', () => {
   it('creates the repository with scan on push, immutable tags, stack tags and the lifecycle policy', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeRepositoriesCommand).rejects(repoNotFound());
     mocks.ecr.on(CreateRepositoryCommand).resolves({ repository });
     mocks.ecr
@@ -66,18 +65,18 @@ describe('ensureRepository', () => {
   });
 
   it('makes no mutating call when the repository and its policy are as desired', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeRepositoriesCommand).resolves({ repositories: [repository] });
     mocks.ecr
       .on(GetLifecyclePolicyCommand)
       .resolves({ lifecyclePolicyText: JSON.stringify(LIFECYCLE_POLICY) });
     const result = await ensureRepository(ctx);
     expect(result).toEqual({ outcome: 'unchanged', changes: [], value });
-    expect(mutatingOperationsOf(mocks.ecr)).toEqual([]);
+    expect(mutatingOperations(mocks.ecr)).toEqual([]);
   });
 
   it('turns scan on push back on', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeRepositoriesCommand).resolves({
       repositories: [{ ...repository, imageScanningConfiguration: { scanOnPush: false } }],
     });
@@ -88,7 +87,7 @@ describe('ensureRepository', () => {
     const result = await ensureRepository(ctx);
     expect(result.outcome).toBe('updated');
     expect(result.changes).toEqual(['turned scan on push back on']);
-    expect(mutatingOperationsOf(mocks.ecr)).toEqual(['PutImageScanningConfiguration']);
+    expect(mutatingOperations(mocks.ecr)).toEqual(['PutImageScanningConfiguration']);
     expect(mocks.ecr.commandCalls(PutImageScanningConfigurationCommand)[0]?.args[0].input).toEqual({
       repositoryName: 'iclinic/api',
       imageScanningConfiguration: { scanOnPush: true },
@@ -96,31 +95,31 @@ describe('ensureRepository', () => {
   });
 
   it('puts back a lifecycle policy that was changed by hand', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeRepositoriesCommand).resolves({ repositories: [repository] });
     mocks.ecr.on(GetLifecyclePolicyCommand).resolves({ lifecyclePolicyText: '{"rules":[]}' });
     mocks.ecr.on(PutLifecyclePolicyCommand).resolves({});
     const result = await ensureRepository(ctx);
     expect(result.outcome).toBe('updated');
-    expect(mutatingOperationsOf(mocks.ecr)).toEqual(['PutLifecyclePolicy']);
+    expect(mutatingOperations(mocks.ecr)).toEqual(['PutLifecyclePolicy']);
   });
 });
 
 describe('imageTagExists', () => {
   it('is true when ECR describes the tag', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageTags: ['abc'] }] });
     await expect(imageTagExists(ctx, 'abc')).resolves.toBe(true);
   });
 
   it('is false on ImageNotFoundException', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeImagesCommand).rejects(awsError('ImageNotFoundException', 'not found'));
     await expect(imageTagExists(ctx, 'abc')).resolves.toBe(false);
   });
 
   it('rethrows other errors', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeImagesCommand).rejects(awsError('AccessDeniedException', 'denied'));
     await expect(imageTagExists(ctx, 'abc')).rejects.toThrow('denied');
   });
@@ -154,7 +153,7 @@ describe('decodeAuthorization', () => {
 
 describe('registryLogin', () => {
   it('decodes the first authorization data entry', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(GetAuthorizationTokenCommand).resolves({
       authorizationData: [
         {
@@ -171,7 +170,7 @@ describe('registryLogin', () => {
   });
 
   it('fails naming the permission when no token comes back', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(GetAuthorizationTokenCommand).resolves({ authorizationData: [] });
     await expect(registryLogin(ctx)).rejects.toThrow(/ecr:GetAuthorizationToken/);
   });
@@ -179,7 +178,7 @@ describe('registryLogin', () => {
 
 describe('removeRepository', () => {
   it('deletes the repository with force', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeRepositoriesCommand).resolves({ repositories: [repository] });
     mocks.ecr.on(DeleteRepositoryCommand).resolves({});
     const result = await removeRepository(ctx);
@@ -191,9 +190,9 @@ describe('removeRepository', () => {
   });
 
   it('makes no mutating call when the repository is absent', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeRepositoriesCommand).rejects(repoNotFound());
     await expect(removeRepository(ctx)).resolves.toEqual({ removed: [] });
-    expect(operationsOf(mocks.ecr)).toEqual(['DescribeRepositories']);
+    expect(operations(mocks.ecr)).toEqual(['DescribeRepositories']);
   });
 });

@@ -20,7 +20,7 @@ import {
   TASK_EXECUTION_MANAGED_POLICY_ARN,
   trustPolicyDocument,
 } from '../../../provision/roles.js';
-import { awsError, mockedContext, mutatingCalls } from '../support/ecs-context.js';
+import { awsError, mutatingOperations, testContext } from '../support/context.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-AbCdEf';
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/iclinic-task-execution';
@@ -49,7 +49,7 @@ const equivalentInlinePolicy = encodeURIComponent(
 );
 
 function convergedRole() {
-  const { ctx, mocks } = mockedContext();
+  const { ctx, mocks } = testContext();
   mocks.iam.on(GetRoleCommand).resolves(existingRole);
   mocks.iam.on(ListAttachedRolePoliciesCommand).resolves({
     AttachedPolicies: [{ PolicyArn: TASK_EXECUTION_MANAGED_POLICY_ARN, PolicyName: 'x' }],
@@ -64,7 +64,7 @@ function convergedRole() {
 
 describe('ensureExecutionRole', () => {
   it('creates the role with an inline policy limited to GetSecretValue on the secret ARN', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     mocks.iam
       .on(GetRoleCommand)
       .rejectsOnce(
@@ -99,7 +99,7 @@ describe('ensureExecutionRole', () => {
     const { ctx, mocks } = convergedRole();
     const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
     expect(result.outcome).toBe('unchanged');
-    expect(mutatingCalls(mocks.iam)).toEqual([]);
+    expect(mutatingOperations(mocks.iam)).toEqual([]);
   });
 
   it('re-attaches a detached managed policy', async () => {
@@ -107,7 +107,7 @@ describe('ensureExecutionRole', () => {
     mocks.iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
     const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
     expect(result.outcome).toBe('updated');
-    expect(mutatingCalls(mocks.iam)).toEqual(['AttachRolePolicy']);
+    expect(mutatingOperations(mocks.iam)).toEqual(['AttachRolePolicy']);
   });
 
   it('rewrites the inline policy when it points at another secret', async () => {
@@ -120,11 +120,11 @@ describe('ensureExecutionRole', () => {
       .resolves({ RoleName: 'r', PolicyName: 'p', PolicyDocument: widened });
     const result = await ensureExecutionRole(ctx, { secretArn: SECRET_ARN });
     expect(result.changes.join()).toMatch(/drifted inline policy/);
-    expect(mutatingCalls(mocks.iam)).toEqual(['PutRolePolicy']);
+    expect(mutatingOperations(mocks.iam)).toEqual(['PutRolePolicy']);
   });
 
   it('rejects a secret name instead of an ARN before any call', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     await expect(ensureExecutionRole(ctx, { secretArn: 'iclinic/api-token' })).rejects.toThrow(
       /Invalid secret ARN/,
     );
@@ -134,7 +134,7 @@ describe('ensureExecutionRole', () => {
 
 describe('ensureServiceLinkedRoles', () => {
   it('creates only the missing role and treats "has been taken" as existing', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     mocks.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity', 'not found'));
     mocks.iam.on(ListRolesCommand).resolves({ Roles: [] });
     mocks.iam
@@ -157,10 +157,10 @@ describe('ensureServiceLinkedRoles', () => {
   });
 
   it('makes no mutating call when both roles exist', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     mocks.iam.on(GetRoleCommand).resolves(existingRole);
     expect((await ensureServiceLinkedRoles(ctx)).outcome).toBe('unchanged');
-    expect(mutatingCalls(mocks.iam)).toEqual([]);
+    expect(mutatingOperations(mocks.iam)).toEqual([]);
   });
 });
 
@@ -170,7 +170,7 @@ describe('removeExecutionRole', () => {
     mocks.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['iclinic-read-token'] });
     const result = await removeExecutionRole(ctx);
     expect(result.removed).toEqual(['IAM role iclinic-task-execution']);
-    expect(mutatingCalls(mocks.iam)).toEqual([
+    expect(mutatingOperations(mocks.iam)).toEqual([
       'DetachRolePolicy',
       'DeleteRolePolicy',
       'DeleteRole',
@@ -181,7 +181,7 @@ describe('removeExecutionRole', () => {
   });
 
   it('is safe when the role is already gone', async () => {
-    const { ctx, mocks } = mockedContext();
+    const { ctx, mocks } = testContext();
     mocks.iam.on(ListAttachedRolePoliciesCommand).rejects(awsError('NoSuchEntity', 'gone'));
     expect((await removeExecutionRole(ctx)).removed).toEqual([]);
   });

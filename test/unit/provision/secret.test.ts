@@ -16,8 +16,7 @@ import {
   secretReferences,
   writeTokenSecret,
 } from '../../../provision/secret.js';
-import { awsError } from '../support/ecs-context.js';
-import { leadContext, mutatingOperationsOf, operationsOf } from '../support/lead-context.js';
+import { awsError, mutatingOperations, operations, testContext } from '../support/context.js';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-AbCdEf';
 const notFound = () =>
@@ -25,7 +24,7 @@ const notFound = () =>
 
 describe('ensureSecret', () => {
   it('creates the secret with the token JSON and the stack tags when it is missing', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.secrets.on(DescribeSecretCommand).rejects(notFound());
     mocks.secrets.on(CreateSecretCommand).resolves({ ARN, VersionId: 'v1' });
     const result = await ensureSecret(ctx, { initialToken: () => 'initial-token-0123456789' });
@@ -48,7 +47,7 @@ describe('ensureSecret', () => {
   });
 
   it('leaves an existing secret unchanged with no mutating call and returns the AWSCURRENT version', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.secrets.on(DescribeSecretCommand).resolves({
       ARN,
       VersionIdsToStages: { old: ['AWSPREVIOUS'], current: ['AWSCURRENT'] },
@@ -65,24 +64,24 @@ describe('ensureSecret', () => {
       changes: [],
       value: { arn: ARN, versionId: 'current' },
     });
-    expect(mutatingOperationsOf(mocks.secrets)).toEqual([]);
+    expect(mutatingOperations(mocks.secrets)).toEqual([]);
     expect(mocks.secrets.commandCalls(PutSecretValueCommand)).toHaveLength(0);
     expect(generated).toBe(0);
   });
 
   it('fails clearly when an existing secret has no AWSCURRENT version', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.secrets
       .on(DescribeSecretCommand)
       .resolves({ ARN, VersionIdsToStages: { v: ['AWSPREVIOUS'] } });
     await expect(ensureSecret(ctx, { initialToken: () => 't' })).rejects.toThrow(
       /no AWSCURRENT version.*set-token --generate/,
     );
-    expect(mutatingOperationsOf(mocks.secrets)).toEqual([]);
+    expect(mutatingOperations(mocks.secrets)).toEqual([]);
   });
 
   it('retries CreateSecret while the name is scheduled for deletion, then succeeds', async () => {
-    const { ctx, mocks, clock, report } = leadContext();
+    const { ctx, mocks, clock, report } = testContext();
     mocks.secrets.on(DescribeSecretCommand).rejects(notFound());
     const scheduled = awsError(
       'InvalidRequestException',
@@ -101,7 +100,7 @@ describe('ensureSecret', () => {
   });
 
   it('does not retry CreateSecret on other errors', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.secrets.on(DescribeSecretCommand).rejects(notFound());
     mocks.secrets.on(CreateSecretCommand).rejects(awsError('AccessDeniedException', 'denied'));
     await expect(ensureSecret(ctx, { initialToken: () => 'tok' })).rejects.toThrow(/denied/);
@@ -109,7 +108,7 @@ describe('ensureSecret', () => {
   });
 
   it('creates the secret anew when one force-deleted moments ago cannot be restored', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.secrets.on(DescribeSecretCommand).resolves({
       ARN,
       DeletedDate: new Date('2026-01-01'),
@@ -137,7 +136,7 @@ describe('ensureSecret', () => {
   });
 
   it('restores a secret pending deletion instead of creating a new one', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.secrets
       .on(DescribeSecretCommand)
       .resolvesOnce({
@@ -151,7 +150,7 @@ describe('ensureSecret', () => {
     expect(result.outcome).toBe('updated');
     expect(result.changes[0]).toMatch(/restored secret iclinic\/api-token/);
     expect(result.value).toEqual({ arn: ARN, versionId: 'v1' });
-    expect(mutatingOperationsOf(mocks.secrets)).toEqual(['RestoreSecret']);
+    expect(mutatingOperations(mocks.secrets)).toEqual(['RestoreSecret']);
   });
 });
 
@@ -218,7 +217,7 @@ describe('parseTokenSecret', () => {
 
 describe('readTokenSecret and writeTokenSecret', () => {
   it('reads a given version', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.secrets.on(GetSecretValueCommand).resolves({ SecretString: '{"token":"abc"}' });
     await expect(readTokenSecret(ctx, 'v9')).resolves.toMatchObject({ token: 'abc' });
     expect(mocks.secrets.commandCalls(GetSecretValueCommand)[0]?.args[0].input).toEqual({
@@ -228,7 +227,7 @@ describe('readTokenSecret and writeTokenSecret', () => {
   });
 
   it('writes a new version and returns its id', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.secrets.on(PutSecretValueCommand).resolves({ ARN, VersionId: 'v3' });
     const secret = { token: 'n', previousToken: 'o', previousTokenValidUntil: 'z' };
     await expect(writeTokenSecret(ctx, secret)).resolves.toEqual({ arn: ARN, versionId: 'v3' });
@@ -242,7 +241,7 @@ describe('readTokenSecret and writeTokenSecret', () => {
 
 describe('describeSecret', () => {
   it('treats a secret pending deletion as absent', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.secrets.on(DescribeSecretCommand).resolves({ ARN, DeletedDate: new Date() });
     await expect(describeSecret(ctx)).resolves.toBeUndefined();
   });
@@ -250,7 +249,7 @@ describe('describeSecret', () => {
 
 describe('removeSecret', () => {
   it('deletes the secret without a recovery window', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.secrets.on(DescribeSecretCommand).resolves({ ARN });
     mocks.secrets.on(DeleteSecretCommand).resolves({ ARN });
     await expect(removeSecret(ctx)).resolves.toEqual({ removed: ['secret iclinic/api-token'] });
@@ -261,14 +260,14 @@ describe('removeSecret', () => {
   });
 
   it('makes no mutating call when the secret is absent', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.secrets.on(DescribeSecretCommand).rejects(notFound());
     await expect(removeSecret(ctx)).resolves.toEqual({ removed: [] });
-    expect(operationsOf(mocks.secrets)).toEqual(['DescribeSecret']);
+    expect(operations(mocks.secrets)).toEqual(['DescribeSecret']);
   });
 
   it('treats a secret deleted concurrently as already removed', async () => {
-    const { ctx, mocks } = leadContext();
+    const { ctx, mocks } = testContext();
     mocks.secrets.on(DescribeSecretCommand).resolves({ ARN });
     mocks.secrets.on(DeleteSecretCommand).rejects(notFound());
     await expect(removeSecret(ctx)).resolves.toEqual({ removed: [] });

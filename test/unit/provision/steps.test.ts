@@ -5,7 +5,7 @@ import {
   StepRunner,
   type PlannedStep,
 } from '../../../provision/steps.js';
-import { FakeClock, RecordingReporter } from '../support/ecs-context.js';
+import { FakeClock, RecordingReporter } from '../support/context.js';
 
 const plan: PlannedStep[] = [
   {

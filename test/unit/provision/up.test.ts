@@ -1,6 +1,6 @@
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
-import { DeploymentFailedError } from '../../../provision/service.js';
+import { DeploymentFailedError } from '../../../provision/resources/ecs/index.js';
 import {
   fargateVcpusAtPeak,
   upPlan,

@@ -10,11 +10,19 @@ const remover = (name: string, removed: string[] = [name]) =>
     calls.push(`${name}:end`);
     return { removed };
   });
+// The ECS module returns typed changes (Removal); down still shows them as lines.
+const ecsRemover = (name: string) =>
+  vi.fn(async () => {
+    calls.push(`${name}:start`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    calls.push(`${name}:end`);
+    return { changes: [{ action: 'delete' as const, kind: 'ECS', name }] };
+  });
 
-vi.mock('../../../provision/service.js', () => ({
-  removeService: remover('service'),
-  removeCluster: remover('cluster'),
-  removeTaskDefinitions: remover('task-definitions'),
+vi.mock('../../../provision/resources/ecs/index.js', () => ({
+  removeService: ecsRemover('service'),
+  removeCluster: ecsRemover('cluster'),
+  removeTaskDefinitions: ecsRemover('task-definitions'),
 }));
 vi.mock('../../../provision/load-balancer.js', () => ({
   removeLoadBalancer: remover('load-balancer'),
@@ -27,7 +35,7 @@ vi.mock('../../../provision/logs.js', () => ({ removeLogGroup: remover('log-grou
 vi.mock('../../../provision/roles.js', () => ({ removeExecutionRole: remover('execution-role') }));
 
 const { downPlan, runDown } = await import('../../../teardown/down.js');
-const service = await import('../../../provision/service.js');
+const service = await import('../../../provision/resources/ecs/index.js');
 const loadBalancer = await import('../../../provision/load-balancer.js');
 const { StepRunner } = await import('../../../provision/steps.js');
 const { testContext } = await import('../support/context.js');
@@ -78,9 +86,9 @@ describe('down', () => {
     const removed = await down();
     expect(new Set(removed)).toEqual(
       new Set([
-        'service',
-        'cluster',
-        'task-definitions',
+        'ECS service',
+        'ECS cluster',
+        'ECS task-definitions',
         'load-balancer',
         'target-group',
         'network',
