@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { StackContext } from '../provision/context.js';
-import type { EventSink, Reporter } from '../provision/events.js';
-import type { StepGraph, StepRecord } from '../provision/graph.js';
+import type { Reporter } from '../provision/events.js';
+import type { GraphRun, StepGraph, StepRecord } from '../provision/graph.js';
 import type { GlobalOptions } from './options.js';
 import type { Rendered } from './output.js';
 
@@ -9,11 +9,10 @@ import type { Rendered } from './output.js';
 export interface CommandTools {
   /** Run-level progress and warnings (a step's own go through its StepInput). */
   readonly report: Reporter;
-  readonly events: EventSink;
-  /** Runs a step graph with live or plain progress; its records go into the JSON record. */
+  /** Starts a step graph with live or plain progress; its records go into the JSON record. */
+  start<R>(graph: StepGraph<R>): GraphRun<R>;
+  /** `start`, awaited. */
   steps<R>(graph: StepGraph<R>): Promise<{ results: R; records: readonly StepRecord[] }>;
-  /** Records of steps run outside a graph (set-token, until it has one). */
-  addRecords(records: readonly StepRecord[]): void;
 }
 
 /**

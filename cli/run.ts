@@ -8,7 +8,13 @@ import type { Command } from 'commander';
 import { appendFileSync } from 'node:fs';
 import { CallLog, createClients, type StackContext } from '../provision/context.js';
 import { reporterFor, type EventSink, type RunEvent } from '../provision/events.js';
-import { runGraph, topologicalOrder, type StepGraph, type StepRecord } from '../provision/graph.js';
+import {
+  runGraph,
+  topologicalOrder,
+  type GraphRun,
+  type StepGraph,
+  type StepRecord,
+} from '../provision/graph.js';
 import { stackNames } from '../provision/names.js';
 import { errorCode, errorMessage, realClock } from '../provision/retry.js';
 import { InvalidTokenError } from '../provision/token.js';
@@ -36,7 +42,8 @@ class ProgressOutput {
     this.current = plainProgress({ verbose, write });
   }
 
-  async steps<R, T>(graph: StepGraph<R>, run: (events: EventSink) => Promise<T>): Promise<T> {
+  /** Shows the graph's steps (live on a terminal); the returned function ends that display. */
+  begin<R>(graph: StepGraph<R>): () => Promise<void> {
     if (this.live) {
       const titles = topologicalOrder(graph).map((key) => {
         const step = graph[key as keyof R & string];
@@ -44,12 +51,10 @@ class ProgressOutput {
       });
       this.current = liveProgress(titles, { verbose: this.verbose, write });
     }
-    try {
-      return await run(this.events);
-    } finally {
+    return async () => {
       await this.current.finish();
       this.current = plainProgress({ verbose: this.verbose, write });
-    }
+    };
   }
 }
 
@@ -98,25 +103,37 @@ export async function runCommand<S, R>(
   const progress = new ProgressOutput(globals.verbose, live);
   const ctx = createContext(globals, globals.dryRun || command.readsOnly, progress.events);
   const records: StepRecord[] = [];
+  const failAfter = process.env.ICLINIC_DEPLOY_FAIL_AFTER;
+  const start = <G>(graph: StepGraph<G>): GraphRun<G> => {
+    const finish = progress.begin(graph);
+    const run = runGraph(graph, {
+      events: progress.events,
+      clock: ctx.clock,
+      ...(failAfter ? { failAfter } : {}),
+    });
+    const settle = async () => {
+      records.push(...run.records);
+      await finish();
+    };
+    const results = run.results.then(
+      async (value) => {
+        await settle();
+        return value;
+      },
+      async (error: unknown) => {
+        await settle();
+        throw error;
+      },
+    );
+    return { results, records: run.records };
+  };
   const tools: CommandTools = {
     report: ctx.report,
-    events: progress.events,
-    steps: (graph) =>
-      progress.steps(graph, async (events) => {
-        const run = runGraph(graph, {
-          events,
-          clock: ctx.clock,
-          ...(process.env.ICLINIC_DEPLOY_FAIL_AFTER
-            ? { failAfter: process.env.ICLINIC_DEPLOY_FAIL_AFTER }
-            : {}),
-        });
-        try {
-          return { results: await run.results, records: run.records };
-        } finally {
-          records.push(...run.records);
-        }
-      }),
-    addRecords: (added) => records.push(...added),
+    start,
+    steps: async (graph) => {
+      const run = start(graph);
+      return { results: await run.results, records: run.records };
+    },
   };
   const record = (ok: boolean, extra: Pick<RunRecord, 'result' | 'error'> = {}): RunRecord => ({
     command: name,

@@ -161,25 +161,3 @@ export interface Converged<T> {
 export interface Removal {
   readonly changes: readonly Change[];
 }
-
-/** Before plans were data (being replaced by Converged): what an ensure function did. */
-export type Outcome = 'created' | 'updated' | 'unchanged';
-
-export interface Ensured<T> {
-  readonly outcome: Outcome;
-  /** Short human-readable account: which resource, which changes. */
-  readonly changes: readonly string[];
-  readonly value: T;
-}
-
-/** Combine outcomes of sub-resources: any creation wins, then any update. */
-export function combineOutcomes(outcomes: readonly Outcome[]): Outcome {
-  if (outcomes.includes('created')) return 'created';
-  if (outcomes.includes('updated')) return 'updated';
-  return 'unchanged';
-}
-
-/** Before plans were data (being replaced by Removal): what a remove function deleted. */
-export interface Removed {
-  readonly removed: readonly string[];
-}

@@ -161,6 +161,8 @@ const NOT_FOUND_CODES = new Set([
   // ECS
   'ClusterNotFoundException',
   'ServiceNotFoundException',
+  // a service already deleted (DRAINING or INACTIVE), as DeleteService answers it
+  'ServiceNotActiveException',
   'TaskDefinitionNotFoundException',
   // ECR
   'ImageNotFoundException',

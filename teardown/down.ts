@@ -10,8 +10,11 @@ import type { Change } from '../provision/plan.js';
 import { removeRepository } from '../provision/resources/registry.js';
 import { removeExecutionRole } from '../provision/resources/roles.js';
 import { removeSecret } from '../provision/resources/secret.js';
-import { removeCluster, removeService, removeTaskDefinitions } from '../provision/service.js';
-import { fromLegacyRemoved } from '../provision/steps.js';
+import {
+  removeCluster,
+  removeService,
+  removeTaskDefinitions,
+} from '../provision/resources/ecs/index.js';
 
 type DownKey =
   | 'service'
@@ -48,19 +51,16 @@ export function downGraph(ctx: StackContext, timeoutMs: number): StepGraph<DownS
       kind: 'remove',
       title: `Delete the ECS service ${n.service}`,
       after: [],
-      run: async (input) => fromLegacyRemoved(await removeService(on(input), { timeoutMs })),
+      run: (input) => removal(removeService(on(input), { timeoutMs })),
     },
     cluster: {
       kind: 'remove',
       title: `Delete the cluster ${n.cluster} and the task definitions`,
       after: ['service'],
       run: async (input) => {
-        const definitions = fromLegacyRemoved(await removeTaskDefinitions(on(input)));
-        const cluster = fromLegacyRemoved(await removeCluster(on(input), { timeoutMs }));
-        return {
-          value: undefined,
-          changes: [...(cluster.changes ?? []), ...(definitions.changes ?? [])],
-        };
+        const definitions = await removeTaskDefinitions(on(input));
+        const cluster = await removeCluster(on(input), { timeoutMs });
+        return { value: undefined, changes: [...cluster.changes, ...definitions.changes] };
       },
     },
     'load-balancer': {

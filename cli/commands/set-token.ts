@@ -1,14 +1,11 @@
 import type { Command } from 'commander';
 import type { StackContext } from '../../provision/context.js';
 import type { Reporter } from '../../provision/events.js';
-import type { StepRecord } from '../../provision/graph.js';
 import {
   runSetToken,
-  setTokenPlan,
   type SetTokenResult,
   type SetTokenSettings,
-} from '../../provision/set-token.js';
-import { StepRunner, type StepRecord as LegacyStepRecord } from '../../provision/steps.js';
+} from '../../provision/commands/set-token.js';
 import { generateToken, validateToken } from '../../provision/token.js';
 import type { CliCommand, CommandTools } from '../command.js';
 import { UsageError } from '../errors.js';
@@ -57,34 +54,12 @@ export async function parseSetToken(
   };
 }
 
-/** Transitional: set-token still runs on StepRunner, whose records carry text lines. */
-function recordsOf(legacy: readonly LegacyStepRecord[]): StepRecord[] {
-  return legacy.map(({ changes, ...record }) =>
-    record.status === 'done'
-      ? { ...record, changes: [], ...(changes.length > 0 ? { summary: changes.join('; ') } : {}) }
-      : {
-          ...record,
-          changes: changes.map((line) => ({
-            action: record.status === 'created' ? 'create' : 'update',
-            kind: 'resource',
-            name: line,
-          })),
-        },
-  );
-}
-
-async function rotate(
+function rotate(
   ctx: StackContext,
   settings: SetTokenSettings,
   tools: CommandTools,
 ): Promise<SetTokenResult> {
-  const failAfter = process.env.ICLINIC_DEPLOY_FAIL_AFTER;
-  const runner = new StepRunner(setTokenPlan(ctx, settings), tools.report, ctx.clock, failAfter);
-  try {
-    return await runSetToken(ctx, settings, runner);
-  } finally {
-    tools.addRecords(recordsOf(runner.records));
-  }
+  return runSetToken(ctx, settings, { start: tools.start });
 }
 
 export function renderSetToken(

@@ -3,7 +3,7 @@ import type { Reporter } from '../../provision/events.js';
 import type { ContainerEngine, ImagePlatform } from '../../provision/resources/image.js';
 import { stackFlags } from '../../provision/names.js';
 import { errorMessage } from '../../provision/retry.js';
-import { validateFargateSize } from '../../provision/service.js';
+import { validateFargateSize } from '../../provision/resources/ecs/index.js';
 import { validateToken } from '../../provision/token.js';
 import { upGraph, upResult, type UpResult, type UpSettings } from '../../provision/commands/up.js';
 import type { CliCommand } from '../command.js';

@@ -1,12 +1,16 @@
 import type { StackContext } from '../context.js';
-import { describeLoadBalancer, describeTargetHealth, type TargetHealth } from '../resources/load-balancer/index.js';
+import {
+  describeLoadBalancer,
+  describeTargetHealth,
+  loadBalancerUrl,
+  type TargetHealth,
+} from '../resources/load-balancer/index.js';
 import { describeLogGroup } from '../resources/logs.js';
 import { describeNetwork } from '../resources/network/index.js';
 import { describeRepository } from '../resources/registry.js';
 import { describeExecutionRole } from '../resources/roles.js';
 import { describeSecret, readTokenSecret } from '../resources/secret.js';
-import { describeCluster, describeService, type ServiceStatus } from '../service.js';
-import { loadBalancerUrl } from '../set-token.js';
+import { describeCluster, describeService, type ServiceStatus } from '../resources/ecs/index.js';
 
 export interface ResourcePresence {
   readonly resource: string;

@@ -33,8 +33,7 @@ import {
   ensureTaskDefinition,
   validateFargateSize,
   waitForDeployment,
-} from '../service.js';
-import { fromLegacyEnsured } from '../steps.js';
+} from '../resources/ecs/index.js';
 import { generateToken } from '../token.js';
 import { verifyEndpoint } from '../verify.js';
 
@@ -59,7 +58,7 @@ export interface UpSettings {
   readonly initialToken?: string;
 }
 
-/** What an ensure yields once converged (legacy `Ensured` or `Converged`, same `value`). */
+/** What an ensure yields once converged. */
 type ValueOf<F extends (...args: never[]) => Promise<{ value: unknown }>> = Awaited<
   ReturnType<F>
 >['value'];
@@ -212,7 +211,7 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
       title: 'ECS cluster and Fargate quota',
       after: ['service-linked-roles'],
       run: async (input) => {
-        const cluster = fromLegacyEnsured(await ensureCluster(on(input)));
+        const cluster = await ensureCluster(on(input));
         await checkFargateVcpuQuota(on(input), fargateVcpusAtPeak(settings));
         return cluster;
       },
@@ -222,19 +221,17 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
       title: 'Task definition',
       after: ['image', 'execution-role', 'log-group', 'secret'],
       run: async (input) =>
-        fromLegacyEnsured(
-          await ensureTaskDefinition(on(input), {
-            image: input.get('image').imageUri,
-            cpu: settings.cpu,
-            memory: settings.memory,
-            cpuArchitecture: cpuArchitectureFor(settings.platform),
-            containerPort: CONTAINER_PORT,
-            healthCheckCommand: CONTAINER_HEALTH_CHECK,
-            executionRoleArn: input.get('execution-role').roleArn,
-            logGroup: input.get('log-group').name,
-            secrets: secretReferences(input.get('secret')),
-          }),
-        ),
+        ensureTaskDefinition(on(input), {
+          image: input.get('image').imageUri,
+          cpu: settings.cpu,
+          memory: settings.memory,
+          cpuArchitecture: cpuArchitectureFor(settings.platform),
+          containerPort: CONTAINER_PORT,
+          healthCheckCommand: CONTAINER_HEALTH_CHECK,
+          executionRoleArn: input.get('execution-role').roleArn,
+          logGroup: input.get('log-group').name,
+          secrets: secretReferences(input.get('secret')),
+        }),
     },
     service: {
       kind: 'ensure',
@@ -242,15 +239,13 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
       after: ['task-definition', 'load-balancer', 'network', 'cluster', 'service-linked-roles'],
       run: async (input) => {
         const network = input.get('network');
-        return fromLegacyEnsured(
-          await ensureService(on(input), {
-            taskDefinitionArn: input.get('task-definition').taskDefinitionArn,
-            subnetIds: network.subnetIds,
-            securityGroupId: network.taskSecurityGroupId,
-            targetGroupArn: input.get('load-balancer').targetGroupArn,
-            desiredCount: settings.desiredCount,
-          }),
-        );
+        return ensureService(on(input), {
+          taskDefinitionArn: input.get('task-definition').taskDefinitionArn,
+          subnetIds: network.subnetIds,
+          securityGroupId: network.taskSecurityGroupId,
+          targetGroupArn: input.get('load-balancer').targetGroupArn,
+          desiredCount: settings.desiredCount,
+        });
       },
     },
     rollout: {

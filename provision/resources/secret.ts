@@ -5,6 +5,7 @@ import {
   GetSecretValueCommand,
   PutSecretValueCommand,
   RestoreSecretCommand,
+  UpdateSecretVersionStageCommand,
   type DescribeSecretCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
 import type { Converged, Removal, StackContext } from '../context.js';
@@ -219,6 +220,26 @@ export async function writeTokenSecret(ctx: StackContext, secret: TokenSecret): 
     throw new Error(`PutSecretValue for ${ctx.names.secret} returned no ARN or version id.`);
   }
   return { arn: written.ARN, versionId: written.VersionId };
+}
+
+/**
+ * Moves AWSCURRENT back to `versionId`, away from `fromVersionId` (a version
+ * written moments before): the undo of writeTokenSecret. Both ids must be
+ * given, or Secrets Manager refuses to move a stage that is attached
+ * (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_UpdateSecretVersionStage.html).
+ */
+export async function restoreCurrentVersion(
+  ctx: StackContext,
+  versions: { readonly versionId: string; readonly fromVersionId: string },
+): Promise<void> {
+  await ctx.clients.secrets.send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: ctx.names.secret,
+      VersionStage: 'AWSCURRENT',
+      MoveToVersionId: versions.versionId,
+      RemoveFromVersionId: versions.fromVersionId,
+    }),
+  );
 }
 
 export interface SecretStatus {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VerificationError, verifyEndpoint } from '../../../provision/verify.js';
-import { FakeClock, RecordingReporter } from '../support/ecs-context.js';
+import { FakeClock, RecordingReporter } from '../support/context.js';
 
 type Step = number | Error;
 

@@ -12,7 +12,7 @@ const remover = (name: string) =>
     return { changes: deleted(name), removed: [name] };
   });
 
-vi.mock('../../../provision/service.js', () => ({
+vi.mock('../../../provision/resources/ecs/index.js', () => ({
   removeService: remover('service'),
   removeCluster: remover('cluster'),
   removeTaskDefinitions: remover('task-definitions'),
@@ -36,7 +36,7 @@ vi.mock('../../../provision/resources/roles.js', () => ({
 const { downGraph, removedBy } = await import('../../../teardown/down.js');
 const { runGraph, topologicalOrder } = await import('../../../provision/graph.js');
 const { ignoreEvents } = await import('../../../provision/events.js');
-const service = await import('../../../provision/service.js');
+const service = await import('../../../provision/resources/ecs/index.js');
 const loadBalancer = await import('../../../provision/resources/load-balancer/index.js');
 const { testContext } = await import('../support/context.js');
 

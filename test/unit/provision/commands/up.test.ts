@@ -9,7 +9,7 @@ import {
   type UpSettings,
 } from '../../../../provision/commands/up.js';
 import { topologicalOrder } from '../../../../provision/graph.js';
-import { DeploymentFailedError } from '../../../../provision/service.js';
+import { DeploymentFailedError } from '../../../../provision/resources/ecs/index.js';
 import { testContext } from '../../support/context.js';
 
 const settings: UpSettings = {

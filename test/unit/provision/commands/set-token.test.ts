@@ -25,24 +25,25 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { StackContext } from '../../../provision/context.js';
-import { secretReferences } from '../../../provision/resources/secret.js';
+import type { StackContext } from '../../../../provision/context.js';
+import { NOT_CREATED_YET } from '../../../../provision/plan.js';
+import { secretReferences } from '../../../../provision/resources/secret.js';
 import {
   buildTaskDefinitionInput,
   normalizeTaskDefinition,
   type TaskSettings,
-} from '../../../provision/service.js';
+} from '../../../../provision/resources/ecs/index.js';
 import {
-  loadBalancerUrl,
   RotationFailedError,
+  UndoList,
   UnverifiedRotationError,
   runSetToken,
-  setTokenPlan,
   taskSettingsFrom,
   type SetTokenSettings,
-} from '../../../provision/set-token.js';
-import { StepRunner } from '../../../provision/steps.js';
-import { leadContext, mutatingOperationsOf } from '../support/lead-context.js';
+} from '../../../../provision/commands/set-token.js';
+import type { RunEvent } from '../../../../provision/events.js';
+import { runGraph, type StepGraph, type StepRecord } from '../../../../provision/graph.js';
+import { testContext, mutatingOperations } from '../../support/context.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-AbCdEf';
 const TD_OLD = 'arn:aws:ecs:us-east-1:123456789012:task-definition/iclinic-api:3';
@@ -103,7 +104,7 @@ interface Scenario {
 }
 
 function stack(scenario: Scenario = {}) {
-  const { ctx, mocks, clock, report } = leadContext();
+  const { ctx, mocks, clock, report } = testContext();
   const state = {
     taskDefinition: TD_OLD,
     deployments: [
@@ -206,8 +207,27 @@ function settings(overrides: Partial<SetTokenSettings> = {}): SetTokenSettings {
 }
 
 function run(ctx: StackContext, s: SetTokenSettings) {
-  const runner = new StepRunner(setTokenPlan(ctx, s), ctx.report, ctx.clock);
-  return { runner, result: runSetToken(ctx, s, runner) };
+  let records: readonly StepRecord[] = [];
+  const events: RunEvent[] = [];
+  // Lines a step reports reach the user through the run's events.
+  const sink = (event: RunEvent) => {
+    events.push(event);
+    if (event.type === 'warning') ctx.report.warn(event.message);
+    if (event.type === 'progress') ctx.report.progress(event.message);
+  };
+  const start = <G>(graph: StepGraph<G>) => {
+    const started = runGraph(graph, { events: sink, clock: ctx.clock });
+    records = started.records;
+    return started;
+  };
+  const result = runSetToken(ctx, s, { start });
+  // Filled as steps end; complete once the run has settled.
+  const runner = {
+    get records() {
+      return records;
+    },
+  };
+  return { runner, events, result };
 }
 
 function writtenSecret(mocks: ReturnType<typeof stack>['mocks']): unknown {
@@ -283,7 +303,7 @@ describe('runSetToken', () => {
       taskDefinition: TD_NEW,
       forceNewDeployment: true,
     });
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       previousTokenValidUntil: '2026-01-01T00:10:00.000Z',
       taskDefinitionArn: TD_NEW,
       deploymentId: 'ecs-svc/1',
@@ -297,19 +317,20 @@ describe('runSetToken', () => {
   it('makes exactly the mutating calls of a rotation on success', async () => {
     const { ctx, mocks } = stack();
     await run(ctx, settings()).result;
-    expect(mutatingOperationsOf(mocks.secrets)).toEqual(['PutSecretValue']);
-    expect(mutatingOperationsOf(mocks.ecs)).toEqual(['RegisterTaskDefinition', 'UpdateService']);
+    expect(mutatingOperations(mocks.secrets)).toEqual(['PutSecretValue']);
+    expect(mutatingOperations(mocks.ecs)).toEqual(['RegisterTaskDefinition', 'UpdateService']);
   });
 
-  it('records every step as done or updated', async () => {
+  it('records every step as done or updated, verify as done when skipped by --no-verify', async () => {
     const { ctx } = stack();
     const { runner, result } = run(ctx, settings());
     await result;
     expect(runner.records.map((r) => [r.key, r.status])).toEqual([
       ['check', 'done'],
-      ['secret-version', 'done'],
+      ['secret-version', 'updated'],
       ['task-definition', 'updated'],
-      ['rollout', 'done'],
+      ['rollout', 'updated'],
+      ['verify', 'done'],
     ]);
   });
 
@@ -341,7 +362,7 @@ describe('runSetToken', () => {
     const error = await run(ctx, settings()).result.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RotationFailedError);
     expect((error as Error).message).toMatch(/^The token was NOT changed: AccessDenied/);
-    expect(mutatingOperationsOf(mocks.ecs)).toEqual([]);
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
     expect(mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
   });
 
@@ -415,7 +436,7 @@ describe('runSetToken', () => {
         taskDefinition: TD_NEW,
       });
       expect(message).toMatch(
-        /Restored: service iclinic-api back on .*:3; secret iclinic\/api-token current version; deregistered .*:4; rollback deployment ecs-svc\/2 completed\./,
+        /Restored: service iclinic-api back on .*:3; deregistered .*:4; secret iclinic\/api-token current version; rollback deployment ecs-svc\/2 completed\./,
       );
     });
 
@@ -456,8 +477,8 @@ describe('runSetToken', () => {
   it('rejects a token equal to the current one before any mutating call', async () => {
     const { ctx, mocks } = stack({ currentToken: NEW_TOKEN });
     await expect(run(ctx, settings()).result).rejects.toThrow(/same as the current one/);
-    expect(mutatingOperationsOf(mocks.ecs)).toEqual([]);
-    expect(mutatingOperationsOf(mocks.secrets)).toEqual([]);
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
+    expect(mutatingOperations(mocks.secrets)).toEqual([]);
   });
 
   it('fails clearly without any mutating call when the service is missing', async () => {
@@ -466,9 +487,15 @@ describe('runSetToken', () => {
     await expect(result).rejects.toThrow(
       /Stack "iclinic" is not deployed in us-east-1 \(no active service iclinic-api.*run "iclinic-deploy up --region us-east-1" first/,
     );
-    expect(mutatingOperationsOf(mocks.ecs)).toEqual([]);
-    expect(mutatingOperationsOf(mocks.secrets)).toEqual([]);
-    expect(runner.records).toMatchObject([{ key: 'check', status: 'failed' }]);
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
+    expect(mutatingOperations(mocks.secrets)).toEqual([]);
+    expect(runner.records.map((r) => [r.key, r.status])).toEqual([
+      ['check', 'failed'],
+      ['secret-version', 'skipped'],
+      ['task-definition', 'skipped'],
+      ['rollout', 'skipped'],
+      ['verify', 'skipped'],
+    ]);
   });
 
   it('fails clearly without any mutating call when the cluster is missing', async () => {
@@ -479,8 +506,8 @@ describe('runSetToken', () => {
     await expect(run(ctx, settings()).result).rejects.toThrow(
       /Stack "iclinic" is not deployed in us-east-1/,
     );
-    expect(mutatingOperationsOf(mocks.ecs)).toEqual([]);
-    expect(mutatingOperationsOf(mocks.secrets)).toEqual([]);
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
+    expect(mutatingOperations(mocks.secrets)).toEqual([]);
   });
 
   describe('with verification through the load balancer', () => {
@@ -565,7 +592,7 @@ describe('runSetToken', () => {
 
 describe('taskSettingsFrom', () => {
   it('recovers the settings a revision was registered with, without its secrets', () => {
-    const { ctx } = leadContext();
+    const { ctx } = testContext();
     expect(taskSettingsFrom(described(ctx, oldSettings, TD_OLD, 3), 'api')).toEqual({
       ...oldSettings,
       secrets: [],
@@ -582,48 +609,79 @@ describe('taskSettingsFrom', () => {
   });
 });
 
-describe('loadBalancerUrl', () => {
-  it('uses https when the load balancer has an HTTPS listener', () => {
-    expect(
-      loadBalancerUrl({
-        dnsName: 'a.example.com',
-        listeners: [
-          { port: 80, protocol: 'HTTP', arn: 'a' },
-          { port: 443, protocol: 'HTTPS', arn: 'b' },
-        ],
-      }),
-    ).toBe('https://a.example.com');
-  });
-
-  it('uses http otherwise', () => {
-    expect(
-      loadBalancerUrl({
-        dnsName: 'a.example.com',
-        listeners: [{ port: 80, protocol: 'HTTP', arn: 'a' }],
-      }),
-    ).toBe('http://a.example.com');
+describe('UndoList', () => {
+  it('runs the inverses newest first, then the waits they asked for, in order', async () => {
+    const order: string[] = [];
+    const undo = new UndoList();
+    undo.push(async () => {
+      order.push('secret');
+      return { restored: 'secret' };
+    });
+    undo.push(async () => {
+      order.push('revision');
+      return {};
+    });
+    undo.push(async () => {
+      order.push('service');
+      return { restored: 'service', thenWait: async () => 'rollback completed' };
+    });
+    const restored: string[] = [];
+    await undo.run(restored);
+    expect(order).toEqual(['service', 'revision', 'secret']);
+    expect(restored).toEqual(['service', 'secret', 'rollback completed']);
   });
 });
 
-describe('setTokenPlan', () => {
-  it('says the previous token is refused at once when grace is 0', () => {
-    const { ctx } = leadContext();
-    const plan = setTokenPlan(ctx, settings({ graceMs: 0, verify: true }));
-    expect(plan.map((s) => s.key)).toEqual([
-      'check',
-      'secret-version',
-      'task-definition',
-      'rollout',
-      'verify',
-    ]);
-    expect(plan[1]?.intent[0]).toMatch(/previous token is refused by every new task/);
-    expect(plan[4]?.intent).toEqual(['the new token gets 200', 'the previous token gets 401']);
-  });
-
-  it('says how long the previous token stays valid', () => {
-    const { ctx } = leadContext();
-    expect(setTokenPlan(ctx, settings({ graceMs: 300_000 }))[1]?.intent[0]).toMatch(
-      /stays valid for 300 s/,
+describe('runSetToken undo', () => {
+  it('runs the inverses of exactly the steps that succeeded, in reverse order', async () => {
+    const { ctx, mocks } = stack();
+    mocks.ecs.on(RegisterTaskDefinitionCommand).rejects(new Error('register refused'));
+    const error = await run(ctx, settings()).result.catch((e: unknown) => e);
+    expect((error as Error).message).toBe(
+      'The token was NOT changed: register refused\n' +
+        'Restored: secret iclinic/api-token current version. ' +
+        'The service keeps running with the previous token.',
     );
+    // Only the secret write succeeded: only its inverse ran.
+    expect(mutatingOperations(mocks.secrets)).toEqual([
+      'PutSecretValue',
+      'UpdateSecretVersionStage',
+    ]);
+    expect(mutatingOperations(mocks.ecs)).toEqual(['RegisterTaskDefinition']);
+  });
+});
+
+describe('runSetToken in a dry run', () => {
+  it('reads the account, makes no mutating call and names the three changes', async () => {
+    const { ctx, mocks } = stack();
+    const result = await run({ ...ctx, dryRun: true }, settings({ verify: true })).result;
+    expect(result.changes).toEqual([
+      {
+        action: 'update',
+        kind: 'secret',
+        name: 'iclinic/api-token',
+        detail: 'current version',
+        from: OLD_VERSION,
+        to: NOT_CREATED_YET,
+      },
+      {
+        action: 'create',
+        kind: 'task definition',
+        name: 'iclinic-api',
+        detail: 'new revision (secret version not created yet)',
+      },
+      {
+        action: 'update',
+        kind: 'ECS service',
+        name: 'iclinic-api',
+        detail: 'task definition',
+        from: TD_OLD,
+        to: NOT_CREATED_YET,
+      },
+    ]);
+    expect(result).toMatchObject({ deploymentId: NOT_CREATED_YET, verified: false });
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
+    expect(mutatingOperations(mocks.secrets)).toEqual([]);
+    expect(mocks.ecs.commandCalls(DescribeServicesCommand)).toHaveLength(1);
   });
 });

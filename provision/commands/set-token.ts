@@ -1,0 +1,530 @@
+import type { TaskDefinition } from '@aws-sdk/client-ecs';
+import type { StackContext } from '../context.js';
+import { runGraph, type GraphRun, type StepGraph, type StepInput } from '../graph.js';
+import { describeLoadBalancer, loadBalancerUrl } from '../resources/load-balancer/index.js';
+import { ignoreEvents } from '../events.js';
+import { stackFlags } from '../names.js';
+import { ChangeSet, NOT_CREATED_YET, type Change } from '../plan.js';
+import {
+  deregisterTaskDefinition,
+  describeRevision,
+  ensureTaskDefinition,
+  findService,
+  primaryDeployment,
+  rollService,
+  waitForDeployment,
+  type StartedDeployment,
+  type TaskDefinitionRef,
+  type TaskSettings,
+} from '../resources/ecs/index.js';
+import { errorMessage } from '../retry.js';
+import {
+  describeSecret,
+  pinnedSecretVersion,
+  readTokenSecret,
+  restoreCurrentVersion,
+  secretReferences,
+  writeTokenSecret,
+  type SecretRef,
+} from '../resources/secret.js';
+import { VerificationError, verifyEndpoint } from '../verify.js';
+
+export interface SetTokenSettings {
+  readonly token: string;
+  /** How long after the new version is written the previous token is still accepted. */
+  readonly graceMs: number;
+  readonly timeoutMs: number;
+  readonly verify: boolean;
+}
+
+const TITLES = {
+  check: 'Check the running stack',
+  'secret-version': 'Write the new token',
+  'task-definition': 'Register a task definition pinned to that version',
+  rollout: 'Roll the service',
+  verify: 'Verify through the load balancer',
+} as const;
+
+export class RotationFailedError extends Error {
+  constructor(detail: string, restored: readonly string[]) {
+    super(
+      `The token was NOT changed: ${detail}\n` +
+        (restored.length > 0 ? `Restored: ${restored.join('; ')}. ` : '') +
+        'The service keeps running with the previous token.',
+    );
+    this.name = 'RotationFailedError';
+  }
+}
+
+export class UnverifiedRotationError extends Error {
+  constructor(detail: string, previousUntil: string | undefined) {
+    super(
+      `The new token is deployed (the rollout completed), but it could not be checked through the load balancer: ${detail}\n` +
+        (previousUntil === undefined
+          ? 'The previous token is no longer accepted by the new tasks. '
+          : `The previous token keeps working until ${previousUntil}. `) +
+        'Nothing was rolled back; check by hand with curl, or run "iclinic-deploy status".',
+    );
+    this.name = 'UnverifiedRotationError';
+  }
+}
+
+/** The settings of a registered revision, so a new one differs only in its secret references. */
+export function taskSettingsFrom(definition: TaskDefinition, containerName: string): TaskSettings {
+  const container = definition.containerDefinitions?.find((c) => c.name === containerName);
+  const port = container?.portMappings?.[0]?.containerPort;
+  const logGroup = container?.logConfiguration?.options?.['awslogs-group'];
+  if (
+    container?.image === undefined ||
+    port === undefined ||
+    logGroup === undefined ||
+    definition.executionRoleArn === undefined
+  ) {
+    throw new Error(
+      `Task definition ${definition.taskDefinitionArn ?? '?'} is not one this tool registered; run "iclinic-deploy up" first.`,
+    );
+  }
+  const command = container.healthCheck?.command ?? [];
+  return {
+    image: container.image,
+    cpu: Number(definition.cpu),
+    memory: Number(definition.memory),
+    cpuArchitecture: definition.runtimePlatform?.cpuArchitecture === 'ARM64' ? 'ARM64' : 'X86_64',
+    containerPort: port,
+    healthCheckCommand: command[0] === 'CMD' ? command.slice(1) : command,
+    executionRoleArn: definition.executionRoleArn,
+    logGroup,
+    secrets: [],
+    environment: (container.environment ?? []).flatMap((e) =>
+      e.name === undefined || e.value === undefined ? [] : [{ name: e.name, value: e.value }],
+    ),
+  };
+}
+
+/**
+ * Whether `service` shows ECS's own rollback of `ours`: a PRIMARY deployment
+ * on the previous revision created after ours (the circuit breaker rolls
+ * back to "the last deployment that completed successfully" as a new
+ * deployment:
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentCircuitBreaker.html).
+ * A stale read (DescribeServices is eventually consistent,
+ * https://github.com/hashicorp/terraform-provider-aws/pull/3387) shows the
+ * older PRIMARY instead, which proves nothing.
+ */
+export function rolledBackByEcs(
+  service: Parameters<typeof primaryDeployment>[0],
+  ours: { readonly id?: string | undefined; readonly createdAt?: Date | undefined },
+  previousTaskDefinitionArn: string,
+): boolean {
+  const primary = primaryDeployment(service);
+  if (primary === undefined || primary.id === ours.id) return false;
+  if (primary.createdAt === undefined || ours.createdAt === undefined) return false;
+  return (
+    (primary.taskDefinition ?? service?.taskDefinition) === previousTaskDefinitionArn &&
+    primary.createdAt.getTime() > ours.createdAt.getTime()
+  );
+}
+
+export interface SetTokenResult {
+  readonly previousTokenValidUntil: string | undefined;
+  /** NOT_CREATED_YET in a dry run. */
+  readonly taskDefinitionArn: string;
+  /** NOT_CREATED_YET in a dry run. */
+  readonly deploymentId: string;
+  readonly verified: boolean;
+  /** What the run changed, or in a dry run would change, in order. */
+  readonly changes: readonly Change[];
+}
+
+/** What runs now: the revision, and the secret version and token it was started with. */
+export interface RunningRotation {
+  readonly taskDefinitionArn: string;
+  readonly definition: TaskDefinition;
+  readonly secretVersionId: string;
+  readonly previousToken: string;
+}
+
+export interface SetTokenStepResults {
+  readonly check: RunningRotation;
+  readonly 'secret-version': SecretRef;
+  readonly 'task-definition': TaskDefinitionRef;
+  readonly rollout: string;
+  readonly verify: boolean;
+}
+
+/** Read-only: what runs, and the token the service actually runs with (kept as the previous one). */
+async function readRunningRotation(
+  ctx: StackContext,
+  settings: SetTokenSettings,
+): Promise<RunningRotation> {
+  const n = ctx.names;
+  const found = await findService(ctx);
+  const service = found?.status === 'ACTIVE' ? found : undefined;
+  const secret = await describeSecret(ctx);
+  if (service?.taskDefinition === undefined || secret?.currentVersionId === undefined) {
+    throw new Error(
+      `Stack "${n.stack}" is not deployed in ${ctx.region} (no active service ${n.service} or secret ${n.secret}); run "iclinic-deploy up${stackFlags(n.stack, ctx.region)}" first.`,
+    );
+  }
+  const definition = await describeRevision(ctx, service.taskDefinition);
+  if (definition === undefined)
+    throw new Error(`Task definition ${service.taskDefinition} not found.`);
+  const pinned = pinnedSecretVersion(
+    definition.containerDefinitions?.find((c) => c.name === n.containerName)?.secrets,
+  );
+  const liveVersionId = pinned ?? secret.currentVersionId;
+  if (liveVersionId !== secret.currentVersionId) {
+    ctx.report.warn(
+      `The secret's current version is not the one the service runs (an earlier set-token did not finish). ` +
+        'The token the service runs with is the one kept as the previous token.',
+    );
+  }
+  const live = await readTokenSecret(ctx, pinned);
+  if (live.token === settings.token) {
+    throw new Error('The new token is the same as the current one; nothing to change.');
+  }
+  return {
+    taskDefinitionArn: service.taskDefinition,
+    definition,
+    secretVersionId: liveVersionId,
+    previousToken: live.token,
+  };
+}
+
+/**
+ * The inverse actions of the steps that succeeded, run newest first on
+ * failure (kamal's boot.rb pattern). An inverse says what it put back, or
+ * nothing when there was nothing to put back; a wait it needs (a rollback
+ * deployment to complete) runs after every inverse, so one slow rollback
+ * does not hold up putting the rest back.
+ */
+export class UndoList {
+  private readonly inverses: (() => Promise<Inverted>)[] = [];
+
+  push(inverse: () => Promise<Inverted>): void {
+    this.inverses.push(inverse);
+  }
+
+  get isEmpty(): boolean {
+    return this.inverses.length === 0;
+  }
+
+  /** Runs every inverse in reverse order; `restored` gets a line for each thing put back. */
+  async run(restored: string[]): Promise<void> {
+    const waits: (() => Promise<string>)[] = [];
+    for (const inverse of [...this.inverses].reverse()) {
+      const done = await inverse();
+      if (done.restored !== undefined) restored.push(done.restored);
+      if (done.thenWait !== undefined) waits.push(done.thenWait);
+    }
+    for (const wait of waits) restored.push(await wait());
+  }
+}
+
+export interface Inverted {
+  readonly restored?: string;
+  readonly thenWait?: () => Promise<string>;
+}
+
+interface Rotation {
+  readonly ctx: StackContext;
+  readonly settings: SetTokenSettings;
+  readonly undo: UndoList;
+  /** Milliseconds left of --timeout, at least `floorMs`. */
+  readonly remaining: (floorMs: number) => number;
+  readonly validUntil: string;
+}
+
+/** The context with progress lines attributed to the step. */
+function within(ctx: StackContext, input: StepInput<SetTokenStepResults>): StackContext {
+  return { ...ctx, report: input.report };
+}
+
+export function setTokenSteps(rotation: Rotation): StepGraph<SetTokenStepResults> {
+  const { ctx } = rotation;
+  return {
+    check: {
+      kind: 'check',
+      title: TITLES.check,
+      after: [],
+      run: async (input) => ({
+        value: await readRunningRotation(within(ctx, input), rotation.settings),
+        summary: `service ${ctx.names.service} and secret ${ctx.names.secret} found`,
+      }),
+    },
+    'secret-version': {
+      kind: 'ensure',
+      title: TITLES['secret-version'],
+      after: ['check'],
+      run: (input) => writeSecretVersion(rotation, input.get('check')),
+    },
+    'task-definition': {
+      kind: 'ensure',
+      title: TITLES['task-definition'],
+      after: ['check', 'secret-version'],
+      run: (input) =>
+        registerPinnedRevision(
+          { ...rotation, ctx: within(ctx, input) },
+          input.get('check'),
+          input.get('secret-version'),
+        ),
+    },
+    rollout: {
+      kind: 'ensure',
+      title: TITLES.rollout,
+      after: ['check', 'task-definition'],
+      run: (input) =>
+        rollOntoRevision(
+          { ...rotation, ctx: within(ctx, input) },
+          input.get('check'),
+          input.get('task-definition'),
+        ),
+    },
+    verify: {
+      kind: 'check',
+      title: TITLES.verify,
+      after: ['check', 'rollout'],
+      run: (input) => verifyRotation({ ...rotation, ctx: within(ctx, input) }, input.get('check')),
+    },
+  };
+}
+
+async function writeSecretVersion(rotation: Rotation, running: RunningRotation) {
+  const { ctx, settings } = rotation;
+  const noGrace = settings.graceMs === 0;
+  const change = new ChangeSet().update(
+    'secret',
+    ctx.names.secret,
+    'current version',
+    running.secretVersionId,
+    NOT_CREATED_YET,
+  );
+  if (ctx.dryRun) {
+    const secret = await describeSecret(ctx);
+    return {
+      value: { arn: secret?.arn ?? NOT_CREATED_YET, versionId: NOT_CREATED_YET },
+      changes: change.list,
+    };
+  }
+  const written = await writeTokenSecret(ctx, {
+    token: settings.token,
+    previousToken: noGrace ? '' : running.previousToken,
+    previousTokenValidUntil: noGrace ? '' : rotation.validUntil,
+  });
+  rotation.undo.push(async () => {
+    await restoreCurrentVersion(ctx, {
+      versionId: running.secretVersionId,
+      fromVersionId: written.versionId,
+    });
+    return { restored: `secret ${ctx.names.secret} current version` };
+  });
+  const changes = new ChangeSet().update(
+    'secret',
+    ctx.names.secret,
+    'current version',
+    running.secretVersionId,
+    written.versionId,
+  );
+  return { value: written, changes: changes.list };
+}
+
+async function registerPinnedRevision(
+  rotation: Rotation,
+  running: RunningRotation,
+  secret: SecretRef,
+) {
+  const { ctx } = rotation;
+  const registered = await ensureTaskDefinition(ctx, {
+    ...taskSettingsFrom(running.definition, ctx.names.containerName),
+    secrets: secretReferences(secret),
+  });
+  const arn = registered.value.taskDefinitionArn;
+  if (!ctx.dryRun && arn !== running.taskDefinitionArn) {
+    rotation.undo.push(async () =>
+      (await deregisterTaskDefinition(ctx, arn)) ? { restored: `deregistered ${arn}` } : {},
+    );
+  }
+  return registered;
+}
+
+async function rollOntoRevision(
+  rotation: Rotation,
+  running: RunningRotation,
+  revision: TaskDefinitionRef,
+) {
+  const { ctx, settings } = rotation;
+  const arn = revision.taskDefinitionArn;
+  const changes = new ChangeSet().update(
+    'ECS service',
+    ctx.names.service,
+    'task definition',
+    running.taskDefinitionArn,
+    arn,
+  ).list;
+  if (ctx.dryRun) return { value: NOT_CREATED_YET, changes };
+  // Pushed before the call: an UpdateService that failed on the way back
+  // may still have been applied, and the inverse looks at what runs.
+  const sent: { answered?: StartedDeployment } = {};
+  rotation.undo.push(() => putServiceBack(rotation, running, sent.answered));
+  const started = await rollService(ctx, arn);
+  sent.answered = started;
+  if (started.deploymentId === undefined) {
+    throw new Error('ECS started no PRIMARY deployment for the update; cannot follow it.');
+  }
+  await waitForDeployment(ctx, {
+    deploymentId: started.deploymentId,
+    ...(started.createdAt === undefined ? {} : { deploymentCreatedAt: started.createdAt }),
+    timeoutMs: rotation.remaining(60_000),
+  });
+  if (settings.graceMs > 0 && ctx.clock.now() > Date.parse(rotation.validUntil)) {
+    ctx.report.warn(
+      `The rollout took longer than --grace: the previous token stopped being accepted by the new tasks at ${rotation.validUntil}, before the rollout completed. Use a longer --grace next time.`,
+    );
+  }
+  return {
+    value: started.deploymentId,
+    changes,
+    summary: `deployment ${started.deploymentId} completed`,
+  };
+}
+
+/**
+ * A stale read must never make the undo keep the service on the new token
+ * while the secret goes back: without proof that ECS already rolled our
+ * deployment back, the service is put back (at worst one extra rollout).
+ */
+async function putServiceBack(
+  rotation: Rotation,
+  running: RunningRotation,
+  answered: StartedDeployment | undefined,
+): Promise<Inverted> {
+  const { ctx } = rotation;
+  const now = await findService(ctx);
+  const needed =
+    answered === undefined
+      ? // UpdateService failed: AWS most likely refused it; look at what runs.
+        now?.taskDefinition !== running.taskDefinitionArn
+      : !rolledBackByEcs(
+          now,
+          { id: answered.deploymentId, createdAt: answered.createdAt },
+          running.taskDefinitionArn,
+        );
+  if (!needed) return {};
+  const back = await rollService(ctx, running.taskDefinitionArn);
+  const restored = `service ${ctx.names.service} back on ${running.taskDefinitionArn}`;
+  const id = back.deploymentId;
+  if (id === undefined) return { restored };
+  // "Restored" means running again on the previous revision, not just asked to.
+  const thenWait = async () => {
+    await waitForDeployment(ctx, {
+      deploymentId: id,
+      ...(back.createdAt === undefined ? {} : { deploymentCreatedAt: back.createdAt }),
+      timeoutMs: rotation.remaining(5 * 60_000),
+    });
+    return `rollback deployment ${id} completed`;
+  };
+  return { restored, thenWait };
+}
+
+/**
+ * The service answered wrongly: what runs is not what was meant, so the
+ * error stays a VerificationError and the rotation is undone. Not reaching
+ * it from this machine says nothing about the service, and undoing a
+ * completed rotation would bring back a token that may have been changed for
+ * being leaked: that is an UnverifiedRotationError, and nothing is undone.
+ */
+async function verifyRotation(rotation: Rotation, running: RunningRotation) {
+  const { ctx, settings } = rotation;
+  if (ctx.dryRun) return { value: false, summary: 'skipped (dry run)' };
+  if (!settings.verify) return { value: false, summary: 'skipped (--no-verify)' };
+  const previousUntil = settings.graceMs === 0 ? undefined : rotation.validUntil;
+  try {
+    const lb = await describeLoadBalancer(ctx);
+    if (lb.dnsName === undefined)
+      throw new Error(`Load balancer ${ctx.names.loadBalancer} not found; cannot verify.`);
+    const url = `${loadBalancerUrl(lb)}/`;
+    const expect = async (token: string, expectStatus: number) => {
+      const timeoutMs = rotation.remaining(60_000);
+      await verifyEndpoint({
+        url,
+        token,
+        expectStatus,
+        timeoutMs,
+        clock: ctx.clock,
+        report: ctx.report,
+      });
+    };
+    await expect(settings.token, 200);
+    if (settings.graceMs === 0) await expect(running.previousToken, 401);
+  } catch (error) {
+    if (error instanceof VerificationError && error.definitive) throw error;
+    throw new UnverifiedRotationError(errorMessage(error), previousUntil);
+  }
+  return {
+    value: true,
+    summary: settings.graceMs === 0 ? 'new token 200, previous token 401' : 'new token 200',
+  };
+}
+
+export interface SetTokenRunOptions {
+  /**
+   * Starts the step graph: the CLI's starts it with progress output, the
+   * test hook and the --json record; the default runs it silently.
+   */
+  readonly start?: <R>(graph: StepGraph<R>) => GraphRun<R>;
+}
+
+/**
+ * Writes the new token, rolls the service onto a revision pinned to it, and
+ * verifies. If anything from the secret write to the end of the rollout
+ * fails, the service, the secret's AWSCURRENT stage and the task definitions
+ * are put back, so what is stored always matches what runs. A run cut short
+ * before it could put things back (Ctrl-C, lost connection) is noticed by the
+ * next one: the token the service actually runs with is the one it keeps as
+ * the previous token. With ctx.dryRun it reads the account and returns the
+ * changes it would make, and makes none.
+ */
+export async function runSetToken(
+  ctx: StackContext,
+  settings: SetTokenSettings,
+  options: SetTokenRunOptions = {},
+): Promise<SetTokenResult> {
+  const deadline = ctx.clock.now() + settings.timeoutMs;
+  const rotation: Rotation = {
+    ctx,
+    settings,
+    undo: new UndoList(),
+    remaining: (floorMs) => Math.max(floorMs, deadline - ctx.clock.now()),
+    validUntil: new Date(ctx.clock.now() + settings.graceMs).toISOString(),
+  };
+  const graph = setTokenSteps(rotation);
+  const run = options.start?.(graph) ?? runGraph(graph, { events: ignoreEvents, clock: ctx.clock });
+  try {
+    const results = await run.results;
+    return {
+      previousTokenValidUntil: settings.graceMs === 0 ? undefined : rotation.validUntil,
+      taskDefinitionArn: results['task-definition'].taskDefinitionArn,
+      deploymentId: results.rollout,
+      verified: results.verify,
+      changes: run.records.flatMap((record) => record.changes),
+    };
+  } catch (error) {
+    const checked = run.records.some((r) => r.key === 'check' && r.status !== 'failed');
+    if (!checked || error instanceof UnverifiedRotationError) throw error;
+    return await undoRotation(ctx, rotation.undo, error);
+  }
+}
+
+async function undoRotation(ctx: StackContext, undo: UndoList, reason: unknown): Promise<never> {
+  const restored: string[] = [];
+  try {
+    await undo.run(restored);
+  } catch (undoError) {
+    const flags = stackFlags(ctx.names.stack, ctx.region);
+    throw new RotationFailedError(
+      `${errorMessage(reason)}\nRestoring the previous state also failed: ${errorMessage(undoError)}. Run "iclinic-deploy status${flags}" and "set-token" again.`,
+      restored,
+    );
+  }
+  throw new RotationFailedError(errorMessage(reason), restored);
+}
