@@ -5,7 +5,13 @@ import { CallLog, createClients, type StackContext } from '../provision/context.
 import type { ContainerEngine, ImagePlatform } from '../provision/image.js';
 import { stackFlags, stackNames } from '../provision/names.js';
 import { deployerPolicy } from '../provision/policy.js';
-import { errorCode, errorMessage, hasErrorCode, realClock } from '../provision/retry.js';
+import {
+  errorCode,
+  errorMessage,
+  hasErrorCode,
+  realClock,
+  type Clock,
+} from '../provision/retry.js';
 import { readTokenSecret } from '../provision/secret.js';
 import { runSetToken, setTokenPlan, type SetTokenSettings } from '../provision/set-token.js';
 import { collectStatus, formatStatus } from '../provision/status.js';
@@ -91,9 +97,34 @@ function out(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
+/**
+ * Test hook, like ICLINIC_DEPLOY_FAIL_AFTER: ICLINIC_DEPLOY_DELAY_SCALE (a
+ * number in (0, 1]) shortens every sleep of the CLI's retries and polls so
+ * the end-to-end suite, whose emulator answers "not yet" on purpose, runs in
+ * little time. Deadlines (clock.now) are untouched: the CLI gives up after
+ * the same wall-clock time as without it. Not meant for users.
+ */
+export function delayScaledClock(clock: Clock, scale: string | undefined): Clock {
+  if (scale === undefined || scale === '') return clock;
+  const factor = Number(scale);
+  if (!(factor > 0 && factor <= 1)) {
+    throw new Error(
+      `ICLINIC_DEPLOY_DELAY_SCALE must be a number in (0, 1] (it is a test hook); received "${scale}". Unset it.`,
+    );
+  }
+  return { now: () => clock.now(), sleep: (ms) => clock.sleep(ms * factor) };
+}
+
 export async function runCommand(name: CommandName, command: Command): Promise<void> {
   const raw = command.optsWithGlobals<GlobalOptions & { region?: string }>();
-  const clock = realClock;
+  let clock: Clock;
+  try {
+    clock = delayScaledClock(realClock, process.env.ICLINIC_DEPLOY_DELAY_SCALE);
+  } catch (error) {
+    process.exitCode = 2;
+    process.stderr.write(`error: ${errorMessage(error)}\n`);
+    return;
+  }
   const started = clock.now();
   let region: string;
   try {

@@ -32,6 +32,11 @@ export interface AwsRequest {
   readonly params: Readonly<Record<string, unknown>>;
   /** The stack the CLI run works on, when the test runner told the proxy (see proxy.ts). */
   readonly stack: string | undefined;
+  /**
+   * The region the CLI run works in (its --region), when the test runner told
+   * the proxy; differs from `region` for IAM and STS calls signed for us-east-1.
+   */
+  readonly cliRegion?: string | undefined;
 }
 
 /** A refusal in AWS's own error shape for the request's protocol. */
@@ -75,4 +80,10 @@ export interface StrictRule {
   ): Promise<UpstreamResponse | AwsErrorReply | undefined>;
   /** Forget all state (moto was reset). */
   reset?(): void;
+  /**
+   * A test's instruction to the rule, sent as `POST /strict-aws/<command>`
+   * with a JSON body to the proxy (e.g. the permission rule's `withhold`).
+   * Returns true when this rule handled the command.
+   */
+  control?(command: string, args: Readonly<Record<string, unknown>>): boolean;
 }
