@@ -1,8 +1,8 @@
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
+import { STACK_TAG_KEY } from '../../provision/names.js';
 import { testClients } from '../support/aws.js';
 import { runCli } from '../support/cli.js';
-import { leftovers } from '../support/leftovers.js';
 import { resetMoto } from '../support/moto.js';
 
 const endpoint = inject('awsEndpoint');
@@ -15,6 +15,8 @@ const UP = [
   'linux/amd64',
   '--no-verify',
 ];
+
+const STACK_FILTER = [{ Name: `tag:${STACK_TAG_KEY}`, Values: ['iclinic'] }];
 
 async function withhold(action: string): Promise<void> {
   const response = await fetch(`${endpoint}/strict-aws/withhold`, {
@@ -36,7 +38,10 @@ describe('the strict layer is in the path of every CLI run', () => {
     expect(result.stdout + result.stderr).toMatch(
       /UnauthorizedOperation|not authorized to perform: ec2:CreateVpc/,
     );
-    expect(await leftovers(aws, 'iclinic')).toEqual([]);
+    // The refused call never reached moto: no VPC exists.
+    expect((await aws.ec2.send(new DescribeVpcsCommand({ Filters: STACK_FILTER }))).Vpcs).toEqual(
+      [],
+    );
   });
 
   it('refuses a request that names no stack: only runCli may talk to the proxy', async () => {
