@@ -8,6 +8,7 @@ import { consistencyRules } from './consistency.js';
 import { dependencyRules } from './dependencies.js';
 import { faultRules } from './faults.js';
 import { lifecycleRules } from './lifecycle.js';
+import { nameRules } from './names.js';
 import { permissionRule } from './permissions.js';
 
 export function allStrictRules(): StrictRule[] {
@@ -17,5 +18,6 @@ export function allStrictRules(): StrictRule[] {
     ...consistencyRules(),
     ...dependencyRules(),
     ...lifecycleRules(),
+    ...nameRules(),
   ];
 }
