@@ -16,7 +16,7 @@ import {
   type StepRecord,
 } from '../provision/graph.js';
 import { stackNames } from '../provision/names.js';
-import { errorCode, errorMessage, realClock } from '../provision/retry.js';
+import { errorCode, errorMessage, realClock, type Clock } from '../provision/retry.js';
 import { InvalidTokenError } from '../provision/token.js';
 import type { CliCommand, CommandTools } from './command.js';
 import { describeError, UsageError } from './errors.js';
@@ -58,7 +58,23 @@ class ProgressOutput {
   }
 }
 
-function createContext(globals: GlobalOptions, readOnly: boolean, events: EventSink) {
+/**
+ * Test hook (like ICLINIC_DEPLOY_FAIL_AFTER): ICLINIC_DEPLOY_DELAY_SCALE, a
+ * number in (0, 1], shortens every sleep between retries and polls, never a
+ * deadline, so the end-to-end suite can run the strict AWS layer's waits fast.
+ */
+export function delayScaledClock(clock: Clock, scale: string | undefined): Clock {
+  if (scale === undefined || scale === '') return clock;
+  const factor = Number(scale);
+  if (!(factor > 0 && factor <= 1)) {
+    throw new UsageError(
+      `ICLINIC_DEPLOY_DELAY_SCALE must be a number in (0, 1] (it is a test hook); received "${scale}". Unset it.`,
+    );
+  }
+  return { now: () => clock.now(), sleep: (ms) => clock.sleep(ms * factor) };
+}
+
+function createContext(globals: GlobalOptions, readOnly: boolean, events: EventSink, clock: Clock) {
   const calls = new CallLog();
   const ctx: StackContext = {
     names: stackNames(globals.name, globals.region),
@@ -73,7 +89,7 @@ function createContext(globals: GlobalOptions, readOnly: boolean, events: EventS
     ),
     calls,
     report: reporterFor(events),
-    clock: realClock,
+    clock,
     ...(globals.dryRun ? { dryRun: true } : {}),
   };
   return ctx;
@@ -91,7 +107,9 @@ export async function runCommand<S, R>(
   const raw = commander.optsWithGlobals<GlobalOptions & { region?: string }>();
   const started = realClock.now();
   let globals: GlobalOptions;
+  let clock: Clock;
   try {
+    clock = delayScaledClock(realClock, process.env.ICLINIC_DEPLOY_DELAY_SCALE);
     globals = { ...raw, region: (await resolveRegion(raw.region, raw.profile)).region };
   } catch (error) {
     process.exitCode = 2;
@@ -101,7 +119,7 @@ export async function runCommand<S, R>(
   const live =
     !globals.json && process.stdout.isTTY && wantsLiveProgress(process.stderr, process.env);
   const progress = new ProgressOutput(globals.verbose, live);
-  const ctx = createContext(globals, globals.dryRun || command.readsOnly, progress.events);
+  const ctx = createContext(globals, globals.dryRun || command.readsOnly, progress.events, clock);
   const records: StepRecord[] = [];
   const failAfter = process.env.ICLINIC_DEPLOY_FAIL_AFTER;
   const start = <G>(graph: StepGraph<G>): GraphRun<G> => {

@@ -6,8 +6,10 @@ import { runCli } from '../support/cli.js';
 import { leftovers } from '../support/leftovers.js';
 import { resetMoto } from '../support/moto.js';
 
-const endpoint = inject('motoEndpoint');
-const aws = testClients(endpoint);
+// The CLI and resetMoto go through the strict AWS layer; assertions read moto directly.
+const endpoint = inject('awsEndpoint');
+const moto = inject('motoEndpoint');
+const aws = testClients(moto);
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v1';
 const UP = ['up', '--image', IMAGE, '--platform', 'linux/amd64', '--no-verify'];
 

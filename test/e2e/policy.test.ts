@@ -3,7 +3,9 @@ import { allPolicyActions } from '../../provision/policy.js';
 import { runCli } from '../support/cli.js';
 import { resetMoto } from '../support/moto.js';
 
-const endpoint = inject('motoEndpoint');
+// The CLI goes through the strict layer (global-setup.ts); so does resetMoto,
+// which also resets the layer's rules. The assertion clients read moto itself.
+const endpoint = inject('awsEndpoint');
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v1';
 
 beforeEach(async () => {

@@ -7,11 +7,14 @@ import { resetMoto } from '../support/moto.js';
 import { testClients } from '../support/aws.js';
 
 // moto's IAM is global, as AWS's is: both regions share one set of role names.
-const endpoint = inject('motoEndpoint');
-const aws = testClients(endpoint);
+// The CLI and resetMoto go through the strict AWS layer; assertions read moto directly.
+const endpoint = inject('awsEndpoint');
+const moto = inject('motoEndpoint');
+const aws = testClients(moto);
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
-const iam = new IAMClient({ region: 'us-east-1', endpoint, credentials });
-const secrets = (region: string) => new SecretsManagerClient({ region, endpoint, credentials });
+const iam = new IAMClient({ region: 'us-east-1', endpoint: moto, credentials });
+const secrets = (region: string) =>
+  new SecretsManagerClient({ region, endpoint: moto, credentials });
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v1';
 
 async function cli(args: string[]): Promise<void> {

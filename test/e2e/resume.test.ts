@@ -4,8 +4,10 @@ import { runCli } from '../support/cli.js';
 import { leftovers } from '../support/leftovers.js';
 import { resetMoto } from '../support/moto.js';
 
-const endpoint = inject('motoEndpoint');
-const aws = testClients(endpoint);
+// The CLI goes through the strict layer (global-setup.ts); so does resetMoto,
+// which also resets the layer's rules. The assertion clients read moto itself.
+const endpoint = inject('awsEndpoint');
+const aws = testClients(inject('motoEndpoint'));
 const UP = [
   'up',
   '--image',

@@ -5,8 +5,10 @@ import { testClients } from '../support/aws.js';
 import { runCli } from '../support/cli.js';
 import { resetMoto } from '../support/moto.js';
 
-const endpoint = inject('motoEndpoint');
-const aws = testClients(endpoint);
+// The CLI goes through the strict layer (global-setup.ts); so does resetMoto,
+// which also resets the layer's rules. The assertion clients read moto itself.
+const endpoint = inject('awsEndpoint');
+const aws = testClients(inject('motoEndpoint'));
 const UP = [
   'up',
   '--image',

@@ -30,8 +30,10 @@ import { runCli, type CliResult } from '../support/cli.js';
 import { leftovers } from '../support/leftovers.js';
 import { resetMoto } from '../support/moto.js';
 
-const endpoint = inject('motoEndpoint');
-const aws = testClients(endpoint);
+// The CLI goes through the strict layer (global-setup.ts); so does resetMoto,
+// which also resets the layer's rules. The assertion clients read moto itself.
+const endpoint = inject('awsEndpoint');
+const aws = testClients(inject('motoEndpoint'));
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v1';
 const UP = ['up', '--image', IMAGE, '--platform', 'linux/amd64', '--no-verify', '--json'];
 

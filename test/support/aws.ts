@@ -6,10 +6,14 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
-/** SDK clients for assertions, pointed at the emulator with dummy credentials. */
-export function testClients(endpoint: string) {
+/**
+ * SDK clients for assertions, pointed at the emulator with dummy credentials.
+ * Give them moto's own endpoint, not the strict proxy's: what a test reads to
+ * check the outcome must not be subject to the injected faults.
+ */
+export function testClients(endpoint: string, region = 'us-east-1') {
   const config = {
-    region: 'us-east-1',
+    region,
     endpoint,
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
   };

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from './moto.js';
+import { stackAppId } from './strict-aws/protocol.js';
 
 export const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
@@ -10,7 +11,28 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the compiled CLI binary as a user would, pointed at the emulator. */
+/** The value of `--flag VALUE` or `--flag=VALUE` in args. */
+function flagValue(args: readonly string[], flag: string): string | undefined {
+  for (const [index, arg] of args.entries()) {
+    if (arg === flag) return args[index + 1];
+    if (arg.startsWith(`${flag}=`)) return arg.slice(flag.length + 1);
+  }
+  return undefined;
+}
+
+/**
+ * The e2e suite's sleep factor (ICLINIC_DEPLOY_DELAY_SCALE, see cli/run.ts):
+ * the strict layer makes the CLI retry and poll, and at full length those
+ * waits (2 s retries, 5-10 s polls) would add minutes.
+ */
+export const E2E_DELAY_SCALE = '0.02';
+
+/**
+ * Runs the compiled CLI binary as a user would, pointed at `endpoint` (the
+ * strict proxy in the e2e suite). The stack and region go into the SDK's
+ * user agent (AWS_SDK_UA_APP_ID, appended as `app/...`) so the proxy can
+ * check each request against that stack's deployer policy.
+ */
 export function runCli(
   args: readonly string[],
   options: {
@@ -20,6 +42,8 @@ export function runCli(
     timeoutMs?: number;
   } = {},
 ): Promise<CliResult> {
+  const region = flagValue(args, '--region') || options.env?.AWS_REGION || 'us-east-1';
+  const stack = flagValue(args, '--name') ?? 'iclinic';
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
@@ -30,6 +54,8 @@ export function runCli(
       // Keep the user's real AWS config out of the tests.
       AWS_CONFIG_FILE: '/dev/null',
       AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      AWS_SDK_UA_APP_ID: stackAppId(stack, region),
+      ICLINIC_DEPLOY_DELAY_SCALE: E2E_DELAY_SCALE,
       ...(options.endpoint === undefined ? {} : { AWS_ENDPOINT_URL: options.endpoint }),
       ...(process.env.ICLINIC_DEPLOY_CALL_LOG === undefined
         ? {}

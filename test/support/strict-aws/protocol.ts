@@ -1,0 +1,154 @@
+/**
+ * How the strict proxy reads a request and writes an error, per wire
+ * protocol. The installed SDK clients (checked in
+ * node_modules/@aws-sdk/client-* /dist-cjs/index.js, `protocol: config?.protocol ?? ...`)
+ * use: EC2 → AwsEc2QueryProtocol; ELBv2, IAM, STS → AwsQueryProtocol;
+ * ECS, ECR, Secrets Manager, CloudWatch Logs, Service Quotas →
+ * AwsJson1_1Protocol. None uses CBOR (rpcv2Cbor) in these versions.
+ */
+import { randomUUID } from 'node:crypto';
+import type { AwsErrorReply, AwsRequest, WireProtocol } from './types.js';
+
+const QUERY_SERVICES = new Set(['elasticloadbalancing', 'iam', 'sts']);
+
+/** The wire protocol of a SigV4 signing name. */
+export function protocolOf(service: string): WireProtocol {
+  if (service === 'ec2') return 'ec2';
+  if (QUERY_SERVICES.has(service)) return 'query';
+  return 'json';
+}
+
+/**
+ * Service and region from the SigV4 credential scope
+ * (`Credential=AKID/20261201/us-east-1/ec2/aws4_request`), see
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
+ */
+export function credentialScope(
+  authorization: string | undefined,
+): { service: string; region: string } | undefined {
+  const match = /Credential=[^/,\s]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(
+    authorization ?? '',
+  );
+  if (match?.[1] === undefined || match[2] === undefined) return undefined;
+  return { region: match[1], service: match[2] };
+}
+
+/**
+ * The app id runCli (test/support/cli.ts) sets in AWS_SDK_UA_APP_ID so the
+ * proxy knows which stack and region a CLI run works on; the SDK appends it
+ * to the User-Agent as `app/stack.NAME.REGION`.
+ */
+export function stackAppId(stack: string, region: string): string {
+  return `stack.${stack}.${region}`;
+}
+
+export function stackFromUserAgent(
+  userAgent: string | undefined,
+): { stack: string; region: string } | undefined {
+  const match = /(?:^|\s)app\/stack\.(\S+)\.([a-z0-9-]+)(?:\s|$)/.exec(userAgent ?? '');
+  return match?.[1] === undefined || match[2] === undefined
+    ? undefined
+    : { stack: match[1], region: match[2] };
+}
+
+export interface RawRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: Buffer;
+}
+
+function header(request: RawRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function formParams(request: RawRequest): Record<string, string> {
+  const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
+  const params: Record<string, string> = {};
+  for (const source of [query, request.body.toString('utf8')]) {
+    for (const [key, value] of new URLSearchParams(source)) params[key] = value;
+  }
+  return params;
+}
+
+function jsonParams(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  const parsed: unknown = JSON.parse(body.toString('utf8'));
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+    ? (parsed as Record<string, unknown>)
+    : {};
+}
+
+/**
+ * The AWS request in `raw`, or undefined when it is not a signed AWS API
+ * call (moto's own /moto-api, or a request the proxy cannot attribute).
+ */
+export function parseAwsRequest(raw: RawRequest): AwsRequest | undefined {
+  const scope = credentialScope(header(raw, 'authorization'));
+  if (scope === undefined) return undefined;
+  const protocol = protocolOf(scope.service);
+  const run = stackFromUserAgent(header(raw, 'user-agent'));
+  const stack = run?.stack;
+  const cliRegion = run?.region;
+  if (protocol === 'json') {
+    // X-Amz-Target: AmazonEC2ContainerServiceV20141113.CreateCluster
+    const target = header(raw, 'x-amz-target') ?? '';
+    const operation = target.slice(target.lastIndexOf('.') + 1);
+    if (operation === '') return undefined;
+    return { ...scope, protocol, operation, params: jsonParams(raw.body), stack, cliRegion };
+  }
+  const params = formParams(raw);
+  const operation = params.Action;
+  if (operation === undefined) return undefined;
+  return { ...scope, protocol, operation, params, stack, cliRegion };
+}
+
+function xmlEscape(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export interface WireReply {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/**
+ * An error in the shape each protocol's SDK parser reads:
+ * EC2 https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html,
+ * query https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/CommonErrors.html,
+ * JSON https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html#operation-error-serialization
+ */
+export function renderError(
+  protocol: WireProtocol,
+  reply: AwsErrorReply,
+  requestId: string = randomUUID(),
+): WireReply {
+  const code = xmlEscape(reply.code);
+  const message = xmlEscape(reply.message);
+  if (protocol === 'ec2') {
+    return {
+      status: reply.status,
+      headers: { 'content-type': 'text/xml;charset=UTF-8' },
+      body: `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`,
+    };
+  }
+  if (protocol === 'query') {
+    const type = reply.status >= 500 ? 'Receiver' : 'Sender';
+    return {
+      status: reply.status,
+      headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+      body: `<ErrorResponse><Error><Type>${type}</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+    };
+  }
+  return {
+    status: reply.status,
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amzn-errortype': reply.code,
+      'x-amzn-requestid': requestId,
+    },
+    body: JSON.stringify({ __type: reply.code, message: reply.message }),
+  };
+}
