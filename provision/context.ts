@@ -1,3 +1,5 @@
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
@@ -6,6 +8,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Reporter } from './events.js';
 import type { StackNames } from './names.js';
@@ -22,6 +25,9 @@ export interface AwsClients {
   readonly logs: CloudWatchLogsClient;
   readonly sts: STSClient;
   readonly quotas: ServiceQuotasClient;
+  readonly autoscaling: ApplicationAutoScalingClient;
+  readonly cloudwatch: CloudWatchClient;
+  readonly sns: SNSClient;
 }
 
 /** Every AWS call the run made, so `--json` and the benchmarks can report them. */
@@ -52,7 +58,18 @@ export class CallLog {
   }
 }
 
-const READ_ONLY_PREFIXES = ['Describe', 'Get', 'List', 'BatchGet', 'Head', 'Lookup', 'Search'];
+// CloudWatch Logs reads through FilterLogEvents (the `logs` command runs
+// read-only, like status).
+const READ_ONLY_PREFIXES = [
+  'Describe',
+  'Get',
+  'List',
+  'BatchGet',
+  'Head',
+  'Lookup',
+  'Search',
+  'Filter',
+];
 
 export function isMutatingOperation(operation: string): boolean {
   return !READ_ONLY_PREFIXES.some((prefix) => operation.startsWith(prefix));
@@ -126,6 +143,16 @@ export function createClients(settings: ClientSettings, calls: CallLog): AwsClie
     logs: instrument(new CloudWatchLogsClient(config), 'logs', calls, readOnly),
     sts: instrument(new STSClient(config), 'sts', calls, readOnly),
     quotas: instrument(new ServiceQuotasClient(config), 'servicequotas', calls, readOnly),
+    // Named by their IAM service prefixes, like the others, so the call log
+    // maps onto the deployer policy's actions.
+    autoscaling: instrument(
+      new ApplicationAutoScalingClient(config),
+      'application-autoscaling',
+      calls,
+      readOnly,
+    ),
+    cloudwatch: instrument(new CloudWatchClient(config), 'cloudwatch', calls, readOnly),
+    sns: instrument(new SNSClient(config), 'sns', calls, readOnly),
   };
 }
 

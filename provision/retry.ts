@@ -173,6 +173,13 @@ const NOT_FOUND_CODES = new Set([
   'NoSuchEntityException',
   // Secrets Manager, CloudWatch Logs and most JSON services
   'ResourceNotFoundException',
+  // Application Auto Scaling (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DeleteScalingPolicy.html)
+  'ObjectNotFoundException',
+  // CloudWatch (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DeleteAlarms.html)
+  'ResourceNotFound',
+  // SNS (https://docs.aws.amazon.com/sns/latest/api/API_GetTopicAttributes.html)
+  'NotFound',
+  'NotFoundException',
 ]);
 
 export function isNotFound(error: unknown): boolean {

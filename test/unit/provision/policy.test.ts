@@ -23,6 +23,9 @@ const IAM_PREFIX: Record<string, string> = {
   'cloudwatch-logs': 'logs',
   sts: 'sts',
   'service-quotas': 'servicequotas',
+  'application-auto-scaling': 'application-autoscaling',
+  cloudwatch: 'cloudwatch',
+  sns: 'sns',
 };
 
 function sourceFiles(dir: string): string[] {

@@ -2,6 +2,8 @@
 // clients with aws-sdk-client-mock on each, a clock whose sleep advances time
 // at once (retries and polls cost no wall-clock time), and a reporter that
 // records lines instead of printing them.
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
@@ -10,6 +12,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
@@ -58,6 +61,9 @@ export function testContext(stack = 'iclinic') {
     logs: new CloudWatchLogsClient(options),
     sts: new STSClient(options),
     quotas: new ServiceQuotasClient(options),
+    autoscaling: new ApplicationAutoScalingClient(options),
+    cloudwatch: new CloudWatchClient(options),
+    sns: new SNSClient(options),
   };
   const mocks = {
     ec2: mockClient(clients.ec2),
@@ -69,6 +75,9 @@ export function testContext(stack = 'iclinic') {
     logs: mockClient(clients.logs),
     sts: mockClient(clients.sts),
     quotas: mockClient(clients.quotas),
+    autoscaling: mockClient(clients.autoscaling),
+    cloudwatch: mockClient(clients.cloudwatch),
+    sns: mockClient(clients.sns),
   };
   const clock = new FakeClock();
   const report = new RecordingReporter();

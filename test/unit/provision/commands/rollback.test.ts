@@ -1,0 +1,193 @@
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ListTaskDefinitionsCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+  type TaskDefinition,
+} from '@aws-sdk/client-ecs';
+import { describe, expect, it } from 'vitest';
+import { listRevisions, rollback } from '../../../../provision/commands/rollback.js';
+import { secretReferences } from '../../../../provision/secret.js';
+import { mutatingOperations, testContext } from '../../support/context.js';
+
+const FAMILY_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/iclinic-api';
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-AbCdEf';
+const REGISTERED = new Date('2026-01-01T00:00:00Z');
+
+function revision(n: number, image: string, secretVersion: string): TaskDefinition {
+  return {
+    taskDefinitionArn: `${FAMILY_ARN}:${n}`,
+    family: 'iclinic-api',
+    revision: n,
+    status: 'ACTIVE',
+    registeredAt: new Date(REGISTERED.getTime() + n * 60_000),
+    cpu: '256',
+    memory: '512',
+    networkMode: 'awsvpc',
+    requiresCompatibilities: ['FARGATE'],
+    runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
+    executionRoleArn: 'arn:aws:iam::123456789012:role/iclinic-task-execution',
+    requiresAttributes: [{ name: 'ecs.capability.secrets.asm.environment-variables' }],
+    compatibilities: ['EC2', 'FARGATE'],
+    containerDefinitions: [
+      {
+        name: 'api',
+        image,
+        essential: true,
+        portMappings: [{ containerPort: 8080, protocol: 'tcp' }],
+        secrets: secretReferences({ arn: SECRET_ARN, versionId: secretVersion }),
+      },
+    ],
+  };
+}
+
+// 3: the old image; 4: the new image; 5: set-token on top of 4 (new secret version only).
+const REVISIONS = [
+  revision(3, 'repo/api:v1', 'old-version'),
+  revision(4, 'repo/api:v2', 'old-version'),
+  revision(5, 'repo/api:v2', 'new-version'),
+];
+
+function deployedStack(running = 5) {
+  const { ctx, mocks } = testContext();
+  mocks.ecs.on(DescribeServicesCommand).resolves({
+    services: [
+      {
+        serviceName: 'iclinic-api',
+        status: 'ACTIVE',
+        taskDefinition: `${FAMILY_ARN}:${running}`,
+      },
+    ],
+  });
+  mocks.ecs.on(ListTaskDefinitionsCommand).resolves({
+    taskDefinitionArns: [
+      `${FAMILY_ARN}2:9`,
+      ...REVISIONS.map((r) => r.taskDefinitionArn ?? '').reverse(),
+    ],
+  });
+  mocks.ecs.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
+    const n = Number(/:(\d+)$/.exec(input.taskDefinition)?.[1]);
+    const found = REVISIONS.find((r) => r.revision === n);
+    if (found === undefined)
+      throw Object.assign(new Error('Unable to describe task definition.'), {
+        name: 'ClientException',
+      });
+    return { taskDefinition: found };
+  });
+  mocks.ecs.on(RegisterTaskDefinitionCommand).resolves({
+    taskDefinition: { taskDefinitionArn: `${FAMILY_ARN}:6`, revision: 6 },
+  });
+  mocks.ecs.on(UpdateServiceCommand).resolves({
+    service: {
+      deployments: [{ id: 'ecs-svc/42', status: 'PRIMARY', createdAt: REGISTERED }],
+    },
+  });
+  return { ctx, mocks };
+}
+
+describe('listRevisions', () => {
+  it("lists the family's revisions newest first with image, date and pinned secret version", async () => {
+    const { ctx } = deployedStack();
+    const revisions = await listRevisions(ctx);
+
+    expect(revisions.map((r) => [r.revision, r.image, r.secretVersionId, r.running])).toEqual([
+      [5, 'repo/api:v2', 'new-version', true],
+      [4, 'repo/api:v2', 'old-version', false],
+      [3, 'repo/api:v1', 'old-version', false],
+    ]);
+    expect(revisions[0]?.registeredAt).toEqual(new Date('2026-01-01T00:05:00Z'));
+  });
+});
+
+describe('rollback', () => {
+  it('goes back to the previous image and keeps the current secret version', async () => {
+    const { ctx, mocks } = deployedStack();
+    const result = await rollback(ctx);
+
+    const input = mocks.ecs.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input;
+    const container = input?.containerDefinitions?.[0];
+    expect(container?.image).toBe('repo/api:v1');
+    expect(container?.secrets).toEqual(
+      secretReferences({ arn: SECRET_ARN, versionId: 'new-version' }),
+    );
+    expect(input).toMatchObject({ family: 'iclinic-api', cpu: '256', memory: '512' });
+    expect(input).not.toHaveProperty('requiresAttributes');
+    expect(input).not.toHaveProperty('revision');
+    expect(result).toEqual({
+      changes: [
+        {
+          action: 'create',
+          kind: 'task definition revision',
+          name: 'iclinic-api',
+          detail: 'copy of revision 3 with the running token',
+        },
+        {
+          action: 'update',
+          kind: 'ECS service',
+          name: 'iclinic-api',
+          detail: 'image',
+          from: 'repo/api:v2',
+          to: 'repo/api:v1',
+        },
+        {
+          action: 'update',
+          kind: 'ECS service',
+          name: 'iclinic-api',
+          detail: 'task definition',
+          from: 'iclinic-api:5',
+          to: 'copy of iclinic-api:3',
+        },
+      ],
+      fromRevision: 3,
+      newRevision: 6,
+      deploymentId: 'ecs-svc/42',
+      deploymentCreatedAt: REGISTERED,
+    });
+  });
+
+  it('rolls the service onto the copy without touching the desired count', async () => {
+    const { ctx, mocks } = deployedStack();
+    await rollback(ctx);
+    expect(mocks.ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input).toEqual({
+      cluster: 'iclinic',
+      service: 'iclinic-api',
+      taskDefinition: `${FAMILY_ARN}:6`,
+      forceNewDeployment: true,
+    });
+  });
+
+  it('refuses a revision whose image and settings are the running ones', async () => {
+    const { ctx, mocks } = deployedStack();
+    await expect(rollback(ctx, { to: 4 })).rejects.toThrow(
+      'Revision 4 of iclinic-api has the image and settings the service runs now (revision 5); nothing to roll back.',
+    );
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
+  });
+
+  it('goes to the revision given with --to', async () => {
+    const { ctx, mocks } = deployedStack(3);
+    const result = await rollback(ctx, { to: 5 });
+    const container = mocks.ecs.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input
+      .containerDefinitions?.[0];
+    expect(result.fromRevision).toBe(5);
+    expect(container?.image).toBe('repo/api:v2');
+    expect(container?.secrets?.[0]?.valueFrom).toBe(`${SECRET_ARN}:token::old-version`);
+  });
+
+  it('plans without a mutating call in a dry run', async () => {
+    const { ctx, mocks } = deployedStack();
+    const result = await rollback({ ...ctx, dryRun: true });
+    expect(result.changes).toHaveLength(3);
+    expect(result.deploymentId).toBeUndefined();
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
+  });
+
+  it('says how to deploy when there is no service', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecs.on(DescribeServicesCommand).resolves({ services: [] });
+    await expect(rollback(ctx)).rejects.toThrow(
+      'Stack "iclinic" has no active service iclinic-api in us-east-1; run "iclinic-deploy up --region us-east-1" first.',
+    );
+  });
+});
