@@ -22,8 +22,8 @@ import {
 import type { StackContext } from '../context.js';
 import { ecsTags, stackFlags } from '../names.js';
 import { ChangeSet, type Change } from '../plan.js';
-import { pinnedSecretVersion } from '../secret.js';
-import { findService, primaryDeployment } from '../service.js';
+import { pinnedSecretVersion } from '../resources/secret.js';
+import { findService, primaryDeployment } from '../resources/ecs/index.js';
 
 export interface RevisionInfo {
   readonly revision: number;

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
 import { listRevisions, rollback } from '../../../../provision/commands/rollback.js';
-import { secretReferences } from '../../../../provision/secret.js';
+import { secretReferences } from '../../../../provision/resources/secret.js';
 import { mutatingOperations, testContext } from '../../support/context.js';
 
 const FAMILY_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/iclinic-api';
