@@ -1,3 +1,4 @@
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
@@ -22,6 +23,8 @@ export interface AwsClients {
   readonly logs: CloudWatchLogsClient;
   readonly sts: STSClient;
   readonly quotas: ServiceQuotasClient;
+  /** CloudFront is global: the SDK signs for us-east-1 and calls cloudfront.amazonaws.com whatever the region. */
+  readonly cloudfront: CloudFrontClient;
 }
 
 /** Every AWS call the run made, so `--json` and the benchmarks can report them. */
@@ -126,6 +129,7 @@ export function createClients(settings: ClientSettings, calls: CallLog): AwsClie
     logs: instrument(new CloudWatchLogsClient(config), 'logs', calls, readOnly),
     sts: instrument(new STSClient(config), 'sts', calls, readOnly),
     quotas: instrument(new ServiceQuotasClient(config), 'servicequotas', calls, readOnly),
+    cloudfront: instrument(new CloudFrontClient(config), 'cloudfront', calls, readOnly),
   };
 }
 

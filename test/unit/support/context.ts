@@ -2,6 +2,7 @@
 // clients with aws-sdk-client-mock on each, a clock whose sleep advances time
 // at once (retries and polls cost no wall-clock time), and a reporter that
 // records lines instead of printing them.
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
@@ -58,6 +59,7 @@ export function testContext(stack = 'iclinic') {
     logs: new CloudWatchLogsClient(options),
     sts: new STSClient(options),
     quotas: new ServiceQuotasClient(options),
+    cloudfront: new CloudFrontClient(options),
   };
   const mocks = {
     ec2: mockClient(clients.ec2),
@@ -69,6 +71,7 @@ export function testContext(stack = 'iclinic') {
     logs: mockClient(clients.logs),
     sts: mockClient(clients.sts),
     quotas: mockClient(clients.quotas),
+    cloudfront: mockClient(clients.cloudfront),
   };
   const clock = new FakeClock();
   const report = new RecordingReporter();
