@@ -23,6 +23,7 @@ const IAM_PREFIX: Record<string, string> = {
   'cloudwatch-logs': 'logs',
   sts: 'sts',
   'service-quotas': 'servicequotas',
+  cloudfront: 'cloudfront',
 };
 
 function sourceFiles(dir: string): string[] {
