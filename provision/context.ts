@@ -1,5 +1,6 @@
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
@@ -28,6 +29,8 @@ export interface AwsClients {
   readonly autoscaling: ApplicationAutoScalingClient;
   readonly cloudwatch: CloudWatchClient;
   readonly sns: SNSClient;
+  /** CloudFront is global: the SDK signs for us-east-1 and calls cloudfront.amazonaws.com whatever the region. */
+  readonly cloudfront: CloudFrontClient;
 }
 
 /** Every AWS call the run made, so `--json` and the benchmarks can report them. */
@@ -153,6 +156,7 @@ export function createClients(settings: ClientSettings, calls: CallLog): AwsClie
     ),
     cloudwatch: instrument(new CloudWatchClient(config), 'cloudwatch', calls, readOnly),
     sns: instrument(new SNSClient(config), 'sns', calls, readOnly),
+    cloudfront: instrument(new CloudFrontClient(config), 'cloudfront', calls, readOnly),
   };
 }
 

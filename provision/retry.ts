@@ -168,6 +168,8 @@ const NOT_FOUND_CODES = new Set([
   'ImageNotFoundException',
   'LifecyclePolicyNotFoundException',
   'RepositoryNotFoundException',
+  // CloudFront (https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_GetDistribution.html)
+  'NoSuchDistribution',
   // IAM
   'NoSuchEntity',
   'NoSuchEntityException',

@@ -26,6 +26,7 @@ const IAM_PREFIX: Record<string, string> = {
   'application-auto-scaling': 'application-autoscaling',
   cloudwatch: 'cloudwatch',
   sns: 'sns',
+  cloudfront: 'cloudfront',
 };
 
 function sourceFiles(dir: string): string[] {

@@ -4,6 +4,7 @@
 // records lines instead of printing them.
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
@@ -64,6 +65,7 @@ export function testContext(stack = 'iclinic') {
     autoscaling: new ApplicationAutoScalingClient(options),
     cloudwatch: new CloudWatchClient(options),
     sns: new SNSClient(options),
+    cloudfront: new CloudFrontClient(options),
   };
   const mocks = {
     ec2: mockClient(clients.ec2),
@@ -78,6 +80,7 @@ export function testContext(stack = 'iclinic') {
     autoscaling: mockClient(clients.autoscaling),
     cloudwatch: mockClient(clients.cloudwatch),
     sns: mockClient(clients.sns),
+    cloudfront: mockClient(clients.cloudfront),
   };
   const clock = new FakeClock();
   const report = new RecordingReporter();

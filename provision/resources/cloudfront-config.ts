@@ -1,0 +1,314 @@
+/**
+ * The distribution the tool wants, as data: the full DistributionConfig it
+ * creates, the settings it converges, and the secret origin header it reads
+ * back. Pure, so every rule here is unit-tested without a client.
+ */
+import { randomBytes } from 'node:crypto';
+import type {
+  CacheBehavior,
+  DefaultCacheBehavior,
+  DistributionConfig,
+  Method,
+  Origin,
+} from '@aws-sdk/client-cloudfront';
+import type { StackNames, Tag } from '../names.js';
+import { stackTags } from '../names.js';
+import type { OriginSecret } from './cloudfront-listener.js';
+
+/**
+ * Managed cache policy CachingDisabled: TTLs 0, nothing in the cache key.
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html#managed-cache-policy-caching-disabled
+ */
+export const CACHING_DISABLED_POLICY_ID = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
+
+/**
+ * Managed origin request policy AllViewerExceptHostHeader: every viewer
+ * header (Authorization included), cookie and query string, except Host,
+ * so the load balancer sees its own name.
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html#managed-origin-request-policy-all-viewer-except-host-header
+ * (same id in aws-cdk's OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+ * packages/aws-cdk-lib/aws-cloudfront/lib/origin-request-policy.ts).
+ * Naming Authorization in an origin request policy is refused, and a cache
+ * key with it would cache per token; this pair forwards it and caches nothing:
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html#add-origin-custom-headers-forward-authorization
+ */
+export const ALL_VIEWER_EXCEPT_HOST_HEADER_POLICY_ID = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
+
+export const ALLOWED_METHODS: readonly Method[] = [
+  'GET',
+  'HEAD',
+  'OPTIONS',
+  'PUT',
+  'POST',
+  'PATCH',
+  'DELETE',
+];
+// CloudFront accepts only GET+HEAD or GET+HEAD+OPTIONS here; nothing is cached anyway.
+const CACHED_METHODS: readonly Method[] = ['GET', 'HEAD'];
+
+export const ORIGIN_ID = 'load-balancer';
+
+/**
+ * The custom header CloudFront adds to every origin request. Not a name
+ * CloudFront reserves (X-Amz-*, X-Edge-*, Host, ...):
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html#add-origin-custom-headers-denylist
+ * and within ELB's 40 characters for a header condition.
+ */
+export const ORIGIN_SECRET_HEADER = 'X-Origin-Verify';
+
+// 32 random bytes as lower-case hex: 64 characters, under ELB's 128, immune
+// to its case-insensitive, wildcard (* ?) matching (cloudfront-listener.ts).
+const SECRET_PATTERN = /^[0-9a-f]{64}$/;
+
+export function newOriginSecret(): OriginSecret {
+  return { headerName: ORIGIN_SECRET_HEADER, value: randomBytes(32).toString('hex') };
+}
+
+/**
+ * The distribution's own copy of the secret is the only one kept: `up`
+ * reads it back, so the value survives re-runs without a second store. A
+ * value someone replaced with a weak or wildcard one counts as drifted.
+ */
+export function originSecretOf(config: DistributionConfig | undefined): OriginSecret | undefined {
+  const origin = config?.Origins?.Items?.find((o) => o.Id === ORIGIN_ID);
+  const header = origin?.CustomHeaders?.Items?.find(
+    (h) => h.HeaderName?.toLowerCase() === ORIGIN_SECRET_HEADER.toLowerCase(),
+  );
+  const value = header?.HeaderValue;
+  if (value === undefined || !SECRET_PATTERN.test(value)) return undefined;
+  return { headerName: ORIGIN_SECRET_HEADER, value };
+}
+
+/**
+ * CloudFront is global and a stack is regional, so the region is part of
+ * what identifies the stack's distribution (like the IAM role names):
+ * a stack of the same name in another region has its own distribution.
+ */
+export const REGION_TAG_KEY = 'iclinic-deploy:region';
+
+export function distributionTags(names: StackNames, region: string): Tag[] {
+  return [...stackTags(names.stack), { Key: REGION_TAG_KEY, Value: region }];
+}
+
+/** Also the cheap first filter over ListDistributions (tags are one call per distribution). */
+export function distributionComment(names: StackNames, region: string): string {
+  return `iclinic-deploy stack ${names.stack} in ${region}`;
+}
+
+export interface DistributionSettings {
+  /** The load balancer's DNS name; NOT_CREATED_YET in a dry run before it exists. */
+  readonly originDomainName: string;
+  /**
+   * http-only: CloudFront to the load balancer's listener on 80. https-only
+   * would need a certificate on the load balancer whose name matches the
+   * origin domain, which the load balancer's own *.elb.amazonaws.com name
+   * never has: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html
+   */
+  readonly originProtocolPolicy: 'http-only' | 'https-only';
+}
+
+export function desiredOrigin(settings: DistributionSettings, secret: OriginSecret): Origin {
+  return {
+    Id: ORIGIN_ID,
+    DomainName: settings.originDomainName,
+    OriginPath: '',
+    CustomHeaders: {
+      Quantity: 1,
+      Items: [{ HeaderName: secret.headerName, HeaderValue: secret.value }],
+    },
+    CustomOriginConfig: {
+      HTTPPort: 80,
+      HTTPSPort: 443,
+      OriginProtocolPolicy: settings.originProtocolPolicy,
+      OriginSslProtocols: { Quantity: 1, Items: ['TLSv1.2'] },
+      OriginReadTimeout: 30,
+      OriginKeepaliveTimeout: 5,
+    },
+    ConnectionAttempts: 3,
+    ConnectionTimeout: 10,
+  };
+}
+
+export function desiredDefaultBehavior(): DefaultCacheBehavior {
+  return {
+    TargetOriginId: ORIGIN_ID,
+    ViewerProtocolPolicy: 'redirect-to-https',
+    AllowedMethods: {
+      Quantity: ALLOWED_METHODS.length,
+      Items: [...ALLOWED_METHODS],
+      CachedMethods: { Quantity: CACHED_METHODS.length, Items: [...CACHED_METHODS] },
+    },
+    CachePolicyId: CACHING_DISABLED_POLICY_ID,
+    OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST_HEADER_POLICY_ID,
+    // CachingDisabled turns compression off; Compress would have no effect.
+    Compress: false,
+    SmoothStreaming: false,
+    FieldLevelEncryptionId: '',
+    LambdaFunctionAssociations: { Quantity: 0 },
+    FunctionAssociations: { Quantity: 0 },
+  };
+}
+
+/**
+ * The config for CreateDistributionWithTags. The viewer certificate is
+ * CloudFront's *.cloudfront.net one: nothing to own. With it CloudFront
+ * fixes the security policy at TLSv1 whatever MinimumProtocolVersion says
+ * ("CloudFront automatically sets the security policy to TLSv1 regardless
+ * of the value that you set here"), so a viewer may still negotiate TLS
+ * 1.0/1.1; TLS 1.2 as a floor needs an alias and an ACM certificate:
+ * https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_ViewerCertificate.html
+ */
+export function desiredDistributionConfig(
+  names: StackNames,
+  region: string,
+  settings: DistributionSettings,
+  secret: OriginSecret,
+  callerReference: string,
+): DistributionConfig {
+  return {
+    CallerReference: callerReference,
+    Comment: distributionComment(names, region),
+    Enabled: true,
+    Origins: { Quantity: 1, Items: [desiredOrigin(settings, secret)] },
+    DefaultCacheBehavior: desiredDefaultBehavior(),
+    CacheBehaviors: { Quantity: 0 },
+    ViewerCertificate: { CloudFrontDefaultCertificate: true },
+    // Edges everywhere, South America included: within the free tier the
+    // price class changes nothing, beyond it the API's traffic is small.
+    PriceClass: 'PriceClass_All',
+    HttpVersion: 'http2and3',
+    IsIPV6Enabled: true,
+  };
+}
+
+/**
+ * The current config with every setting the tool owns put back, the rest
+ * (caller reference, logging, price class, ...) as CloudFront returned it,
+ * for UpdateDistribution.
+ */
+export function convergedConfig(
+  current: DistributionConfig,
+  settings: DistributionSettings,
+  secret: OriginSecret,
+): DistributionConfig {
+  const noOtherBehaviors: CacheBehavior[] = [];
+  return {
+    ...current,
+    Enabled: true,
+    Origins: { Quantity: 1, Items: [desiredOrigin(settings, secret)] },
+    DefaultCacheBehavior: desiredDefaultBehavior(),
+    CacheBehaviors: { Quantity: 0, Items: noOtherBehaviors },
+    ViewerCertificate: { CloudFrontDefaultCertificate: true },
+  };
+}
+
+/** `Enabled: false`, nothing else changed: the first step of a removal. */
+export function disabledConfig(current: DistributionConfig): DistributionConfig {
+  return { ...current, Enabled: false };
+}
+
+/** One setting the tool owns that differs in the account (for Change.detail/from/to). */
+export interface Drift {
+  readonly detail: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+const POLICY_NAMES: Record<string, string> = {
+  [CACHING_DISABLED_POLICY_ID]: 'CachingDisabled',
+  [ALL_VIEWER_EXCEPT_HOST_HEADER_POLICY_ID]: 'AllViewerExceptHostHeader',
+};
+
+function policyName(id: string | undefined): string {
+  if (id === undefined || id === '') return 'none';
+  return POLICY_NAMES[id] ?? id;
+}
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item) => b.includes(item));
+}
+
+function originDrift(config: DistributionConfig, settings: DistributionSettings): Drift[] {
+  const origins = config.Origins?.Items ?? [];
+  const origin = origins.find((o) => o.Id === ORIGIN_ID);
+  if (origin === undefined) {
+    const found = origins.map((o) => o.DomainName ?? '?').join(', ') || 'none';
+    return [{ detail: 'origin', from: found, to: settings.originDomainName }];
+  }
+  const drift: Drift[] = [];
+  if (origins.length > 1) drift.push({ detail: 'origins', from: `${origins.length}`, to: '1' });
+  if (origin.DomainName !== settings.originDomainName) {
+    drift.push({
+      detail: 'origin domain',
+      from: origin.DomainName ?? 'none',
+      to: settings.originDomainName,
+    });
+  }
+  const custom = origin.CustomOriginConfig;
+  if (custom?.OriginProtocolPolicy !== settings.originProtocolPolicy) {
+    drift.push({
+      detail: 'origin protocol policy',
+      from: custom?.OriginProtocolPolicy ?? 'none',
+      to: settings.originProtocolPolicy,
+    });
+  }
+  if (custom?.HTTPPort !== 80) {
+    drift.push({ detail: 'origin HTTP port', from: `${custom?.HTTPPort ?? 'none'}`, to: '80' });
+  }
+  // The value never appears in a change: only whether it is there.
+  if (originSecretOf(config) === undefined) {
+    drift.push({ detail: 'origin secret header', from: 'missing or changed', to: 'set' });
+  }
+  return drift;
+}
+
+function behaviorDrift(config: DistributionConfig): Drift[] {
+  const behavior = config.DefaultCacheBehavior;
+  const drift: Drift[] = [];
+  const check = (detail: string, found: string, wanted: string): void => {
+    if (found !== wanted) drift.push({ detail, from: found, to: wanted });
+  };
+  check('target origin', behavior?.TargetOriginId ?? 'none', ORIGIN_ID);
+  check('viewer protocol policy', behavior?.ViewerProtocolPolicy ?? 'none', 'redirect-to-https');
+  check(
+    'cache policy',
+    policyName(behavior?.CachePolicyId),
+    policyName(CACHING_DISABLED_POLICY_ID),
+  );
+  check(
+    'origin request policy',
+    policyName(behavior?.OriginRequestPolicyId),
+    policyName(ALL_VIEWER_EXCEPT_HOST_HEADER_POLICY_ID),
+  );
+  const methods = behavior?.AllowedMethods?.Items ?? [];
+  if (!sameMembers(methods, ALLOWED_METHODS)) {
+    drift.push({
+      detail: 'allowed methods',
+      from: methods.join(', ') || 'none',
+      to: ALLOWED_METHODS.join(', '),
+    });
+  }
+  const pathBehaviors = config.CacheBehaviors?.Quantity ?? 0;
+  if (pathBehaviors > 0) {
+    drift.push({ detail: 'path behaviors', from: `${pathBehaviors}`, to: '0' });
+  }
+  return drift;
+}
+
+/** Every owned setting of a found distribution that differs from the wanted one, in a stable order. */
+export function distributionDrift(
+  config: DistributionConfig,
+  settings: DistributionSettings,
+): Drift[] {
+  const drift: Drift[] = [];
+  if (config.Enabled !== true) drift.push({ detail: 'enabled', from: 'false', to: 'true' });
+  drift.push(...originDrift(config, settings), ...behaviorDrift(config));
+  if (config.ViewerCertificate?.CloudFrontDefaultCertificate !== true) {
+    drift.push({
+      detail: 'viewer certificate',
+      from: config.ViewerCertificate?.ACMCertificateArn ?? 'custom',
+      to: 'CloudFront default (*.cloudfront.net)',
+    });
+  }
+  return drift;
+}
