@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  CONSISTENCY_WINDOW_MS,
   ec2NotFoundAfterCreate,
   ecsDescribeServicesLag,
   iamNoSuchEntityAfterCreate,
@@ -20,6 +21,14 @@ describe('ec2 eventual consistency', () => {
       message: "The vpc ID 'vpc-0abc' does not exist",
     });
     expect(await rule.before?.(describe, noMoto)).toBeUndefined();
+  });
+
+  it('lets a read through once the consistency window after the create has passed', async () => {
+    const rule = ec2NotFoundAfterCreate();
+    await rule.after?.(request('ec2', 'CreateVpc'), ok(VPC_XML), noMoto);
+    const later = { ...noMoto, now: () => CONSISTENCY_WINDOW_MS + 1 };
+    const describe = request('ec2', 'DescribeVpcs', { 'VpcId.1': 'vpc-0abc' });
+    expect(await rule.before?.(describe, later)).toBeUndefined();
   });
 
   it('never refuses a filter that names the new id', async () => {
