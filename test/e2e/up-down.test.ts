@@ -297,29 +297,15 @@ describe('up against the emulator', () => {
 });
 
 describe('dry runs and bad input', () => {
-  it('--dry-run prints the plan and sends no request at all', async () => {
-    const { createServer } = await import('node:http');
-    let requests = 0;
-    const server = createServer((_req, res) => {
-      requests += 1;
-      res.statusCode = 500;
-      res.end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    try {
-      for (const command of [['up'], ['down'], ['set-token', '--generate']]) {
-        const result = await runCli([...command, '--dry-run'], {
-          endpoint: `http://127.0.0.1:${port}`,
-        });
-        expect(result.code, result.stderr).toBe(0);
-        expect(result.stdout).toContain('dry run');
-      }
-    } finally {
-      server.close();
+  it('--dry-run on an empty account reads it and sends no mutating request', async () => {
+    for (const command of [UP, ['down', '--json']]) {
+      const result = await runCli([...command, '--dry-run'], { endpoint });
+      const record = parse(result);
+      expect(record.ok, result.stderr).toBe(true);
+      expect(record.awsCalls.total).toBeGreaterThan(0);
+      expect(record.awsCalls.mutating, JSON.stringify(record.awsCalls.byOperation)).toBe(0);
     }
-    expect(requests).toBe(0);
+    expect(await leftovers(aws, 'iclinic')).toEqual([]);
   });
 
   it('rejects an invalid --name before any call, saying what is allowed', async () => {
@@ -361,11 +347,12 @@ describe('dry runs and bad input', () => {
   it('works in the region "aws configure" saved when no region variable is set', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'iclinic-aws-config-'));
     writeFileSync(join(dir, 'config'), '[profile work]\nregion = sa-east-1\n');
-    const result = await runCli(['up', '--dry-run', '--profile', 'work'], {
+    // `policy` resolves the region like every command and names it in its resources.
+    const result = await runCli(['policy', '--profile', 'work'], {
       env: { AWS_REGION: '', AWS_CONFIG_FILE: join(dir, 'config') },
     });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain('in sa-east-1');
+    expect(result.stdout).toContain('"aws:RequestedRegion": "sa-east-1"');
   });
 
   it('explains missing credentials and creates nothing', async () => {
@@ -374,7 +361,7 @@ describe('dry runs and bad input', () => {
       env: { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_EC2_METADATA_DISABLED: 'true' },
     });
     expect(result.code).toBe(1);
-    expect(result.stdout + result.stderr).toMatch(/Could not use AWS credentials/);
+    expect(result.stdout + result.stderr).toMatch(/No usable AWS credentials/);
   });
 
   it('refuses down without --yes when not in a terminal', async () => {
