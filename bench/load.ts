@@ -17,6 +17,8 @@ export interface LoadOptions {
   cpu: number;
   connections: number;
   durationS: number;
+  /** Requests per second over all connections; unset = as fast as the server answers. */
+  rate?: number;
 }
 
 export type Generator = (options: LoadOptions) => Promise<LoadFigures>;
@@ -36,6 +38,7 @@ export const autocannonLoad: Generator = async (o) => {
       String(o.connections),
       '-d',
       String(o.durationS),
+      ...(o.rate ? ['--overallRate', String(o.rate)] : []),
       '-H',
       `authorization=Token ${o.token}`,
       `${o.url}/`,
@@ -66,7 +69,9 @@ function wrkMs(text: string): number {
   return Number(match[1]) * factor;
 }
 
+/** wrk has no rate limit: only full-speed loads. */
 export const wrkLoad: Generator = async (o) => {
+  if (o.rate) throw new Error('wrk cannot hold a fixed rate; use autocannonLoad');
   const result = await exec(
     'taskset',
     [
