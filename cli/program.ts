@@ -139,7 +139,25 @@ Examples:
       parsePositiveInteger('--memory'),
       512,
     )
-    .option('--desired-count <n>', 'number of tasks', parsePositiveInteger('--desired-count'), 2)
+    .option(
+      '--min-tasks <n>',
+      'fewest tasks the autoscaler keeps (default 2; at most --max-tasks)',
+      parsePositiveInteger('--min-tasks'),
+    )
+    .option(
+      '--max-tasks <n>',
+      'most tasks the autoscaler starts on load (default 6, or --min-tasks if higher); the Fargate vCPU quota is checked for twice this, the peak of a rolling deploy',
+      parsePositiveInteger('--max-tasks'),
+    )
+    .option(
+      '--desired-count <n>',
+      'a fixed number of tasks, no scaling (the same as --min-tasks N --max-tasks N; not combined with them)',
+      parsePositiveInteger('--desired-count'),
+    )
+    .option(
+      '--alarm-email <address>',
+      'email the alarms (unhealthy targets, 5xx rate) to this address; AWS first mails it a confirmation link that must be clicked',
+    )
     .option('--no-verify', 'skip the final request through the load balancer')
     .addHelpText(
       'after',
@@ -149,6 +167,13 @@ Examples:
   npx iclinic-deploy up                                build, push and deploy (5-10 minutes the first time)
   npx iclinic-deploy up --region sa-east-1 --name demo a second copy in another region
   npx iclinic-deploy up --image REPO:TAG --platform linux/amd64   deploy an image built elsewhere
+  npx iclinic-deploy up --min-tasks 2 --max-tasks 10   scale between 2 and 10 tasks with the load
+  npx iclinic-deploy up --desired-count 1              always one task (the cheapest; no scaling)
+  npx iclinic-deploy up --alarm-email ops@example.com  be told by email when targets fail or 5xx rise
+
+The service scales on requests per task (3000/min) and average CPU (60 %): out after 1 min
+above target, in only after 5 min below it. Two alarms watch the stack: unhealthy targets and
+a target 5xx rate over 5 %; they notify the SNS topic <stack>-alarms.
 
 Safe to run again at any time: it finds what exists by name and tag, fixes what drifted,
 and changes nothing when all is in place. After a Ctrl-C or an error, just run it again.`,
