@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { downCommand } from './commands/down.js';
+import { logsCommand } from './commands/logs.js';
+import { rollbackCommand } from './commands/rollback.js';
 import { policyCommand } from './commands/policy.js';
 import { setTokenCommand } from './commands/set-token.js';
 import { statusCommand } from './commands/status.js';
@@ -90,6 +92,8 @@ Examples:
   npx iclinic-deploy up                      create or converge everything, then print the URL
   npx iclinic-deploy status                  what exists, URL, tasks, target health, token age
   npx iclinic-deploy set-token --generate    rotate the token with no failed requests
+  npx iclinic-deploy logs --follow           the service's request lines as they come
+  npx iclinic-deploy rollback                back to the previous image, keeping the token
   npx iclinic-deploy down --yes              remove every resource of the stack
   npx iclinic-deploy policy > policy.json    IAM policy the deployer needs`,
     );
@@ -227,6 +231,68 @@ If the rollout fails, the secret and the service are put back and the old token 
     )
     .action(async (_value: string | undefined, _options: unknown, command: Command) =>
       runCommand('set-token', setTokenCommand, command),
+    );
+
+  program
+    .command('logs')
+    .description(
+      "print the service's log lines (CloudWatch Logs): time, task, status, method, path and duration of each request",
+    )
+    .option('--follow', 'keep printing new lines as they arrive (every 2 s) until Ctrl-C', false)
+    .option(
+      '--since <duration>',
+      'how far back to start: a number and s, m, h or d (30s, 10m, 2h, 1d)',
+      '10m',
+    )
+    .option(
+      '--filter <text>',
+      "only lines containing this text; a CloudWatch filter pattern such as '{ $.status >= 500 }' is used as it is",
+    )
+    .addHelpText(
+      'after',
+      `
+With the global --json, prints one JSON record per line (JSON Lines) instead of text:
+  {"kind":"request","time":...,"task":...,"status":200,"method":"GET","path":"/","durationMs":1.2}
+Tokens never appear: the server does not log them, and anything that looks like one is redacted.
+Ctrl-C ends --follow normally (exit 0). CloudWatch shows a line a few seconds after it is written.
+
+Examples:
+  npx iclinic-deploy logs                          the last 10 minutes
+  npx iclinic-deploy logs --since 2h --filter 500  the last 2 hours, lines containing "500"
+  npx iclinic-deploy logs --follow                 live, until Ctrl-C
+  npx iclinic-deploy --json logs --since 1h | jq 'select(.status >= 500)'`,
+    )
+    .action(async (_options: unknown, command: Command) =>
+      runCommand('logs', logsCommand, command),
+    );
+
+  program
+    .command('rollback')
+    .description(
+      "redeploy the previous (or --to) revision's image and settings, keeping the current token; waits and verifies like up",
+    )
+    .option(
+      '--to <revision>',
+      'the task definition revision to go back to ("status" lists them); default: the newest earlier one with another image or settings',
+      parsePositiveInteger('--to'),
+    )
+    .option('--no-verify', 'skip the request through the load balancer after the rollout')
+    .addHelpText(
+      'after',
+      `
+A rollback registers a new revision: a copy of the chosen one that reads the token secret
+version running now, so clients keep working with the current token. The desired count is left
+to the autoscaler. A later "up" deploys the image it is given again (or builds one).
+If the rollout fails, the circuit breaker puts the service back on the revision it ran, and the
+error shows the service events, stopped reasons and the last log lines of a stopped task.
+
+Examples:
+  npx iclinic-deploy rollback --dry-run   which revision and image it would go back to
+  npx iclinic-deploy rollback             back to the previous image
+  npx iclinic-deploy rollback --to 7      back to revision 7 (see "iclinic-deploy status")`,
+    )
+    .action(async (_options: unknown, command: Command) =>
+      runCommand('rollback', rollbackCommand, command),
     );
 
   program
