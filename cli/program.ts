@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { downCommand } from './commands/down.js';
+import { logsCommand } from './commands/logs.js';
+import { rollbackCommand } from './commands/rollback.js';
 import { policyCommand } from './commands/policy.js';
 import { setTokenCommand } from './commands/set-token.js';
 import { statusCommand } from './commands/status.js';
@@ -90,6 +92,8 @@ Examples:
   npx iclinic-deploy up                      create or converge everything, then print the URL
   npx iclinic-deploy status                  what exists, URL, tasks, target health, token age
   npx iclinic-deploy set-token --generate    rotate the token with no failed requests
+  npx iclinic-deploy logs --follow           the service's request lines as they come
+  npx iclinic-deploy rollback                back to the previous image, keeping the token
   npx iclinic-deploy down --yes              remove every resource of the stack
   npx iclinic-deploy policy > policy.json    IAM policy the deployer needs`,
     );
@@ -139,7 +143,25 @@ Examples:
       parsePositiveInteger('--memory'),
       512,
     )
-    .option('--desired-count <n>', 'number of tasks', parsePositiveInteger('--desired-count'), 2)
+    .option(
+      '--min-tasks <n>',
+      'fewest tasks the autoscaler keeps (default 2; at most --max-tasks)',
+      parsePositiveInteger('--min-tasks'),
+    )
+    .option(
+      '--max-tasks <n>',
+      'most tasks the autoscaler starts on load (default 6, or --min-tasks if higher); the Fargate vCPU quota is checked for twice this, the peak of a rolling deploy',
+      parsePositiveInteger('--max-tasks'),
+    )
+    .option(
+      '--desired-count <n>',
+      'a fixed number of tasks, no scaling (the same as --min-tasks N --max-tasks N; not combined with them)',
+      parsePositiveInteger('--desired-count'),
+    )
+    .option(
+      '--alarm-email <address>',
+      'email the alarms (unhealthy targets, 5xx rate) to this address; AWS first mails it a confirmation link that must be clicked',
+    )
     .option('--no-verify', 'skip the final request through the load balancer')
     .addHelpText(
       'after',
@@ -149,6 +171,13 @@ Examples:
   npx iclinic-deploy up                                build, push and deploy (5-10 minutes the first time)
   npx iclinic-deploy up --region sa-east-1 --name demo a second copy in another region
   npx iclinic-deploy up --image REPO:TAG --platform linux/amd64   deploy an image built elsewhere
+  npx iclinic-deploy up --min-tasks 2 --max-tasks 10   scale between 2 and 10 tasks with the load
+  npx iclinic-deploy up --desired-count 1              always one task (the cheapest; no scaling)
+  npx iclinic-deploy up --alarm-email ops@example.com  be told by email when targets fail or 5xx rise
+
+The service scales on requests per task (3000/min) and average CPU (60 %): out after 1 min
+above target, in only after 5 min below it. Two alarms watch the stack: unhealthy targets and
+a target 5xx rate over 5 %; they notify the SNS topic <stack>-alarms.
 
 Safe to run again at any time: it finds what exists by name and tag, fixes what drifted,
 and changes nothing when all is in place. After a Ctrl-C or an error, just run it again.`,
@@ -202,6 +231,68 @@ If the rollout fails, the secret and the service are put back and the old token 
     )
     .action(async (_value: string | undefined, _options: unknown, command: Command) =>
       runCommand('set-token', setTokenCommand, command),
+    );
+
+  program
+    .command('logs')
+    .description(
+      "print the service's log lines (CloudWatch Logs): time, task, status, method, path and duration of each request",
+    )
+    .option('--follow', 'keep printing new lines as they arrive (every 2 s) until Ctrl-C', false)
+    .option(
+      '--since <duration>',
+      'how far back to start: a number and s, m, h or d (30s, 10m, 2h, 1d)',
+      '10m',
+    )
+    .option(
+      '--filter <text>',
+      "only lines containing this text; a CloudWatch filter pattern such as '{ $.status >= 500 }' is used as it is",
+    )
+    .addHelpText(
+      'after',
+      `
+With the global --json, prints one JSON record per line (JSON Lines) instead of text:
+  {"kind":"request","time":...,"task":...,"status":200,"method":"GET","path":"/","durationMs":1.2}
+Tokens never appear: the server does not log them, and anything that looks like one is redacted.
+Ctrl-C ends --follow normally (exit 0). CloudWatch shows a line a few seconds after it is written.
+
+Examples:
+  npx iclinic-deploy logs                          the last 10 minutes
+  npx iclinic-deploy logs --since 2h --filter 500  the last 2 hours, lines containing "500"
+  npx iclinic-deploy logs --follow                 live, until Ctrl-C
+  npx iclinic-deploy --json logs --since 1h | jq 'select(.status >= 500)'`,
+    )
+    .action(async (_options: unknown, command: Command) =>
+      runCommand('logs', logsCommand, command),
+    );
+
+  program
+    .command('rollback')
+    .description(
+      "redeploy the previous (or --to) revision's image and settings, keeping the current token; waits and verifies like up",
+    )
+    .option(
+      '--to <revision>',
+      'the task definition revision to go back to ("status" lists them); default: the newest earlier one with another image or settings',
+      parsePositiveInteger('--to'),
+    )
+    .option('--no-verify', 'skip the request through the load balancer after the rollout')
+    .addHelpText(
+      'after',
+      `
+A rollback registers a new revision: a copy of the chosen one that reads the token secret
+version running now, so clients keep working with the current token. The desired count is left
+to the autoscaler. A later "up" deploys the image it is given again (or builds one).
+If the rollout fails, the circuit breaker puts the service back on the revision it ran, and the
+error shows the service events, stopped reasons and the last log lines of a stopped task.
+
+Examples:
+  npx iclinic-deploy rollback --dry-run   which revision and image it would go back to
+  npx iclinic-deploy rollback             back to the previous image
+  npx iclinic-deploy rollback --to 7      back to revision 7 (see "iclinic-deploy status")`,
+    )
+    .action(async (_options: unknown, command: Command) =>
+      runCommand('rollback', rollbackCommand, command),
     );
 
   program

@@ -177,8 +177,11 @@ export async function runCommand<S, R>(
     }
     const rendered = command.render(result as R, settings, globals);
     if (!globals.json) out(rendered.lines.map((line) => `${line}\n`).join(''));
-    else if (command.ownJson) out(jsonText(rendered.json));
-    else out(jsonText(record(true, rendered.json === undefined ? {} : { result: rendered.json })));
+    else if (command.ownJson) {
+      // A command that streamed its own output (logs) renders no json.
+      if (rendered.json !== undefined) out(jsonText(rendered.json));
+    } else
+      out(jsonText(record(true, rendered.json === undefined ? {} : { result: rendered.json })));
   } catch (error) {
     process.exitCode = exitCodeFor(error);
     const message = describeError(error, { ...globals, env: process.env });

@@ -117,6 +117,9 @@ export const ACTIONS = {
     'CreateLogGroup',
     'DeleteLogGroup',
     'DescribeLogGroups',
+    // `logs` and the failure report of a rollout (log-reader.ts).
+    'FilterLogEvents',
+    'GetLogEvents',
     'PutRetentionPolicy',
     'TagResource',
     'TagLogGroup',
@@ -137,6 +140,33 @@ export const ACTIONS = {
     'PutRolePolicy',
     'TagRole',
     'UpdateAssumeRolePolicy',
+  ],
+  'application-autoscaling': [
+    'DeleteScalingPolicy',
+    'DeregisterScalableTarget',
+    // Paginator-only reads (paginateDescribe*): the source scan cannot see them.
+    'DescribeScalableTargets',
+    'DescribeScalingPolicies',
+    'PutScalingPolicy',
+    'RegisterScalableTarget',
+  ],
+  cloudwatch: [
+    'DeleteAlarms',
+    // Paginator-only (paginateDescribeAlarms).
+    'DescribeAlarms',
+    'PutMetricAlarm',
+    // PutMetricAlarm with Tags checks it (TagResource is the tagging action).
+    'TagResource',
+  ],
+  sns: [
+    'CreateTopic',
+    'DeleteTopic',
+    // Paginator-only (paginateListSubscriptionsByTopic, paginateListTopics).
+    'ListSubscriptionsByTopic',
+    'ListTopics',
+    'Subscribe',
+    // CreateTopic with Tags checks it.
+    'TagResource',
   ],
 } as const satisfies Record<string, readonly string[]>;
 
@@ -246,12 +276,88 @@ export function deployerPolicy(options: { region: string; stack: string }): Poli
         Resource: 'arn:aws:iam::*:role/aws-service-role/*',
         Condition: {
           StringEquals: {
-            'iam:AWSServiceName': ['ecs.amazonaws.com', 'elasticloadbalancing.amazonaws.com'],
+            // RegisterScalableTarget creates
+            // AWSServiceRoleForApplicationAutoScaling_ECSService with the
+            // caller's permissions in a new account
+            // (https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-service-linked-roles.html).
+            'iam:AWSServiceName': [
+              'ecs.amazonaws.com',
+              'elasticloadbalancing.amazonaws.com',
+              'ecs.application-autoscaling.amazonaws.com',
+            ],
           },
         },
       },
+      ...operateStatements(region, stack, names.cluster, names.service),
     ],
   };
+}
+
+/**
+ * Autoscaling, alarms and their topic. Resource types per the Service
+ * Authorization Reference: Application Auto Scaling's Describe* take no
+ * resource, and a scalable target's ARN ends in an id AWS assigns, so the
+ * writes are scoped to the region's scalable targets
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsapplicationautoscaling.html);
+ * CloudWatch alarms by name, the stack's and the TargetTracking-<resource
+ * id>-* alarms that PutScalingPolicy creates and DeleteScalingPolicy
+ * deletes with the caller's permissions
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html,
+ * https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html);
+ * SNS by topic ARN, ListTopics on "*"
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html).
+ */
+function operateStatements(
+  region: string,
+  stack: string,
+  cluster: string,
+  service: string,
+): Statement[] {
+  const regionOnly = { StringEquals: { 'aws:RequestedRegion': region } };
+  return [
+    {
+      Sid: 'AutoscalingRead',
+      Effect: 'Allow',
+      Action: actions('application-autoscaling', (a) => a.startsWith('Describe')),
+      Resource: '*',
+      Condition: regionOnly,
+    },
+    {
+      Sid: 'Autoscaling',
+      Effect: 'Allow',
+      Action: actions('application-autoscaling', (a) => !a.startsWith('Describe')),
+      Resource: `arn:aws:application-autoscaling:${region}:*:scalable-target/*`,
+    },
+    {
+      Sid: 'AlarmsRead',
+      Effect: 'Allow',
+      Action: ['cloudwatch:DescribeAlarms'],
+      Resource: '*',
+      Condition: regionOnly,
+    },
+    {
+      Sid: 'Alarms',
+      Effect: 'Allow',
+      Action: actions('cloudwatch', (a) => a !== 'DescribeAlarms'),
+      Resource: [
+        `arn:aws:cloudwatch:${region}:*:alarm:${stack}-*`,
+        `arn:aws:cloudwatch:${region}:*:alarm:TargetTracking-service/${cluster}/${service}-*`,
+      ],
+    },
+    {
+      Sid: 'AlarmTopicList',
+      Effect: 'Allow',
+      Action: ['sns:ListTopics'],
+      Resource: '*',
+      Condition: regionOnly,
+    },
+    {
+      Sid: 'AlarmTopic',
+      Effect: 'Allow',
+      Action: actions('sns', (a) => a !== 'ListTopics'),
+      Resource: `arn:aws:sns:${region}:*:${stack}-alarms`,
+    },
+  ];
 }
 
 // ---------------------------------------------------------------------------
@@ -304,7 +410,64 @@ function serviceLinkedRole(account: string, service: string, roleName: string): 
  * without a certificate, SetSecurityGroups, ModifyTargetGroup*) need only
  * their own action, as the rows with no checks record.
  */
+const AUTOSCALING_PERMISSIONS =
+  'https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html';
+
+/** The alarms a target-tracking policy on the stack's service gets (TargetTracking-<resource id>-AlarmHigh-<uuid>...). */
+function targetTrackingAlarm(request: { region: string; stack: string; account: string }): string {
+  const n = stackNames(request.stack, request.region);
+  return `arn:aws:cloudwatch:${request.region}:${request.account}:alarm:TargetTracking-service/${n.cluster}/${n.service}-AlarmHigh-0b0c`;
+}
+
 export const IMPLIED_PERMISSIONS: readonly ImpliedPermissions[] = [
+  {
+    // "Permissions required for API actions on target services and
+    // CloudWatch": RegisterScalableTarget describes and updates the ECS
+    // service, and creates the service-linked role on first use.
+    call: 'application-autoscaling:RegisterScalableTarget',
+    source: AUTOSCALING_PERMISSIONS,
+    checks: ({ region, account }) => [
+      ...regional(region, 'ecs:DescribeServices', 'ecs:UpdateService'),
+      serviceLinkedRole(
+        account,
+        'ecs.application-autoscaling.amazonaws.com',
+        'AWSServiceRoleForApplicationAutoScaling_ECSService',
+      ),
+    ],
+  },
+  {
+    // Target tracking creates its alarms with the caller's permissions.
+    call: 'application-autoscaling:PutScalingPolicy',
+    source: AUTOSCALING_PERMISSIONS,
+    checks: (request) =>
+      ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm'].map((action) => ({
+        action,
+        resource: targetTrackingAlarm(request),
+        context: { 'aws:RequestedRegion': request.region },
+      })),
+  },
+  {
+    call: 'application-autoscaling:DeleteScalingPolicy',
+    source: AUTOSCALING_PERMISSIONS,
+    checks: (request) => [
+      {
+        action: 'cloudwatch:DeleteAlarms',
+        resource: targetTrackingAlarm(request),
+        context: { 'aws:RequestedRegion': request.region },
+      },
+    ],
+  },
+  {
+    call: 'application-autoscaling:DeregisterScalableTarget',
+    source: AUTOSCALING_PERMISSIONS,
+    checks: (request) => [
+      {
+        action: 'cloudwatch:DeleteAlarms',
+        resource: targetTrackingAlarm(request),
+        context: { 'aws:RequestedRegion': request.region },
+      },
+    ],
+  },
   {
     call: 'elasticloadbalancing:CreateLoadBalancer',
     source: ELB_API_PERMISSIONS,

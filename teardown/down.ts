@@ -4,6 +4,8 @@ import {
   removeLoadBalancer,
   removeTargetGroup,
 } from '../provision/resources/load-balancer/index.js';
+import { removeAlarms } from '../provision/resources/alarms.js';
+import { removeAutoscaling } from '../provision/resources/autoscaling.js';
 import { removeLogGroup } from '../provision/resources/logs.js';
 import { removeNetwork } from '../provision/resources/network/index.js';
 import type { Change } from '../provision/plan.js';
@@ -17,6 +19,8 @@ import {
 } from '../provision/resources/ecs/index.js';
 
 type DownKey =
+  | 'autoscaling'
+  | 'alarms'
   | 'service'
   | 'cluster'
   | 'load-balancer'
@@ -41,16 +45,29 @@ export type DownSteps = { readonly [K in DownKey]: undefined };
  * balancer's network interfaces must be released before the security groups
  * and subnets, and the tasks' group goes before the load balancer's group
  * that it references (removeNetwork orders the groups itself). The steps that
- * hold no network resource start as soon as the service is gone.
+ * hold no network resource start as soon as the service is gone. The scaler
+ * goes first, so it never acts on a draining service; the alarms go with it.
  */
 export function downGraph(ctx: StackContext, timeoutMs: number): StepGraph<DownSteps> {
   const n = ctx.names;
   const on = (input: StepInput<DownSteps>): StackContext => ({ ...ctx, report: input.report });
   return {
+    autoscaling: {
+      kind: 'remove',
+      title: `Delete the autoscaling of ${n.service} (scalable target and policies)`,
+      after: [],
+      run: (input) => removal(removeAutoscaling(on(input))),
+    },
+    alarms: {
+      kind: 'remove',
+      title: `Delete the alarms and the SNS topic ${n.stack}-alarms`,
+      after: [],
+      run: (input) => removal(removeAlarms(on(input))),
+    },
     service: {
       kind: 'remove',
       title: `Delete the ECS service ${n.service}`,
-      after: [],
+      after: ['autoscaling'],
       run: (input) => removal(removeService(on(input), { timeoutMs })),
     },
     cluster: {

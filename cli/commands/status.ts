@@ -60,7 +60,50 @@ export function formatStatus(status: StackStatus, nowMs: number): string {
         : '          no previous token is accepted',
     );
   }
+  lines.push(...formatOperateStatus(status));
   return lines.join('\n');
+}
+
+const METRIC_WORDS: Readonly<Record<string, string>> = {
+  ALBRequestCountPerTarget: 'requests per task per minute',
+  ECSServiceAverageCPUUtilization: 'average CPU %',
+};
+
+/** Pure: the scaler, alarms and revisions part of `status`. */
+export function formatOperateStatus(status: StackStatus): string[] {
+  const lines: string[] = [];
+  if (status.scaling) {
+    const { minTasks, maxTasks, policies } = status.scaling;
+    lines.push(
+      `Scaling:  ${minTasks} to ${maxTasks} tasks (current: ${status.service?.desiredCount ?? 0} desired)`,
+    );
+    for (const p of policies) {
+      lines.push(
+        `          ${p.name}: ${METRIC_WORDS[p.metric] ?? p.metric} at ${p.targetValue ?? '?'}`,
+      );
+    }
+    if (policies.length === 0) lines.push('          no scaling policy (up puts them back)');
+  } else if (status.service) {
+    lines.push('Scaling:  none (fixed task count; up registers it)');
+  }
+  for (const alarm of status.alarms ?? []) lines.push(`Alarm:    ${alarm.name} ${alarm.state}`);
+  for (const email of status.alarmEmails ?? []) {
+    lines.push(
+      email.pendingConfirmation
+        ? `Email:    ${email.address} PENDING: click the link AWS mailed to start receiving alarms`
+        : `Email:    ${email.address} confirmed`,
+    );
+  }
+  const revisions = status.revisions ?? [];
+  if (revisions.length > 0)
+    lines.push('Revisions (newest first; "rollback --to N" redeploys one):');
+  for (const r of revisions) {
+    const mark = r.running ? '  (running)' : '';
+    lines.push(
+      `  ${String(r.revision).padStart(4)}  ${r.registeredAt ?? '?'}  ${r.image ?? '?'}${mark}`,
+    );
+  }
+  return lines;
 }
 
 export const statusCommand: CliCommand<undefined, StackStatus> = {

@@ -3,6 +3,8 @@ import type { Reporter } from '../../provision/events.js';
 import type { ContainerEngine, ImagePlatform } from '../../provision/resources/image.js';
 import { stackFlags } from '../../provision/names.js';
 import { errorMessage } from '../../provision/retry.js';
+import { validateAlarmEmail } from '../../provision/resources/alarms.js';
+import { validateTaskRange } from '../../provision/resources/autoscaling.js';
 import { validateFargateSize } from '../../provision/resources/ecs/index.js';
 import { validateToken } from '../../provision/token.js';
 import { upGraph, upResult, type UpResult, type UpSettings } from '../../provision/commands/up.js';
@@ -21,8 +23,42 @@ interface UpOptions {
   certificateArn?: string;
   cpu: number;
   memory: number;
-  desiredCount: number;
+  desiredCount?: number;
+  minTasks?: number;
+  maxTasks?: number;
+  alarmEmail?: string;
   verify: boolean;
+}
+
+export const DEFAULT_MIN_TASKS = 2;
+export const DEFAULT_MAX_TASKS = 6;
+
+/**
+ * --desired-count N is the fixed-size case: the scaler's range becomes N-N.
+ * With --min-tasks or --max-tasks too it would be ambiguous, so it is a
+ * usage error rather than a silent precedence rule.
+ */
+export function taskRange(options: Pick<UpOptions, 'desiredCount' | 'minTasks' | 'maxTasks'>): {
+  minTasks: number;
+  maxTasks: number;
+} {
+  if (options.desiredCount !== undefined) {
+    if (options.minTasks !== undefined || options.maxTasks !== undefined) {
+      throw new UsageError(
+        `--desired-count ${options.desiredCount} fixes the size; it cannot be combined with --min-tasks or --max-tasks. ` +
+          'Give either --desired-count N (always N tasks) or --min-tasks N --max-tasks M (autoscaling between them).',
+      );
+    }
+    return { minTasks: options.desiredCount, maxTasks: options.desiredCount };
+  }
+  const minTasks = options.minTasks ?? Math.min(DEFAULT_MIN_TASKS, options.maxTasks ?? Infinity);
+  const maxTasks = options.maxTasks ?? Math.max(DEFAULT_MAX_TASKS, minTasks);
+  try {
+    validateTaskRange(minTasks, maxTasks);
+  } catch (error) {
+    throw new UsageError(errorMessage(error));
+  }
+  return { minTasks, maxTasks };
 }
 
 export interface UpCliSettings extends UpSettings {
@@ -46,6 +82,14 @@ export async function parseUp(
         'The Fargate tasks run on that architecture; a mismatch makes every task fail with "exec format error".',
     );
   }
+  const range = taskRange(options);
+  if (options.alarmEmail !== undefined) {
+    try {
+      validateAlarmEmail(options.alarmEmail);
+    } catch (error) {
+      throw new UsageError(errorMessage(error));
+    }
+  }
   let initialToken: string | undefined;
   if (options.tokenStdin) {
     initialToken = await readStdin();
@@ -58,7 +102,8 @@ export async function parseUp(
     ...(options.certificateArn === undefined ? {} : { certificateArn: options.certificateArn }),
     cpu: options.cpu,
     memory: options.memory,
-    desiredCount: options.desiredCount,
+    ...range,
+    ...(options.alarmEmail === undefined ? {} : { alarmEmail: options.alarmEmail }),
     timeoutMs: globals.timeout * 60_000,
     verify: options.verify,
     showToken: options.showToken,
@@ -79,6 +124,11 @@ export function renderUp(
     taskDefinition: up.taskDefinitionArn,
     deploymentId: up.deploymentId,
     verified: up.verified,
+    tasks: { min: up.minTasks, max: up.maxTasks },
+    alarmTopic: up.alarmTopicArn,
+    ...(up.alarmConfirmationMailedTo === undefined
+      ? {}
+      : { alarmConfirmationMailedTo: up.alarmConfirmationMailedTo }),
     ...(token === undefined ? {} : { token }),
   };
   const lines = [
@@ -93,6 +143,16 @@ export function renderUp(
     lines.push(
       `Try it:  curl -H "Authorization: Token $(npx iclinic-deploy token${stackFlags(globals.name, globals.region)})" ${up.url}/`,
       '(the token is not printed; "iclinic-deploy token" prints it, "up --show-token" shows it here)',
+    );
+  }
+  lines.push(
+    up.minTasks === up.maxTasks
+      ? `Tasks: always ${up.minTasks} (fixed size)`
+      : `Tasks: ${up.minTasks} to ${up.maxTasks}, scaled on requests per task and CPU`,
+  );
+  if (up.alarmConfirmationMailedTo !== undefined) {
+    lines.push(
+      `AWS has mailed a confirmation link to ${up.alarmConfirmationMailedTo}: no alarm email arrives until it is clicked (check the spam folder; "iclinic-deploy status" shows whether it is confirmed).`,
     );
   }
   if (settings.certificateArn !== undefined) {

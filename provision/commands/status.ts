@@ -11,6 +11,37 @@ import { describeRepository } from '../resources/registry.js';
 import { describeExecutionRole } from '../resources/roles.js';
 import { describeSecret, readTokenSecret } from '../resources/secret.js';
 import { describeCluster, describeService, type ServiceStatus } from '../resources/ecs/index.js';
+import { describeAlarms } from '../resources/alarms.js';
+import { describeAutoscaling } from '../resources/autoscaling.js';
+import { listRevisions } from './rollback.js';
+
+/** How many task definition revisions `status` lists (rollback --to takes any of them). */
+export const REVISIONS_SHOWN = 5;
+
+export interface ScalingStatus {
+  readonly minTasks: number;
+  readonly maxTasks: number;
+  readonly policies: readonly { name: string; metric: string; targetValue: number | undefined }[];
+}
+
+export interface AlarmStatus {
+  readonly name: string;
+  /** OK, ALARM or INSUFFICIENT_DATA (no traffic yet). */
+  readonly state: string;
+}
+
+export interface OperateStatus {
+  /** undefined when no scalable target is registered. */
+  readonly scaling?: ScalingStatus | undefined;
+  readonly alarms?: readonly AlarmStatus[];
+  readonly alarmEmails?: readonly { address: string; pendingConfirmation: boolean }[];
+  readonly revisions?: readonly {
+    revision: number;
+    image: string | undefined;
+    registeredAt: string | undefined;
+    running: boolean;
+  }[];
+}
 
 export interface ResourcePresence {
   readonly resource: string;
@@ -19,7 +50,7 @@ export interface ResourcePresence {
   readonly detail?: string;
 }
 
-export interface StackStatus {
+export interface StackStatus extends OperateStatus {
   readonly stack: string;
   readonly region: string;
   readonly resources: readonly ResourcePresence[];
@@ -123,6 +154,7 @@ export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
     },
   ];
   return {
+    ...(await collectOperateStatus(ctx)),
     stack: n.stack,
     region: ctx.region,
     resources,
@@ -130,5 +162,40 @@ export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
     service,
     targets,
     token,
+  };
+}
+
+/** Read-only: the scaler, the alarms and the recent revisions. */
+export async function collectOperateStatus(ctx: StackContext): Promise<OperateStatus> {
+  const [autoscaling, alarms, revisions] = await Promise.all([
+    describeAutoscaling(ctx),
+    describeAlarms(ctx),
+    listRevisions(ctx, REVISIONS_SHOWN),
+  ]);
+  const target = autoscaling.target;
+  return {
+    scaling:
+      target === undefined
+        ? undefined
+        : {
+            minTasks: target.minTasks,
+            maxTasks: target.maxTasks,
+            policies: autoscaling.policies.map((p) => ({
+              name: p.name,
+              metric: p.metric ?? 'unknown',
+              targetValue: p.targetValue,
+            })),
+          },
+    alarms: alarms.alarms.map((a) => ({
+      name: a.AlarmName ?? '',
+      state: a.StateValue ?? 'UNKNOWN',
+    })),
+    alarmEmails: alarms.emails,
+    revisions: revisions.map((r) => ({
+      revision: r.revision,
+      image: r.image,
+      registeredAt: r.registeredAt?.toISOString(),
+      running: r.running,
+    })),
   };
 }

@@ -20,6 +20,8 @@ import {
   ensureLoadBalancer,
   waitForLoadBalancerActive,
 } from '../resources/load-balancer/index.js';
+import { ensureAlarms } from '../resources/alarms.js';
+import { ensureAutoscaling } from '../resources/autoscaling.js';
 import { ensureLogGroup } from '../resources/logs.js';
 import { ensureNetwork } from '../resources/network/index.js';
 import { ensureRepository } from '../resources/registry.js';
@@ -36,6 +38,7 @@ import {
 } from '../resources/ecs/index.js';
 import { generateToken } from '../token.js';
 import { verifyEndpoint } from '../verify.js';
+import { withStoppedTaskLogs } from './rollout-failure.js';
 
 export const CONTAINER_PORT = 8080;
 export const HEALTH_CHECK_PATH = '/healthz';
@@ -51,7 +54,11 @@ export interface UpSettings {
   readonly certificateArn?: string;
   readonly cpu: number;
   readonly memory: number;
-  readonly desiredCount: number;
+  /** Application Auto Scaling keeps the task count in this range; equal for a fixed size. */
+  readonly minTasks: number;
+  readonly maxTasks: number;
+  /** Subscribed to the alarms' SNS topic (AWS mails a confirmation link first). */
+  readonly alarmEmail?: string;
   readonly timeoutMs: number;
   readonly verify: boolean;
   /** Used only when the secret does not exist yet. */
@@ -77,14 +84,19 @@ export interface UpSteps {
   readonly cluster: ValueOf<typeof ensureCluster>;
   readonly 'task-definition': ValueOf<typeof ensureTaskDefinition>;
   readonly service: ValueOf<typeof ensureService>;
+  readonly alarms: ValueOf<typeof ensureAlarms>;
+  readonly autoscaling: ValueOf<typeof ensureAutoscaling>;
   readonly rollout: undefined;
   /** The token is read here, once the rollout is over, so the result can show it. */
   readonly verify: { token: string | undefined; verified: boolean };
 }
 
-/** A rolling deployment (maximumPercent 200) briefly runs twice the tasks. */
-export function fargateVcpusAtPeak(settings: Pick<UpSettings, 'cpu' | 'desiredCount'>): number {
-  return (settings.cpu / 1024) * settings.desiredCount * 2;
+/**
+ * A rolling deployment (maximumPercent 200) briefly runs twice the tasks,
+ * and the scaler may have grown the service to its maximum by then.
+ */
+export function fargateVcpusAtPeak(settings: Pick<UpSettings, 'cpu' | 'maxTasks'>): number {
+  return (settings.cpu / 1024) * settings.maxTasks * 2;
 }
 
 /** The SDK's own error is kept: cli/errors.ts words credentials problems once, for every command. */
@@ -244,7 +256,37 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
           subnetIds: network.subnetIds,
           securityGroupId: network.taskSecurityGroupId,
           targetGroupArn: input.get('load-balancer').targetGroupArn,
-          desiredCount: settings.desiredCount,
+          desiredCount: settings.minTasks,
+          autoscaled: true,
+        });
+      },
+    },
+    alarms: {
+      kind: 'ensure',
+      title: 'Alarms on unhealthy targets and the 5xx rate (SNS topic)',
+      after: ['load-balancer'],
+      run: async (input) => {
+        const lb = input.get('load-balancer');
+        return ensureAlarms(on(input), {
+          loadBalancerArn: lb.loadBalancerArn,
+          targetGroupArn: lb.targetGroupArn,
+          ...(settings.alarmEmail === undefined ? {} : { email: settings.alarmEmail }),
+        });
+      },
+    },
+    // After the service: the scalable target names it. It does not wait for
+    // the rollout, so it overlaps the deployment wait.
+    autoscaling: {
+      kind: 'ensure',
+      title: `Autoscaling (${settings.minTasks}-${settings.maxTasks} tasks on requests and CPU)`,
+      after: ['service', 'load-balancer'],
+      run: async (input) => {
+        const lb = input.get('load-balancer');
+        return ensureAutoscaling(on(input), {
+          minTasks: settings.minTasks,
+          maxTasks: settings.maxTasks,
+          loadBalancerArn: lb.loadBalancerArn,
+          targetGroupArn: lb.targetGroupArn,
         });
       },
     },
@@ -264,7 +306,9 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
                 deploymentId: service.deploymentId,
                 deploymentCreatedAt: service.deploymentCreatedAt,
                 timeoutMs: remaining(),
-              }).catch((error: unknown) => withTargetHealth(ctx, lb.targetGroupArn, error)),
+              })
+                .catch((error: unknown) => withTargetHealth(ctx, lb.targetGroupArn, error))
+                .catch((error: unknown) => withStoppedTaskLogs(ctx, error)),
         ]);
         const summary =
           service.deploymentId === undefined
@@ -276,7 +320,8 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
     verify: {
       kind: 'check',
       title: 'Call the service through the load balancer',
-      after: ['rollout', 'load-balancer'],
+      // After autoscaling and alarms too, so the result reports the whole stack.
+      after: ['rollout', 'load-balancer', 'autoscaling', 'alarms'],
       run: async (input) => {
         if (ctx.dryRun) {
           return { value: { token: undefined, verified: false }, summary: DRY_RUN_SUMMARY };
@@ -309,6 +354,11 @@ export interface UpResult {
   readonly taskDefinitionArn: string;
   readonly deploymentId: string | undefined;
   readonly verified: boolean;
+  readonly minTasks: number;
+  readonly maxTasks: number;
+  readonly alarmTopicArn: string;
+  /** Set when this run subscribed an address: nothing is mailed until its link is clicked. */
+  readonly alarmConfirmationMailedTo: string | undefined;
 }
 
 export function upResult(steps: UpSteps): UpResult {
@@ -319,5 +369,11 @@ export function upResult(steps: UpSteps): UpResult {
     taskDefinitionArn: steps['task-definition'].taskDefinitionArn,
     deploymentId: steps.service.deploymentId,
     verified: steps.verify.verified,
+    minTasks: steps.autoscaling.minTasks,
+    maxTasks: steps.autoscaling.maxTasks,
+    alarmTopicArn: steps.alarms.topicArn,
+    alarmConfirmationMailedTo: steps.alarms.confirmationMailSent
+      ? steps.alarms.email?.address
+      : undefined,
   };
 }

@@ -50,7 +50,7 @@ export class FargateQuotaError extends Error {
       `This account's Fargate On-Demand vCPU quota in this region is ${quota}, but the deployment needs ` +
         `${needed} vCPU at its peak (old and new tasks run side by side during a rolling deploy). ` +
         `Request an increase of quota ${FARGATE_VCPU_QUOTA_CODE} ("Fargate On-Demand vCPU resource count") ` +
-        `in the Service Quotas console, or lower the task CPU / desired count.`,
+        `in the Service Quotas console, or lower the task CPU or --max-tasks.`,
     );
     this.name = 'FargateQuotaError';
   }

@@ -22,7 +22,16 @@ export interface ServiceSettings {
   subnetIds: string[];
   securityGroupId: string;
   targetGroupArn: string;
+  /** The task count; with `autoscaled`, only the count CreateService starts with (the minimum). */
   desiredCount: number;
+  /**
+   * Application Auto Scaling owns the desired count (see autoscaling.ts):
+   * UpdateService omits it, so ECS keeps what the scaler set
+   * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html#ECS-UpdateService-request-desiredCount;
+   * the fight is aws/aws-cdk#3919, hashicorp/terraform#10308), and a
+   * different count is no drift.
+   */
+  autoscaled?: boolean;
   /** The port the load balancer forwards to; must match the task definition's. Default 8080. */
   containerPort?: number;
   /** Start a new deployment even when nothing differs (e.g. a new secret version behind an unpinned reference). */
@@ -134,7 +143,7 @@ export function diffService(
     const from = service.taskDefinition ?? 'none';
     changes.update(KIND, name, 'task definition', from, settings.taskDefinitionArn);
   }
-  if (service.desiredCount !== settings.desiredCount) {
+  if (settings.autoscaled !== true && service.desiredCount !== settings.desiredCount) {
     const from = String(service.desiredCount ?? 0);
     changes.update(KIND, name, 'desired count', from, String(settings.desiredCount));
   }
@@ -308,7 +317,7 @@ function updateService(
           cluster: ctx.names.cluster,
           service: name,
           taskDefinition: settings.taskDefinitionArn,
-          desiredCount: settings.desiredCount,
+          ...(settings.autoscaled === true ? {} : { desiredCount: settings.desiredCount }),
           networkConfiguration: networkConfiguration(settings),
           loadBalancers: loadBalancerMapping(ctx, settings),
           healthCheckGracePeriodSeconds: HEALTH_CHECK_GRACE_SECONDS,

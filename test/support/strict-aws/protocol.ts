@@ -4,12 +4,15 @@
  * node_modules/@aws-sdk/client-* /dist-cjs/index.js, `protocol: config?.protocol ?? ...`)
  * use: EC2 → AwsEc2QueryProtocol; ELBv2, IAM, STS → AwsQueryProtocol;
  * ECS, ECR, Secrets Manager, CloudWatch Logs, Service Quotas →
- * AwsJson1_1Protocol. None uses CBOR (rpcv2Cbor) in these versions.
+ * AwsJson1_1Protocol; Application Auto Scaling → AwsJson1_1Protocol (signing
+ * name application-autoscaling); CloudWatch → AwsJson1_0Protocol (signing
+ * name monitoring, X-Amz-Target GraniteServiceVersion20100801.Op); SNS →
+ * AwsQueryProtocol. None uses CBOR (rpcv2Cbor) in these versions.
  */
 import { randomUUID } from 'node:crypto';
 import type { AwsErrorReply, AwsRequest, WireProtocol } from './types.js';
 
-const QUERY_SERVICES = new Set(['elasticloadbalancing', 'iam', 'sts']);
+const QUERY_SERVICES = new Set(['elasticloadbalancing', 'iam', 'sts', 'sns']);
 
 /** The wire protocol of a SigV4 signing name. */
 export function protocolOf(service: string): WireProtocol {

@@ -85,3 +85,55 @@ describe('formatStatus', () => {
     );
   });
 });
+
+describe('formatStatus of the operated service', () => {
+  const operated = status({
+    service: {
+      status: 'ACTIVE',
+      runningCount: 3,
+      desiredCount: 3,
+      pendingCount: 0,
+      taskDefinitionArn: 'arn:td:8',
+      image: 'repo:b',
+      deployments: [],
+      latestTaskDefinitionCreatedAt: undefined,
+    },
+    scaling: {
+      minTasks: 2,
+      maxTasks: 6,
+      policies: [
+        {
+          name: 'iclinic-requests-per-task',
+          metric: 'ALBRequestCountPerTarget',
+          targetValue: 3000,
+        },
+        { name: 'iclinic-cpu', metric: 'ECSServiceAverageCPUUtilization', targetValue: 60 },
+      ],
+    },
+    alarms: [{ name: 'iclinic-unhealthy-targets', state: 'OK' }],
+    alarmEmails: [{ address: 'ops@example.com', pendingConfirmation: true }],
+    revisions: [
+      { revision: 8, image: 'repo:b', registeredAt: '2026-01-01T11:00:00.000Z', running: true },
+      { revision: 7, image: 'repo:a', registeredAt: '2026-01-01T10:00:00.000Z', running: false },
+    ],
+  });
+
+  it('shows the minimum, maximum and current tasks and each policy in words', () => {
+    const text = formatStatus(operated, NOW);
+    expect(text).toContain('Scaling:  2 to 6 tasks (current: 3 desired)');
+    expect(text).toContain('iclinic-requests-per-task: requests per task per minute at 3000');
+    expect(text).toContain('iclinic-cpu: average CPU % at 60');
+  });
+
+  it('shows each alarm state and an email still waiting for its confirmation click', () => {
+    const text = formatStatus(operated, NOW);
+    expect(text).toContain('Alarm:    iclinic-unhealthy-targets OK');
+    expect(text).toContain('ops@example.com PENDING');
+  });
+
+  it('lists the revisions newest first with image and date, marking the running one', () => {
+    const text = formatStatus(operated, NOW);
+    expect(text).toContain('     8  2026-01-01T11:00:00.000Z  repo:b  (running)');
+    expect(text).toContain('     7  2026-01-01T10:00:00.000Z  repo:a');
+  });
+});

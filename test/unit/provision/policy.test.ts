@@ -269,4 +269,30 @@ describe('deployerPolicy role resources', () => {
       'arn:aws:iam::*:role/aws-service-role/*',
     ]);
   });
+
+  const operatePolicy = deployerPolicy({ region: 'sa-east-1', stack: 'iclinic-staging' });
+
+  it('lets PutScalingPolicy create only the target-tracking alarms of the stack service, not another stack', () => {
+    const alarm = (stack: string) => ({
+      action: 'cloudwatch:PutMetricAlarm',
+      resource: `arn:aws:cloudwatch:sa-east-1:123456789012:alarm:TargetTracking-service/${stack}/${stack}-api-AlarmLow-1`,
+      context: {},
+    });
+    expect(allowingStatement(operatePolicy, alarm('iclinic-staging'))?.Sid).toBe('Alarms');
+    expect(allowingStatement(operatePolicy, alarm('other'))).toBeUndefined();
+  });
+
+  it('allows the Application Auto Scaling service-linked role for ECS and no other service', () => {
+    const role = (service: string) => ({
+      action: 'iam:CreateServiceLinkedRole',
+      resource: `arn:aws:iam::123456789012:role/aws-service-role/${service}/Role`,
+      context: { 'iam:AWSServiceName': service },
+    });
+    expect(
+      allowingStatement(operatePolicy, role('ecs.application-autoscaling.amazonaws.com')),
+    ).toBeDefined();
+    expect(
+      allowingStatement(operatePolicy, role('dynamodb.application-autoscaling.amazonaws.com')),
+    ).toBeUndefined();
+  });
 });

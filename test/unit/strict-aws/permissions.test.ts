@@ -253,4 +253,50 @@ describe('policy evaluation', () => {
       reason: expect.stringMatching(/condition key aws:PrincipalTag\/team/),
     });
   });
+
+  it('evaluates CloudWatch, signed as "monitoring", as cloudwatch actions on the named alarms', async () => {
+    const own = request('monitoring', 'PutMetricAlarm', { AlarmName: 'iclinic-target-5xx-rate' });
+    expect(await check(own)).toBeUndefined();
+    const other = request('monitoring', 'DeleteAlarms', { AlarmNames: ['other-target-5xx-rate'] });
+    expect((await check(other))?.message).toContain(
+      'cloudwatch:DeleteAlarms on resource: arn:aws:cloudwatch:us-east-1:123456789012:alarm:other-target-5xx-rate',
+    );
+  });
+
+  it('scopes SNS calls to the stack alarm topic by name or ARN', async () => {
+    expect(await check(request('sns', 'CreateTopic', { Name: 'iclinic-alarms' }))).toBeUndefined();
+    const topic = 'arn:aws:sns:us-east-1:123456789012:iclinic-alarms';
+    expect(await check(request('sns', 'Subscribe', { TopicArn: topic }))).toBeUndefined();
+    expect(await check(request('sns', 'DeleteTopic', { TopicArn: `${topic}-x` }))).toMatchObject({
+      code: 'AccessDeniedException',
+    });
+  });
+
+  it('checks what RegisterScalableTarget and PutScalingPolicy do with the caller permissions', async () => {
+    const scope = { ResourceId: 'service/iclinic/iclinic-api' };
+    const register = await authorizationsFor(
+      request('application-autoscaling', 'RegisterScalableTarget', scope),
+      env,
+    );
+    expect(register.map((a) => a.action)).toEqual([
+      'application-autoscaling:RegisterScalableTarget',
+      'ecs:DescribeServices',
+      'ecs:UpdateService',
+      'iam:CreateServiceLinkedRole',
+    ]);
+    const put = await authorizationsFor(
+      request('application-autoscaling', 'PutScalingPolicy', scope),
+      env,
+    );
+    expect(put.slice(1).map((a) => `${a.action} ${a.resource}`)).toEqual([
+      'cloudwatch:DescribeAlarms arn:aws:cloudwatch:us-east-1:123456789012:alarm:TargetTracking-service/iclinic/iclinic-api-AlarmHigh-0b0c',
+      'cloudwatch:PutMetricAlarm arn:aws:cloudwatch:us-east-1:123456789012:alarm:TargetTracking-service/iclinic/iclinic-api-AlarmHigh-0b0c',
+    ]);
+    for (const req of [
+      request('application-autoscaling', 'RegisterScalableTarget', scope),
+      request('application-autoscaling', 'PutScalingPolicy', scope),
+    ]) {
+      expect(await check(req)).toBeUndefined();
+    }
+  });
 });

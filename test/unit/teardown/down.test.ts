@@ -29,6 +29,10 @@ vi.mock('../../../provision/resources/registry.js', () => ({
 }));
 vi.mock('../../../provision/resources/secret.js', () => ({ removeSecret: remover('secret') }));
 vi.mock('../../../provision/resources/logs.js', () => ({ removeLogGroup: remover('log-group') }));
+vi.mock('../../../provision/resources/autoscaling.js', () => ({
+  removeAutoscaling: remover('autoscaling'),
+}));
+vi.mock('../../../provision/resources/alarms.js', () => ({ removeAlarms: remover('alarms') }));
 vi.mock('../../../provision/resources/roles.js', () => ({
   removeExecutionRole: remover('execution-role'),
 }));
@@ -79,6 +83,11 @@ describe('down', () => {
     expect(position('network:start')).toBeGreaterThan(position('target-group:end'));
   });
 
+  it('removes the autoscaling before the service, so the scaler never acts on a draining one', async () => {
+    await down();
+    expect(position('service:start')).toBeGreaterThan(position('autoscaling:end'));
+  });
+
   it('removes the network only after the cluster is gone', async () => {
     await down();
     expect(position('network:start')).toBeGreaterThan(position('cluster:end'));
@@ -88,6 +97,8 @@ describe('down', () => {
     const removed = await down();
     expect(new Set(removed)).toEqual(
       new Set([
+        'autoscaling',
+        'alarms',
         'service',
         'cluster',
         'task-definitions',
@@ -126,8 +137,8 @@ describe('down', () => {
     await expect(down()).rejects.toThrow('load balancer refused');
   });
 
-  it('is a valid graph that starts with the service', () => {
+  it('is a valid graph that starts with the autoscaling', () => {
     const { ctx } = testContext();
-    expect(topologicalOrder(downGraph(ctx, 60_000))[0]).toBe('service');
+    expect(topologicalOrder(downGraph(ctx, 60_000))[0]).toBe('autoscaling');
   });
 });

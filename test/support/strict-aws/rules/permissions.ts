@@ -53,7 +53,29 @@ const SERVICE_LINKED_ROLE_NAMES: Readonly<Record<string, string>> = {
   'ecs.amazonaws.com': 'AWSServiceRoleForECS',
   // https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-service-linked-roles.html
   'elasticloadbalancing.amazonaws.com': 'AWSServiceRoleForElasticLoadBalancing',
+  // https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-service-linked-roles.html
+  'ecs.application-autoscaling.amazonaws.com': 'AWSServiceRoleForApplicationAutoScaling_ECSService',
 };
+
+/**
+ * The IAM prefix of a SigV4 signing name, where they differ: CloudWatch
+ * signs as "monitoring"
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html).
+ */
+const IAM_PREFIX: Readonly<Record<string, string>> = { monitoring: 'cloudwatch' };
+
+export function iamPrefixOf(signingName: string): string {
+  return IAM_PREFIX[signingName] ?? signingName;
+}
+
+/** Query protocols flatten lists: `AlarmNames.member.1`; JSON sends arrays. */
+function listOf(params: Params, key: string): string[] {
+  const value = params[key];
+  if (Array.isArray(value)) return value.map(String);
+  return Object.entries(params)
+    .filter(([k]) => k.startsWith(`${key}.member.`))
+    .map(([, v]) => String(v));
+}
 
 function serviceLinkedRoleArn(service: string): string {
   const name =
@@ -123,9 +145,42 @@ async function resourcesOf(request: AwsRequest, env: RuleEnv): Promise<string[]>
       }
       return [await roleArn(env, name)];
     }
+    case 'sns': {
+      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html
+      const arn = text(params, 'TopicArn') ?? text(params, 'ResourceArn');
+      if (arn !== undefined) return [arn];
+      const name = text(params, 'Name');
+      return [name === undefined ? '*' : `arn:aws:sns:${region}:${ACCOUNT}:${name}`];
+    }
+    case 'monitoring': {
+      const alarm = (name: string) => `arn:aws:cloudwatch:${region}:${ACCOUNT}:alarm:${name}`;
+      const arn = text(params, 'ResourceARN');
+      if (arn !== undefined) return [arn];
+      if (operation === 'DescribeAlarms') return ['*'];
+      const names = listOf(params, 'AlarmNames');
+      if (names.length > 0) return names.map(alarm);
+      const name = text(params, 'AlarmName');
+      return [name === undefined ? '*' : alarm(name)];
+    }
+    case 'application-autoscaling':
+      // A scalable target's ARN ends in an id AWS assigns; Describe* take no resource
+      // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsapplicationautoscaling.html).
+      return operation.startsWith('Describe')
+        ? ['*']
+        : [`arn:aws:application-autoscaling:${region}:${ACCOUNT}:scalable-target/0123456789abcdef`];
     default:
       return ['*'];
   }
+}
+
+const AUTOSCALING_PERMISSIONS =
+  'https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html';
+
+/** The alarms target tracking creates for a resource id: TargetTracking-<ResourceId>-AlarmHigh-<uuid>. */
+function targetTrackingAlarms(request: AwsRequest, actions: readonly string[]): Authorization[] {
+  const resourceId = text(request.params, 'ResourceId') ?? '';
+  const resource = `arn:aws:cloudwatch:${request.region}:${ACCOUNT}:alarm:TargetTracking-${resourceId}-AlarmHigh-0b0c`;
+  return actions.map((action) => ({ action, resource, context: baseContext(request) }));
 }
 
 // ---------------------------------------------------------------------------
@@ -181,6 +236,48 @@ const EC2_TAGGING: ExtraPermission['required'] = tagOnCreate(
 );
 
 export const EXTRA_PERMISSIONS: readonly ExtraPermission[] = [
+  {
+    call: 'application-autoscaling:RegisterScalableTarget',
+    source: AUTOSCALING_PERMISSIONS,
+    required: async (request, env) => {
+      const service = 'ecs.application-autoscaling.amazonaws.com';
+      const checks = await plain(['ecs:DescribeServices', 'ecs:UpdateService'])(request, env);
+      if (await serviceLinkedRoleListed(env, service)) return checks;
+      return [
+        ...checks,
+        {
+          action: 'iam:CreateServiceLinkedRole',
+          resource: serviceLinkedRoleArn(service),
+          context: { ...baseContext(request), 'iam:AWSServiceName': service },
+        },
+      ];
+    },
+  },
+  {
+    call: 'application-autoscaling:PutScalingPolicy',
+    source: AUTOSCALING_PERMISSIONS,
+    required: (request) =>
+      Promise.resolve(
+        targetTrackingAlarms(request, ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm']),
+      ),
+  },
+  ...['DeleteScalingPolicy', 'DeregisterScalableTarget'].map((op) => ({
+    call: `application-autoscaling:${op}`,
+    source: AUTOSCALING_PERMISSIONS,
+    required: (request: AwsRequest) =>
+      Promise.resolve(targetTrackingAlarms(request, ['cloudwatch:DeleteAlarms'])),
+  })),
+  {
+    call: 'cloudwatch:PutMetricAlarm',
+    source:
+      'https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html',
+    required: tagOnCreate('cloudwatch:TagResource', (params) => hasJsonItems(params, 'Tags')),
+  },
+  {
+    call: 'sns:CreateTopic',
+    source: 'https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html',
+    required: tagOnCreate('sns:TagResource', (params) => hasFlatList(params, 'Tags')),
+  },
   {
     call: 'elasticloadbalancing:CreateLoadBalancer',
     source: ELB_API_PERMISSIONS,
@@ -305,7 +402,7 @@ export async function authorizationsFor(
   request: AwsRequest,
   env: RuleEnv,
 ): Promise<Authorization[]> {
-  const call = `${request.service}:${request.operation}`;
+  const call = `${iamPrefixOf(request.service)}:${request.operation}`;
   const awsServiceName = text(request.params, 'AWSServiceName');
   // iam:AWSServiceName is the service a CreateServiceLinkedRole names.
   // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_awsservicename
@@ -390,7 +487,11 @@ export function permissionRule(options: PermissionOptions = {}): StrictRule {
       if (request.stack === undefined) {
         return accessDenied(
           request,
-          { action: `${request.service}:${request.operation}`, resource: '*', context: {} },
+          {
+            action: `${iamPrefixOf(request.service)}:${request.operation}`,
+            resource: '*',
+            context: {},
+          },
           'the request names no stack: the strict layer only accepts CLI runs started by runCli (test/support/cli.ts), which set AWS_SDK_UA_APP_ID; test clients must talk to moto directly',
         );
       }

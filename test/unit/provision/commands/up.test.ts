@@ -17,7 +17,8 @@ const settings: UpSettings = {
   platform: 'linux/arm64',
   cpu: 256,
   memory: 512,
-  desiredCount: 2,
+  minTasks: 2,
+  maxTasks: 6,
   timeoutMs: 60_000,
   verify: true,
 };
@@ -57,6 +58,16 @@ describe('upGraph', () => {
     expect(g.image.after).toEqual(['repository']);
   });
 
+  it('scales the service only once it exists, and puts the alarms once the load balancer does', () => {
+    const g = graph();
+    expect(g.autoscaling.after).toEqual(['service', 'load-balancer']);
+    expect(g.alarms.after).toEqual(['load-balancer']);
+  });
+
+  it('lets the autoscaling overlap the deployment wait rather than follow it', () => {
+    expect(graph().autoscaling.after).not.toContain('rollout');
+  });
+
   it('is a valid graph that starts with the preflight check and ends with verify', () => {
     const order = topologicalOrder(graph());
     expect(order[0]).toBe('preflight');
@@ -65,12 +76,13 @@ describe('upGraph', () => {
 });
 
 describe('fargateVcpusAtPeak', () => {
-  it('needs 1 vCPU for two 256-unit tasks, since a rolling deployment doubles them', () => {
-    expect(fargateVcpusAtPeak({ cpu: 256, desiredCount: 2 })).toBe(1);
+  it('needs 1 vCPU for two 256-unit tasks at most, since a rolling deployment doubles them', () => {
+    expect(fargateVcpusAtPeak({ cpu: 256, maxTasks: 2 })).toBe(1);
   });
 
-  it('grows with the task size and count', () => {
-    expect(fargateVcpusAtPeak({ cpu: 1024, desiredCount: 3 })).toBe(6);
+  it('counts the maximum the scaler may reach, doubled by the rolling deployment', () => {
+    expect(fargateVcpusAtPeak({ cpu: 256, maxTasks: 6 })).toBe(3);
+    expect(fargateVcpusAtPeak({ cpu: 1024, maxTasks: 3 })).toBe(6);
   });
 });
 

@@ -354,3 +354,53 @@ describe('removeService in a dry run', () => {
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
   });
 });
+
+describe('ensureService with autoscaling', () => {
+  const scaled = { ...serviceSettings, autoscaled: true, desiredCount: 2 };
+
+  it('creates the service starting at the given minimum count', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecs.on(DescribeServicesCommand).resolves({ services: [] });
+    mocks.ecs.on(CreateServiceCommand).resolves({ service: activeService() });
+
+    await ensureService(ctx, scaled);
+
+    expect(mocks.ecs.commandCalls(CreateServiceCommand)[0]?.args[0].input.desiredCount).toBe(2);
+  });
+
+  it('plans no desired-count drift when the scaler has moved the count', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [activeService({ desiredCount: 5 })] });
+
+    const result = await ensureService({ ...ctx, dryRun: true }, scaled);
+
+    expect(result.changes).toEqual([]);
+  });
+
+  it('makes no mutating call when only the desired count differs', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [activeService({ desiredCount: 5 })] });
+
+    await ensureService(ctx, scaled);
+
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
+  });
+
+  it('updates a new task definition without sending desiredCount, so the scaled count stays', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [activeService({ taskDefinition: 'arn:old:2', desiredCount: 5 })] });
+    mocks.ecs.on(UpdateServiceCommand).resolves({ service: activeService() });
+
+    await ensureService(ctx, scaled);
+
+    const input = mocks.ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input;
+    expect(input?.taskDefinition).toBe(TD_ARN);
+    expect(input).not.toHaveProperty('desiredCount');
+  });
+});

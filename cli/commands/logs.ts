@@ -1,0 +1,128 @@
+import type { Command } from 'commander';
+import type { StackContext } from '../../provision/context.js';
+import { stackFlags } from '../../provision/names.js';
+import {
+  followLogEvents,
+  formatLogLine,
+  parseLogEvent,
+  parseSince,
+  readLogEvents,
+  type RawLogEvent,
+} from '../../provision/resources/log-reader.js';
+import { errorMessage, isNotFound } from '../../provision/retry.js';
+import type { CliCommand } from '../command.js';
+import { UsageError } from '../errors.js';
+import type { GlobalOptions } from '../options.js';
+
+interface LogsOptions {
+  follow: boolean;
+  since: string;
+  filter?: string;
+}
+
+export interface LogsSettings {
+  readonly follow: boolean;
+  readonly sinceMs: number;
+  readonly since: string;
+  readonly filter?: string;
+  /** One parsed record per line (JSON Lines) instead of readable text. */
+  readonly json: boolean;
+}
+
+export interface LogsResult {
+  readonly lines: number;
+}
+
+export async function parseLogs(command: Command, globals: GlobalOptions): Promise<LogsSettings> {
+  const options = command.opts<LogsOptions>();
+  let sinceMs: number;
+  try {
+    sinceMs = parseSince(options.since);
+  } catch (error) {
+    throw new UsageError(errorMessage(error));
+  }
+  return {
+    follow: options.follow,
+    sinceMs,
+    since: options.since,
+    ...(options.filter === undefined ? {} : { filter: options.filter }),
+    json: globals.json,
+  };
+}
+
+/** Pure: what one event prints. parseLogEvent has already redacted any token. */
+export function logOutputLine(event: RawLogEvent, json: boolean): string {
+  const line = parseLogEvent(event);
+  return json ? JSON.stringify(line) : formatLogLine(line);
+}
+
+export class LogGroupMissingError extends Error {
+  constructor(ctx: StackContext) {
+    super(
+      `Log group ${ctx.names.logGroup} does not exist in ${ctx.region}, so stack "${ctx.names.stack}" has no logs there. ` +
+        `Check --name and --region, or deploy it with "iclinic-deploy up${stackFlags(ctx.names.stack, ctx.region)}".`,
+    );
+    this.name = 'LogGroupMissingError';
+  }
+}
+
+/**
+ * Ctrl-C during --follow aborts the poll and the command ends normally
+ * (exit 0): stopping is what the user asked for, not a failure.
+ */
+function abortOnInterrupt(): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const onInterrupt = (): void => controller.abort();
+  process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
+  return {
+    signal: controller.signal,
+    release: () => {
+      process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onInterrupt);
+    },
+  };
+}
+
+export async function printLogs(
+  ctx: StackContext,
+  settings: LogsSettings,
+  write: (line: string) => void,
+): Promise<LogsResult> {
+  const since = ctx.clock.now() - settings.sinceMs;
+  const filter = settings.filter === undefined ? {} : { filter: settings.filter };
+  const interrupt = settings.follow ? abortOnInterrupt() : undefined;
+  let lines = 0;
+  try {
+    const events = interrupt
+      ? followLogEvents(ctx, { sinceMs: since, ...filter, signal: interrupt.signal })
+      : readLogEvents(ctx, { sinceMs: since, ...filter });
+    for await (const event of events) {
+      write(logOutputLine(event, settings.json));
+      lines += 1;
+    }
+  } catch (error) {
+    if (isNotFound(error)) throw new LogGroupMissingError(ctx);
+    throw error;
+  } finally {
+    interrupt?.release();
+  }
+  if (lines === 0 && !settings.json && !settings.follow) {
+    const matching =
+      settings.filter === undefined ? '' : ` matching ${JSON.stringify(settings.filter)}`;
+    ctx.report.warn(
+      `No log lines${matching} in the last ${settings.since} in ${ctx.names.logGroup}; --since 1h reaches further back.`,
+    );
+  }
+  return { lines };
+}
+
+export const logsCommand: CliCommand<LogsSettings, LogsResult> = {
+  readsOnly: true,
+  plans: false,
+  // The lines are the output, as they come; with --json they are JSON Lines.
+  ownJson: true,
+  parse: parseLogs,
+  run: (ctx, settings) => printLogs(ctx, settings, (line) => process.stdout.write(`${line}\n`)),
+  render: () => ({ lines: [] }),
+};
