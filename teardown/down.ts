@@ -1,5 +1,6 @@
 import type { Removal, StackContext } from '../provision/context.js';
 import type { StepGraph, StepInput, StepResult } from '../provision/graph.js';
+import { removeDistribution } from '../provision/resources/cloudfront.js';
 import {
   removeLoadBalancer,
   removeTargetGroup,
@@ -17,6 +18,7 @@ import {
 } from '../provision/resources/ecs/index.js';
 
 type DownKey =
+  | 'distribution'
   | 'service'
   | 'cluster'
   | 'load-balancer'
@@ -40,13 +42,23 @@ export type DownSteps = { readonly [K in DownKey]: undefined };
  * service must drain before its cluster and load balancer go, the load
  * balancer's network interfaces must be released before the security groups
  * and subnets, and the tasks' group goes before the load balancer's group
- * that it references (removeNetwork orders the groups itself). The steps that
+ * that it references (removeNetwork orders the groups itself), and the
+ * CloudFront distribution goes before the load balancer it sends to, so no
+ * edge keeps calling a name that no longer exists. The steps that
  * hold no network resource start as soon as the service is gone.
  */
 export function downGraph(ctx: StackContext, timeoutMs: number): StepGraph<DownSteps> {
   const n = ctx.names;
   const on = (input: StepInput<DownSteps>): StackContext => ({ ...ctx, report: input.report });
   return {
+    // Disable, wait until Deployed (minutes), delete: it overlaps the ECS
+    // service's drain, and the load balancer (its origin) goes only after.
+    distribution: {
+      kind: 'remove',
+      title: 'Disable and delete the CloudFront distribution (a few minutes)',
+      after: [],
+      run: (input) => removal(removeDistribution(on(input))),
+    },
     service: {
       kind: 'remove',
       title: `Delete the ECS service ${n.service}`,
@@ -66,7 +78,7 @@ export function downGraph(ctx: StackContext, timeoutMs: number): StepGraph<DownS
     'load-balancer': {
       kind: 'remove',
       title: `Delete the load balancer ${n.loadBalancer}`,
-      after: ['service'],
+      after: ['service', 'distribution'],
       run: (input) => removal(removeLoadBalancer(on(input))),
     },
     'target-group': {

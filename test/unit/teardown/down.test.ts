@@ -21,6 +21,9 @@ vi.mock('../../../provision/resources/load-balancer/index.js', () => ({
   removeLoadBalancer: remover('load-balancer'),
   removeTargetGroup: remover('target-group'),
 }));
+vi.mock('../../../provision/resources/cloudfront.js', () => ({
+  removeDistribution: remover('distribution'),
+}));
 vi.mock('../../../provision/resources/network/index.js', () => ({
   removeNetwork: remover('network'),
 }));
@@ -79,6 +82,12 @@ describe('down', () => {
     expect(position('network:start')).toBeGreaterThan(position('target-group:end'));
   });
 
+  it('deletes the CloudFront distribution before the load balancer it sends to, beside the service drain', async () => {
+    await down();
+    expect(position('load-balancer:start')).toBeGreaterThan(position('distribution:end'));
+    expect(position('distribution:start')).toBeLessThan(position('service:end'));
+  });
+
   it('removes the network only after the cluster is gone', async () => {
     await down();
     expect(position('network:start')).toBeGreaterThan(position('cluster:end'));
@@ -88,6 +97,7 @@ describe('down', () => {
     const removed = await down();
     expect(new Set(removed)).toEqual(
       new Set([
+        'distribution',
         'service',
         'cluster',
         'task-definitions',
@@ -126,8 +136,11 @@ describe('down', () => {
     await expect(down()).rejects.toThrow('load balancer refused');
   });
 
-  it('is a valid graph that starts with the service', () => {
+  it('is a valid graph that starts with the distribution and the service, which need nothing first', () => {
     const { ctx } = testContext();
-    expect(topologicalOrder(downGraph(ctx, 60_000))[0]).toBe('service');
+    expect(topologicalOrder(downGraph(ctx, 60_000)).slice(0, 2)).toEqual([
+      'distribution',
+      'service',
+    ]);
   });
 });

@@ -20,6 +20,7 @@ const settings: UpSettings = {
   desiredCount: 2,
   timeoutMs: 60_000,
   verify: true,
+  cloudFront: true,
 };
 
 function graph() {
@@ -28,10 +29,11 @@ function graph() {
 }
 
 describe('upGraph', () => {
-  it('orders the service after everything it reads: task definition, load balancer, network, cluster and roles', () => {
+  it('orders the service after everything it reads: task definition, load balancer, origin rule, network, cluster and roles', () => {
     expect(graph().service.after).toEqual([
       'task-definition',
       'load-balancer',
+      'origin-rule',
       'network',
       'cluster',
       'service-linked-roles',
