@@ -59,6 +59,35 @@ describe('upGraph', () => {
     expect(g.image.after).toEqual(['repository']);
   });
 
+  it('creates the distribution once the load balancer (its origin) exists, and the header rule once the distribution (its secret) does', () => {
+    const g = graph();
+    expect(g.distribution.after).toEqual(['load-balancer']);
+    expect(g['origin-rule'].after).toEqual(['load-balancer', 'distribution']);
+  });
+
+  it('waits for the distribution to deploy beside the ECS rollout, and verifies only after both', () => {
+    const g = graph();
+    expect(g['distribution-deployed'].after).toEqual(['distribution']);
+    expect(g.rollout.after).not.toContain('distribution-deployed');
+    expect(g.verify.after).toEqual(expect.arrayContaining(['rollout', 'distribution-deployed']));
+  });
+
+  it('skips the CloudFront steps with --plain-http', async () => {
+    const { ctx } = testContext();
+    const plain = upGraph(ctx, { ...settings, cloudFront: false });
+    const input = {
+      get: () => {
+        throw new Error('read nothing');
+      },
+      report: ctx.report,
+      signal: new AbortController().signal,
+    };
+    await expect(plain.distribution.run(input)).resolves.toEqual({
+      value: undefined,
+      summary: 'not used (--plain-http)',
+    });
+  });
+
   it('is a valid graph that starts with the preflight check and ends with verify', () => {
     const order = topologicalOrder(graph());
     expect(order[0]).toBe('preflight');
