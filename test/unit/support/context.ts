@@ -84,11 +84,9 @@ export function testContext(stack = 'iclinic') {
   };
   // Most tests are about other resources: an account without distributions
   // unless a test says otherwise (status, set-token and down all look).
-  mocks.cloudfront
-    .on(ListDistributionsCommand)
-    .resolves({
-      DistributionList: { Marker: '', MaxItems: 100, IsTruncated: false, Quantity: 0, Items: [] },
-    });
+  mocks.cloudfront.on(ListDistributionsCommand).resolves({
+    DistributionList: { Marker: '', MaxItems: 100, IsTruncated: false, Quantity: 0, Items: [] },
+  });
   const clock = new FakeClock();
   const report = new RecordingReporter();
   const ctx: StackContext = {
