@@ -128,8 +128,13 @@ Examples:
     )
     .option(
       '--certificate-arn <arn>',
-      'ACM certificate for an HTTPS listener; HTTP then redirects to HTTPS',
+      'your own domain: HTTPS on the load balancer with this ACM certificate, HTTP redirects to it; no CloudFront (your domain already gives HTTPS)',
       parseCertificateArn,
+    )
+    .option(
+      '--plain-http',
+      'no CloudFront: plain HTTP on the load balancer (the token travels in clear text)',
+      false,
     )
     .option(
       '--cpu <units>',
@@ -178,6 +183,17 @@ Examples:
 The service scales on requests per task (3000/min) and average CPU (60 %): out after 1 min
 above target, in only after 5 min below it. Two alarms watch the stack: unhealthy targets and
 a target 5xx rate over 5 %; they notify the SNS topic <stack>-alarms.
+
+How the API is reached:
+  (default)               https://<id>.cloudfront.net/ through a CloudFront distribution, nothing
+                          to own or configure; the load balancer admits only CloudFront. A new
+                          distribution takes a few minutes to deploy (it overlaps the ECS
+                          rollout), and "down" waits for it again to disable and delete it.
+                          CloudFront's default certificate still accepts TLS 1.0/1.1 clients;
+                          a TLS 1.2 floor needs your own domain.
+  --certificate-arn ARN   https://<your domain>/ on the load balancer's HTTPS listener (point a
+                          CNAME at it); no CloudFront, since your certificate already gives HTTPS.
+  --plain-http            http://<load balancer>/: no CloudFront, the token travels in clear text.
 
 Safe to run again at any time: it finds what exists by name and tag, fixes what drifted,
 and changes nothing when all is in place. After a Ctrl-C or an error, just run it again.`,

@@ -40,6 +40,8 @@ export const ACTIONS = {
     'DescribeSubnets',
     'DescribeVpcAttribute',
     'DescribeVpcs',
+    // Finding CloudFront's origin-facing prefix list by name (paginator).
+    'DescribeManagedPrefixLists',
     'DetachInternetGateway',
     'DisassociateRouteTable',
     'ModifySubnetAttribute',
@@ -52,17 +54,22 @@ export const ACTIONS = {
     'AddTags',
     'CreateListener',
     'CreateLoadBalancer',
+    // The origin rule behind CloudFront (DeleteRule: stray rules, --plain-http).
+    'CreateRule',
     'CreateTargetGroup',
     'DeleteListener',
     'DeleteLoadBalancer',
+    'DeleteRule',
     'DeleteTargetGroup',
     'DescribeListeners',
     'DescribeLoadBalancers',
+    'DescribeRules',
     'DescribeTargetGroupAttributes',
     'DescribeTargetGroups',
     'DescribeTargetHealth',
     'DescribeTags',
     'ModifyListener',
+    'ModifyRule',
     'ModifyTargetGroup',
     'ModifyTargetGroupAttributes',
     'SetSecurityGroups',
@@ -124,6 +131,19 @@ export const ACTIONS = {
     'TagResource',
     'TagLogGroup',
   ],
+  // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudfront.html
+  cloudfront: [
+    // CreateDistributionWithTags is authorized as these two (CALL_ACTIONS).
+    'CreateDistribution',
+    'TagResource',
+    'DeleteDistribution',
+    'GetDistribution',
+    'GetDistributionConfig',
+    // Called through paginateListDistributions, which the source scan does not see.
+    'ListDistributions',
+    'ListTagsForResource',
+    'UpdateDistribution',
+  ],
   iam: [
     'AttachRolePolicy',
     'CreateRole',
@@ -171,6 +191,24 @@ export const ACTIONS = {
 } as const satisfies Record<string, readonly string[]>;
 
 export type PolicyService = keyof typeof ACTIONS;
+
+/**
+ * API operations authorized as other IAM actions than their own name.
+ * CreateDistributionWithTags "Required Permissions (API Action):
+ * cloudfront:CreateDistribution, cloudfront:TagResource":
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cf-api-permissions-ref.html
+ */
+export const CALL_ACTIONS: Readonly<Record<string, readonly string[]>> = {
+  'cloudfront:CreateDistributionWithTags': [
+    'cloudfront:CreateDistribution',
+    'cloudfront:TagResource',
+  ],
+};
+
+/** The IAM actions AWS checks for a call `service:Operation`. */
+export function iamActionsOf(call: string): readonly string[] {
+  return CALL_ACTIONS[call] ?? [call];
+}
 
 export interface Statement {
   Sid: string;
@@ -268,6 +306,21 @@ export function deployerPolicy(options: { region: string; stack: string }): Poli
         Action: ['iam:PassRole'],
         Resource: `arn:aws:iam::*:role/${names.executionRole}`,
         Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      },
+      {
+        // ListDistributions takes no resource ("*" only, Service Authorization
+        // Reference for CloudFront); a distribution's id is CloudFront's choice,
+        // so the rest can be scoped to distributions but not to one.
+        Sid: 'CloudFrontList',
+        Effect: 'Allow',
+        Action: ['cloudfront:ListDistributions'],
+        Resource: '*',
+      },
+      {
+        Sid: 'CloudFrontDistribution',
+        Effect: 'Allow',
+        Action: actions('cloudfront', (a) => a !== 'ListDistributions'),
+        Resource: 'arn:aws:cloudfront::*:distribution/*',
       },
       {
         Sid: 'ServiceLinkedRoles',
@@ -500,6 +553,8 @@ export const IMPLIED_PERMISSIONS: readonly ImpliedPermissions[] = [
   },
   ...[
     'CreateListener',
+    'CreateRule',
+    'ModifyRule',
     'ModifyListener',
     'SetSecurityGroups',
     'ModifyTargetGroup',

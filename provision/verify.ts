@@ -55,7 +55,8 @@ export function loadBalancerFetch(options: { ca?: string } = {}): typeof fetch {
 
 export interface VerifyOptions {
   readonly url: string;
-  readonly token: string;
+  /** Sent as `Authorization: Token ...`; undefined sends no Authorization header. */
+  readonly token: string | undefined;
   readonly expectStatus: number;
   readonly timeoutMs: number;
   readonly clock: Clock;
@@ -77,7 +78,7 @@ export async function verifyEndpoint(
   for (let attempt = 1; ; attempt += 1) {
     try {
       const response = await doFetch(options.url, {
-        headers: { Authorization: `Token ${options.token}` },
+        headers: options.token === undefined ? {} : { Authorization: `Token ${options.token}` },
         signal: AbortSignal.timeout(10_000),
       });
       await response.arrayBuffer();
@@ -112,4 +113,72 @@ export async function verifyEndpoint(
     }
     await options.clock.sleep(5_000);
   }
+}
+
+/** What calling the load balancer's own name from here gave. */
+export type DirectOutcome =
+  | { readonly reached: true; readonly status: number }
+  | { readonly reached: false; readonly detail: string };
+
+export type DirectCheck = (url: string) => Promise<DirectOutcome>;
+
+export const DIRECT_TIMEOUT_MS = 10_000;
+
+/**
+ * One request to the load balancer's own name, without the token (it must
+ * not travel in clear text to prove a point). Behind CloudFront the security
+ * group drops packets from anywhere but CloudFront's edges, so from this
+ * machine the usual answer is a timeout; from inside the prefix list, the
+ * listener's fixed 403.
+ */
+export function callDirectly(fetchImpl: typeof fetch = fetch): DirectCheck {
+  return async (url) => {
+    try {
+      const response = await fetchImpl(url, { signal: AbortSignal.timeout(DIRECT_TIMEOUT_MS) });
+      await response.arrayBuffer();
+      return { reached: true, status: response.status };
+    } catch (error) {
+      const cause = (error as { cause?: unknown }).cause;
+      const detail = errorMessage(error) + (cause === undefined ? '' : ` (${errorMessage(cause)})`);
+      return { reached: false, detail };
+    }
+  };
+}
+
+export interface CloudFrontVerifyOptions extends Omit<VerifyOptions, 'expectStatus' | 'token'> {
+  readonly token: string;
+  /** The load balancer's own URL, which must refuse. */
+  readonly directUrl: string;
+  readonly directCheck?: DirectCheck;
+}
+
+/** Refused means the listener's 403 or no answer at all; anything else reached the service. */
+export function directRefused(outcome: DirectOutcome): boolean {
+  return !outcome.reached || outcome.status === 403;
+}
+
+/**
+ * The three checks behind CloudFront: the CloudFront URL with the token
+ * answers 200, without it 401, and the load balancer's own name refuses
+ * (checked meanwhile). Returns the summary line.
+ */
+export async function verifyThroughCloudFront(options: CloudFrontVerifyOptions): Promise<string> {
+  const check = options.directCheck ?? callDirectly(options.fetchImpl);
+  const [withToken, direct] = await Promise.all([
+    verifyEndpoint({ ...options, expectStatus: 200 }),
+    check(options.directUrl),
+  ]);
+  await verifyEndpoint({ ...options, token: undefined, expectStatus: 401 });
+  if (!directRefused(direct)) {
+    const status = direct.reached ? direct.status : 0;
+    throw new VerificationError(
+      options.directUrl,
+      403,
+      `the load balancer answered HTTP ${status} at its own name, so requests can go around ` +
+        `CloudFront; run "iclinic-deploy up" again to put back its security group rule and listener rule`,
+      true,
+    );
+  }
+  const how = direct.reached ? `HTTP ${direct.status}` : 'no answer';
+  return `HTTP ${withToken.status} with the token, 401 without, load balancer direct: ${how}`;
 }

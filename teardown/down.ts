@@ -1,5 +1,6 @@
 import type { Removal, StackContext } from '../provision/context.js';
 import type { StepGraph, StepInput, StepResult } from '../provision/graph.js';
+import { removeDistribution } from '../provision/resources/cloudfront.js';
 import {
   removeLoadBalancer,
   removeTargetGroup,
@@ -21,6 +22,7 @@ import {
 type DownKey =
   | 'autoscaling'
   | 'alarms'
+  | 'distribution'
   | 'service'
   | 'cluster'
   | 'load-balancer'
@@ -44,9 +46,11 @@ export type DownSteps = { readonly [K in DownKey]: undefined };
  * service must drain before its cluster and load balancer go, the load
  * balancer's network interfaces must be released before the security groups
  * and subnets, and the tasks' group goes before the load balancer's group
- * that it references (removeNetwork orders the groups itself). The steps that
- * hold no network resource start as soon as the service is gone. The scaler
- * goes first, so it never acts on a draining service; the alarms go with it.
+ * that it references (removeNetwork orders the groups itself), and the
+ * CloudFront distribution goes before the load balancer it sends to, so no
+ * edge keeps calling a name that no longer exists. The steps that hold no
+ * network resource start as soon as the service is gone. The scaler goes
+ * first, so it never acts on a draining service; the alarms go with it.
  */
 export function downGraph(ctx: StackContext, timeoutMs: number): StepGraph<DownSteps> {
   const n = ctx.names;
@@ -63,6 +67,14 @@ export function downGraph(ctx: StackContext, timeoutMs: number): StepGraph<DownS
       title: `Delete the alarms and the SNS topic ${n.stack}-alarms`,
       after: [],
       run: (input) => removal(removeAlarms(on(input))),
+    },
+    // Disable, wait until Deployed (minutes), delete: it overlaps the ECS
+    // service's drain, and the load balancer (its origin) goes only after.
+    distribution: {
+      kind: 'remove',
+      title: 'Disable and delete the CloudFront distribution (a few minutes)',
+      after: [],
+      run: (input) => removal(removeDistribution(on(input))),
     },
     service: {
       kind: 'remove',
@@ -83,7 +95,7 @@ export function downGraph(ctx: StackContext, timeoutMs: number): StepGraph<DownS
     'load-balancer': {
       kind: 'remove',
       title: `Delete the load balancer ${n.loadBalancer}`,
-      after: ['service'],
+      after: ['service', 'distribution'],
       run: (input) => removal(removeLoadBalancer(on(input))),
     },
     'target-group': {

@@ -21,6 +21,7 @@ interface UpOptions {
   engine: ContainerEngine;
   platform: ImagePlatform;
   certificateArn?: string;
+  plainHttp: boolean;
   cpu: number;
   memory: number;
   desiredCount?: number;
@@ -60,6 +61,9 @@ export function taskRange(options: Pick<UpOptions, 'desiredCount' | 'minTasks' |
   }
   return { minTasks, maxTasks };
 }
+export const PLAIN_HTTP_WARNING =
+  '--plain-http: the API is served over plain HTTP by the load balancer, so the token travels in ' +
+  'clear text and anyone on the path can read it. Run "up" without --plain-http for HTTPS through CloudFront.';
 
 export interface UpCliSettings extends UpSettings {
   readonly showToken: boolean;
@@ -90,6 +94,13 @@ export async function parseUp(
       throw new UsageError(errorMessage(error));
     }
   }
+  if (options.plainHttp && options.certificateArn !== undefined) {
+    throw new UsageError(
+      `--plain-http and --certificate-arn ${options.certificateArn} contradict each other: the certificate ` +
+        'gives the load balancer an HTTPS listener. Drop one of the two.',
+    );
+  }
+  if (options.plainHttp) report.warn(PLAIN_HTTP_WARNING);
   let initialToken: string | undefined;
   if (options.tokenStdin) {
     initialToken = await readStdin();
@@ -100,6 +111,7 @@ export async function parseUp(
     engine: options.engine,
     platform: options.platform,
     ...(options.certificateArn === undefined ? {} : { certificateArn: options.certificateArn }),
+    cloudFront: !options.plainHttp && options.certificateArn === undefined,
     cpu: options.cpu,
     memory: options.memory,
     ...range,

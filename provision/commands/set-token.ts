@@ -1,6 +1,7 @@
 import type { TaskDefinition } from '@aws-sdk/client-ecs';
 import type { StackContext } from '../context.js';
 import { runGraph, type GraphRun, type StepGraph, type StepInput } from '../graph.js';
+import { describeDistribution } from '../resources/cloudfront.js';
 import { describeLoadBalancer, loadBalancerUrl } from '../resources/load-balancer/index.js';
 import { ignoreEvents } from '../events.js';
 import { stackFlags } from '../names.js';
@@ -426,6 +427,16 @@ async function putServiceBack(
   return { restored, thenWait };
 }
 
+/** CloudFront's URL when a distribution is in front, else the load balancer's. */
+async function serviceUrl(ctx: StackContext): Promise<string> {
+  const distribution = await describeDistribution(ctx);
+  if (distribution !== undefined) return `https://${distribution.domainName}/`;
+  const lb = await describeLoadBalancer(ctx);
+  if (lb.dnsName === undefined)
+    throw new Error(`Load balancer ${ctx.names.loadBalancer} not found; cannot verify.`);
+  return `${loadBalancerUrl(lb)}/`;
+}
+
 /**
  * The service answered wrongly: what runs is not what was meant, so the
  * error stays a VerificationError and the rotation is undone. Not reaching
@@ -439,10 +450,7 @@ async function verifyRotation(rotation: Rotation, running: RunningRotation) {
   if (!settings.verify) return { value: false, summary: 'skipped (--no-verify)' };
   const previousUntil = settings.graceMs === 0 ? undefined : rotation.validUntil;
   try {
-    const lb = await describeLoadBalancer(ctx);
-    if (lb.dnsName === undefined)
-      throw new Error(`Load balancer ${ctx.names.loadBalancer} not found; cannot verify.`);
-    const url = `${loadBalancerUrl(lb)}/`;
+    const url = await serviceUrl(ctx);
     const expect = async (token: string, expectStatus: number) => {
       const timeoutMs = rotation.remaining(60_000);
       await verifyEndpoint({

@@ -1,4 +1,5 @@
 import type { StackContext } from '../context.js';
+import { describeDistribution } from '../resources/cloudfront.js';
 import {
   describeLoadBalancer,
   describeTargetHealth,
@@ -55,6 +56,12 @@ export interface StackStatus extends OperateStatus {
   readonly region: string;
   readonly resources: readonly ResourcePresence[];
   readonly url: string | undefined;
+  /** The CloudFront distribution in front of the load balancer, when there is one. */
+  readonly distribution?: {
+    readonly id: string;
+    readonly domainName: string;
+    readonly status: string;
+  };
   readonly service: ServiceStatus | undefined;
   readonly targets: readonly TargetHealth[];
   readonly token:
@@ -69,16 +76,18 @@ export interface StackStatus extends OperateStatus {
 /** Read-only: every call here is a Describe/Get/List. The token value is never part of the result. */
 export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
   const n = ctx.names;
-  const [network, lb, repository, secret, logGroup, role, cluster, service] = await Promise.all([
-    describeNetwork(ctx),
-    describeLoadBalancer(ctx),
-    describeRepository(ctx),
-    describeSecret(ctx),
-    describeLogGroup(ctx),
-    describeExecutionRole(ctx),
-    describeCluster(ctx),
-    describeService(ctx),
-  ]);
+  const [network, lb, repository, secret, logGroup, role, cluster, service, distribution] =
+    await Promise.all([
+      describeNetwork(ctx),
+      describeLoadBalancer(ctx),
+      describeRepository(ctx),
+      describeSecret(ctx),
+      describeLogGroup(ctx),
+      describeExecutionRole(ctx),
+      describeCluster(ctx),
+      describeService(ctx),
+      describeDistribution(ctx),
+    ]);
   const targets =
     lb.targetGroupArn === undefined ? [] : await describeTargetHealth(ctx, lb.targetGroupArn);
   let token: StackStatus['token'];
@@ -119,6 +128,17 @@ export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
         network.loadBalancerSecurityGroupId !== undefined &&
         network.taskSecurityGroupId !== undefined,
     },
+    // Only with CloudFront in front (not with --plain-http or --certificate-arn).
+    ...(distribution === undefined
+      ? []
+      : [
+          {
+            resource: 'CloudFront distribution',
+            name: distribution.id,
+            present: true,
+            detail: `${distribution.domainName}, ${distribution.status}`,
+          },
+        ]),
     {
       resource: 'Load balancer',
       name: n.loadBalancer,
@@ -158,7 +178,21 @@ export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
     stack: n.stack,
     region: ctx.region,
     resources,
-    url: lb.dnsName === undefined ? undefined : loadBalancerUrl(lb),
+    url:
+      distribution !== undefined
+        ? `https://${distribution.domainName}`
+        : lb.dnsName === undefined
+          ? undefined
+          : loadBalancerUrl(lb),
+    ...(distribution === undefined
+      ? {}
+      : {
+          distribution: {
+            id: distribution.id,
+            domainName: distribution.domainName,
+            status: distribution.status,
+          },
+        }),
     service,
     targets,
     token,

@@ -16,8 +16,14 @@ import {
   type ImagePlatform,
 } from '../resources/image.js';
 import {
+  ensureDistribution,
+  waitForDistributionDeployed,
+  type DistributionRef,
+} from '../resources/cloudfront.js';
+import {
   describeTargetHealth,
   ensureLoadBalancer,
+  ensureOriginRule,
   waitForLoadBalancerActive,
 } from '../resources/load-balancer/index.js';
 import { ensureAlarms } from '../resources/alarms.js';
@@ -37,7 +43,7 @@ import {
   waitForDeployment,
 } from '../resources/ecs/index.js';
 import { generateToken } from '../token.js';
-import { verifyEndpoint } from '../verify.js';
+import { verifyEndpoint, verifyThroughCloudFront, type DirectCheck } from '../verify.js';
 import { withStoppedTaskLogs } from './rollout-failure.js';
 
 export const CONTAINER_PORT = 8080;
@@ -52,6 +58,12 @@ export interface UpSettings {
   readonly engine: ContainerEngine;
   readonly platform: ImagePlatform;
   readonly certificateArn?: string;
+  /**
+   * HTTPS on CloudFront's *.cloudfront.net name in front of the load
+   * balancer (the default). Off with --plain-http, and with --certificate-arn
+   * (the user's own domain is served by the load balancer's HTTPS listener).
+   */
+  readonly cloudFront: boolean;
   readonly cpu: number;
   readonly memory: number;
   /** Application Auto Scaling keeps the task count in this range; equal for a fixed size. */
@@ -63,6 +75,11 @@ export interface UpSettings {
   readonly verify: boolean;
   /** Used only when the secret does not exist yet. */
   readonly initialToken?: string;
+  /**
+   * How the final check calls the load balancer's own name to see it refused
+   * (CloudFront mode). Tests replace it; the default calls it from here.
+   */
+  readonly directCheck?: DirectCheck;
 }
 
 /** What an ensure yields once converged. */
@@ -76,6 +93,10 @@ export interface UpSteps {
   readonly 'service-linked-roles': ValueOf<typeof ensureServiceLinkedRoles>;
   readonly network: ValueOf<typeof ensureNetwork>;
   readonly 'load-balancer': ValueOf<typeof ensureLoadBalancer>;
+  /** undefined when CloudFront is off. */
+  readonly distribution: DistributionRef | undefined;
+  readonly 'origin-rule': undefined;
+  readonly 'distribution-deployed': undefined;
   readonly repository: ValueOf<typeof ensureRepository>;
   readonly image: { imageUri: string };
   readonly secret: ValueOf<typeof ensureSecret>;
@@ -131,6 +152,65 @@ function stepContext(ctx: StackContext, input: StepInput<UpSteps>): StackContext
 }
 
 const DRY_RUN_SUMMARY = 'not run in a dry run';
+const NO_CLOUDFRONT = (settings: Pick<UpSettings, 'certificateArn'>): string =>
+  settings.certificateArn === undefined
+    ? 'not used (--plain-http)'
+    : 'not used (--certificate-arn: HTTPS on your domain)';
+
+type CloudFrontSteps = Pick<
+  StepGraph<UpSteps>,
+  'distribution' | 'origin-rule' | 'distribution-deployed'
+>;
+
+/**
+ * The distribution needs the load balancer's name (its origin), the
+ * listener rule needs the distribution's secret header, and the deploy wait
+ * (minutes) runs beside the ECS rollout; only the final check needs both.
+ */
+function cloudFrontSteps(ctx: StackContext, settings: UpSettings): CloudFrontSteps {
+  const on = (input: StepInput<UpSteps>) => stepContext(ctx, input);
+  return {
+    distribution: {
+      kind: 'ensure',
+      title: 'CloudFront distribution (HTTPS on *.cloudfront.net)',
+      after: ['load-balancer'],
+      run: async (input) => {
+        if (!settings.cloudFront) return { value: undefined, summary: NO_CLOUDFRONT(settings) };
+        return ensureDistribution(on(input), {
+          originDomainName: input.get('load-balancer').dnsName,
+          originProtocolPolicy: 'http-only',
+        });
+      },
+    },
+    'origin-rule': {
+      kind: 'ensure',
+      title: 'Listener rule: forward only requests from CloudFront',
+      after: ['load-balancer', 'distribution'],
+      run: async (input) => {
+        const lb = input.get('load-balancer');
+        const http = lb.listenerArns.at(-1) ?? '';
+        return ensureOriginRule(on(input), {
+          listenerArn: http,
+          targetGroupArn: lb.targetGroupArn,
+          secret: input.get('distribution')?.originSecret,
+        });
+      },
+    },
+    'distribution-deployed': {
+      kind: 'check',
+      title: 'Wait for CloudFront to deploy the distribution',
+      after: ['distribution'],
+      run: async (input) => {
+        const distribution = input.get('distribution');
+        if (distribution === undefined)
+          return { value: undefined, summary: NO_CLOUDFRONT(settings) };
+        if (ctx.dryRun) return { value: undefined, summary: DRY_RUN_SUMMARY };
+        await waitForDistributionDeployed(on(input), distribution.id);
+        return { value: undefined, summary: `${distribution.id} deployed` };
+      },
+    },
+  };
+}
 
 export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSteps> {
   const deadline = ctx.clock.now() + settings.timeoutMs;
@@ -163,6 +243,7 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
         ensureNetwork(on(input), {
           containerPort: CONTAINER_PORT,
           https: settings.certificateArn !== undefined,
+          cloudFront: settings.cloudFront,
         }),
     },
     'load-balancer': {
@@ -173,11 +254,13 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
         ensureLoadBalancer(on(input), input.get('network'), {
           containerPort: CONTAINER_PORT,
           healthCheckPath: HEALTH_CHECK_PATH,
+          cloudFront: settings.cloudFront,
           ...(settings.certificateArn === undefined
             ? {}
             : { certificateArn: settings.certificateArn }),
         }),
     },
+    ...cloudFrontSteps(ctx, settings),
     repository: {
       kind: 'ensure',
       title: 'ECR repository',
@@ -248,7 +331,17 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
     service: {
       kind: 'ensure',
       title: 'ECS service',
-      after: ['task-definition', 'load-balancer', 'network', 'cluster', 'service-linked-roles'],
+      // After the origin rule: behind CloudFront the listener's default is a
+      // 403, and ECS refuses a target group no listener or rule forwards to
+      // ("The target group ... does not have an associated load balancer").
+      after: [
+        'task-definition',
+        'load-balancer',
+        'origin-rule',
+        'network',
+        'cluster',
+        'service-linked-roles',
+      ],
       run: async (input) => {
         const network = input.get('network');
         return ensureService(on(input), {
@@ -319,9 +412,19 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
     },
     verify: {
       kind: 'check',
-      title: 'Call the service through the load balancer',
+      title: settings.cloudFront
+        ? 'Call the service through CloudFront'
+        : 'Call the service through the load balancer',
       // After autoscaling and alarms too, so the result reports the whole stack.
-      after: ['rollout', 'load-balancer', 'autoscaling', 'alarms'],
+      after: [
+        'rollout',
+        'load-balancer',
+        'autoscaling',
+        'alarms',
+        'distribution',
+        'distribution-deployed',
+        'origin-rule',
+      ],
       run: async (input) => {
         if (ctx.dryRun) {
           return { value: { token: undefined, verified: false }, summary: DRY_RUN_SUMMARY };
@@ -330,14 +433,24 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
         if (!settings.verify) {
           return { value: { token, verified: false }, summary: 'skipped (--no-verify)' };
         }
-        const result = await verifyEndpoint({
-          url: `${input.get('load-balancer').url}/`,
+        const lb = input.get('load-balancer');
+        const distribution = input.get('distribution');
+        const common = {
           token,
-          expectStatus: 200,
           timeoutMs: Math.min(remaining(), 300_000),
           clock: ctx.clock,
           report: input.report,
-        });
+        };
+        if (distribution !== undefined) {
+          const summary = await verifyThroughCloudFront({
+            ...common,
+            url: distribution.url,
+            directUrl: `${lb.url}/`,
+            ...(settings.directCheck === undefined ? {} : { directCheck: settings.directCheck }),
+          });
+          return { value: { token, verified: true }, summary };
+        }
+        const result = await verifyEndpoint({ ...common, url: `${lb.url}/`, expectStatus: 200 });
         return {
           value: { token, verified: true },
           summary: `HTTP ${result.status} after ${result.attempts} attempt(s)`,
@@ -361,9 +474,16 @@ export interface UpResult {
   readonly alarmConfirmationMailedTo: string | undefined;
 }
 
+/** The base URL without a trailing slash: CloudFront's when it is in front. */
+export function stackUrl(steps: Pick<UpSteps, 'load-balancer' | 'distribution'>): string {
+  const distribution = steps.distribution;
+  if (distribution === undefined) return steps['load-balancer'].url;
+  return distribution.url.replace(/\/$/, '');
+}
+
 export function upResult(steps: UpSteps): UpResult {
   return {
-    url: steps['load-balancer'].url,
+    url: stackUrl(steps),
     token: steps.verify.token,
     imageUri: steps.image.imageUri,
     taskDefinitionArn: steps['task-definition'].taskDefinitionArn,

@@ -35,7 +35,17 @@ import { resetMoto } from '../support/moto.js';
 const endpoint = inject('awsEndpoint');
 const aws = testClients(inject('motoEndpoint'));
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v1';
-const UP = ['up', '--image', IMAGE, '--platform', 'linux/amd64', '--no-verify', '--json'];
+// The plain-HTTP shape (0.0.0.0/0 on 80, a forwarding listener); https.test.ts covers the default.
+const UP = [
+  'up',
+  '--image',
+  IMAGE,
+  '--platform',
+  'linux/amd64',
+  '--plain-http',
+  '--no-verify',
+  '--json',
+];
 
 interface JsonRecord {
   ok: boolean;

@@ -1,3 +1,4 @@
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
@@ -25,6 +26,8 @@ export function testClients(endpoint: string, region = 'us-east-1') {
     elbv2: new ElasticLoadBalancingV2Client(config),
     iam: new IAMClient(config),
     logs: new CloudWatchLogsClient(config),
+    // Global: signed for us-east-1 whatever the stack's region.
+    cloudfront: new CloudFrontClient({ ...config, region: 'us-east-1' }),
   };
 }
 

@@ -1,3 +1,4 @@
+import { ListDistributionsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudfront';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DescribeInternetGatewaysCommand,
@@ -85,5 +86,19 @@ export async function leftovers(
     .send(new GetRoleCommand({ RoleName: names.executionRole }))
     .catch(() => undefined);
   if (role?.Role) found.push(`role ${names.executionRole}`);
+  found.push(...(await distributionLeftovers(aws, stack)));
+  return found;
+}
+
+/** CloudFront distributions tagged with the stack (ListDistributions carries no tags). */
+async function distributionLeftovers(aws: TestClients, stack: string): Promise<string[]> {
+  const found: string[] = [];
+  const list = await aws.cloudfront.send(new ListDistributionsCommand({}));
+  for (const d of list.DistributionList?.Items ?? []) {
+    if (d.ARN === undefined) continue;
+    const tags = await aws.cloudfront.send(new ListTagsForResourceCommand({ Resource: d.ARN }));
+    if ((tags.Tags?.Items ?? []).some((t) => t.Key === STACK_TAG_KEY && t.Value === stack))
+      found.push(`CloudFront distribution ${d.Id}`);
+  }
   return found;
 }

@@ -36,6 +36,12 @@ import type { Listener } from '@aws-sdk/client-elastic-load-balancing-v2';
 
 export { waitForLoadBalancerActive } from './alb.js';
 export { removeLoadBalancer, removeTargetGroup } from './remove.js';
+export {
+  describeListenerRules,
+  ensureOriginRule,
+  planOriginRule,
+  type OriginRuleSettings,
+} from './origin-rule.js';
 export { describeTargetHealth } from './target-group.js';
 export * from './types.js';
 

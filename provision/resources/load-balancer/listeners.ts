@@ -1,6 +1,7 @@
 /**
  * The listeners: HTTP 80 forwarding to the target group, or with a
- * certificate HTTPS 443 forwarding and HTTP 80 redirecting to it.
+ * certificate HTTPS 443 forwarding and HTTP 80 redirecting to it, or behind
+ * CloudFront HTTP 80 answering a fixed 403 (the origin rule forwards).
  */
 import {
   CreateListenerCommand,
@@ -15,6 +16,7 @@ import type { StackContext } from '../../context.js';
 import { stackTags } from '../../names.js';
 import { ChangeSet, isNotCreatedYet, NOT_CREATED_YET, type Change } from '../../plan.js';
 import { isNotFound } from '../../retry.js';
+import { deniedDefaultAction, isDeniedDefault } from '../cloudfront-listener.js';
 import { KIND, LoadBalancerError, type LoadBalancerSettings } from './types.js';
 
 export interface DesiredListener {
@@ -53,9 +55,13 @@ export async function findListeners(
 
 export function desiredListeners(
   targetGroupArn: string,
-  settings: Pick<LoadBalancerSettings, 'certificateArn'>,
+  settings: Pick<LoadBalancerSettings, 'certificateArn' | 'cloudFront'>,
 ): DesiredListener[] {
   const forward: Action = { Type: 'forward', TargetGroupArn: targetGroupArn };
+  // Anything without CloudFront's secret header gets the 403:
+  // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/restrict-access-to-load-balancer.html
+  if (settings.cloudFront === true && settings.certificateArn === undefined)
+    return [{ port: 80, protocol: 'HTTP', action: deniedDefaultAction() }];
   if (settings.certificateArn === undefined)
     return [{ port: 80, protocol: 'HTTP', action: forward }];
   return [
@@ -97,6 +103,10 @@ export function actionText(
     const r = action.RedirectConfig;
     return `redirect to ${r?.Protocol ?? '#{protocol}'} ${r?.Port ?? '#{port}'} (${(r?.StatusCode ?? '').replace('HTTP_', '')})`;
   }
+  if (action.Type === 'fixed-response') {
+    const status = action.FixedResponseConfig?.StatusCode;
+    return status === undefined ? 'fixed response' : `fixed response ${status}`;
+  }
   return action.Type ?? 'unknown';
 }
 
@@ -104,6 +114,7 @@ function actionMatches(have: Action[] | undefined, want: Action): boolean {
   if (have === undefined || have.length !== 1) return false;
   const action = have[0];
   if (action === undefined || action.Type !== want.Type) return false;
+  if (want.Type === 'fixed-response') return isDeniedDefault(have);
   if (want.Type === 'forward') {
     if (action.TargetGroupArn !== undefined) return action.TargetGroupArn === want.TargetGroupArn;
     const groups = action.ForwardConfig?.TargetGroups ?? [];

@@ -9,6 +9,11 @@ export interface LoadBalancerSettings {
   containerPort: number;
   healthCheckPath: string;
   certificateArn?: string;
+  /**
+   * CloudFront in front: the port-80 listener answers a fixed 403 by default
+   * and only the origin rule (origin-rule.ts) forwards to the target group.
+   */
+  cloudFront?: boolean;
 }
 
 /** The part of the network the load balancer sits in; ids may be NOT_CREATED_YET in a dry run. */

@@ -1,6 +1,7 @@
 /**
- * The two security groups: the load balancer's (web ports from anywhere)
- * and the tasks' (container port from the load balancer group only). Rule
+ * The two security groups: the load balancer's (web ports from anywhere, or
+ * port 80 from CloudFront's origin-facing prefix list only when CloudFront is
+ * in front) and the tasks' (container port from the load balancer group only). Rule
  * planning is pure: planSecurityGroup compares what the group has with what
  * it should have and names each rule to add or revoke.
  */
@@ -15,6 +16,11 @@ import {
 import type { Converged, StackContext } from '../../context.js';
 import type { StackNames } from '../../names.js';
 import { ChangeSet, isNotCreatedYet, NOT_CREATED_YET } from '../../plan.js';
+import {
+  CLOUDFRONT_PREFIX_LIST_NAME,
+  CLOUDFRONT_RULE_DESCRIPTION,
+  findCloudFrontPrefixList,
+} from '../cloudfront-prefix-list.js';
 import { findSecurityGroups } from './describe.js';
 import {
   ANYWHERE,
@@ -29,7 +35,8 @@ import {
 /** Where traffic may come from; `label` is how a change names it (a group's name, not its id). */
 export type Source =
   | { kind: 'cidr'; value: string; label?: string }
-  | { kind: 'group'; value: string; label?: string };
+  | { kind: 'group'; value: string; label?: string }
+  | { kind: 'prefix'; value: string; label?: string };
 
 export interface IngressRule {
   port: number;
@@ -61,19 +68,42 @@ export type GroupAction =
 
 const ALLOW_ALL_EGRESS: IpPermission = { IpProtocol: '-1', IpRanges: [{ CidrIp: ANYWHERE }] };
 
+/**
+ * The load balancer group's inbound rules. Behind CloudFront: one rule, port
+ * 80 from the origin-facing prefix list, and nothing else. That rule weighs
+ * 55 of the group's 60 default inbound rules (cloudfront-prefix-list.ts), so
+ * no 443 rule and no 0.0.0.0/0 rule stays beside it; AWS's recipe:
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/LocationsOfEdgeServers.html#managed-prefix-list
+ */
+function loadBalancerIngress(
+  settings: NetworkSettings,
+  prefixListId: string | undefined,
+): IngressRule[] {
+  if (settings.cloudFront === true && prefixListId !== undefined) {
+    return [
+      {
+        port: 80,
+        source: { kind: 'prefix', value: prefixListId, label: CLOUDFRONT_PREFIX_LIST_NAME },
+      },
+    ];
+  }
+  return (settings.https ? [80, 443] : [80]).map((port) => ({
+    port,
+    source: { kind: 'cidr', value: ANYWHERE },
+  }));
+}
+
 export function desiredGroups(
   names: StackNames,
   settings: NetworkSettings,
   loadBalancerGroupId: string,
+  prefixListId?: string,
 ): { loadBalancer: DesiredGroup; tasks: DesiredGroup } {
   return {
     loadBalancer: {
       name: names.loadBalancerSecurityGroup,
       description: `Load balancer of ${names.stack}: web traffic from anywhere`,
-      ingress: (settings.https ? [80, 443] : [80]).map((port) => ({
-        port,
-        source: { kind: 'cidr', value: ANYWHERE },
-      })),
+      ingress: loadBalancerIngress(settings, prefixListId),
     },
     tasks: {
       name: names.taskSecurityGroup,
@@ -94,10 +124,16 @@ export function desiredGroups(
 
 export function ruleFromDesired(rule: IngressRule): FlatRule {
   const base = { IpProtocol: 'tcp', FromPort: rule.port, ToPort: rule.port };
-  const permission: IpPermission =
-    rule.source.kind === 'cidr'
-      ? { ...base, IpRanges: [{ CidrIp: rule.source.value }] }
-      : { ...base, UserIdGroupPairs: [{ GroupId: rule.source.value }] };
+  const sources: Record<Source['kind'], IpPermission> = {
+    cidr: { IpRanges: [{ CidrIp: rule.source.value }] },
+    group: { UserIdGroupPairs: [{ GroupId: rule.source.value }] },
+    prefix: {
+      PrefixListIds: [
+        { PrefixListId: rule.source.value, Description: CLOUDFRONT_RULE_DESCRIPTION },
+      ],
+    },
+  };
+  const permission: IpPermission = { ...base, ...sources[rule.source.kind] };
   return {
     key: `tcp:${rule.port}-${rule.port}:${rule.source.kind}:${rule.source.value}`,
     permission,
@@ -261,8 +297,11 @@ export async function ensureSecurityGroups(
   settings: NetworkSettings,
 ): Promise<Converged<SecurityGroupIds>> {
   const groups = isNotCreatedYet(vpcId) ? [] : await findSecurityGroups(ctx, vpcId);
+  // Looked up by name every run: its id differs per region (read-only, also in a dry run).
+  const prefixListId =
+    settings.cloudFront === true ? (await findCloudFrontPrefixList(ctx)).id : undefined;
   const changes = new ChangeSet();
-  const alb = desiredGroups(ctx.names, settings, NOT_CREATED_YET).loadBalancer;
+  const alb = desiredGroups(ctx.names, settings, NOT_CREATED_YET, prefixListId).loadBalancer;
   const loadBalancerSecurityGroupId = await ensureGroup(ctx, vpcId, groups, alb, changes);
   const { tasks } = desiredGroups(ctx.names, settings, loadBalancerSecurityGroupId);
   const taskSecurityGroupId = await ensureGroup(ctx, vpcId, groups, tasks, changes);

@@ -24,6 +24,11 @@ export interface Network {
 export interface NetworkSettings {
   containerPort: number;
   https: boolean;
+  /**
+   * With CloudFront in front, the load balancer's group admits port 80 from
+   * CloudFront's origin-facing prefix list only, instead of from anywhere.
+   */
+  cloudFront?: boolean;
 }
 
 /** What exists of the network; every field is absent when that part is missing. */

@@ -7,7 +7,8 @@
  * AwsJson1_1Protocol; Application Auto Scaling → AwsJson1_1Protocol (signing
  * name application-autoscaling); CloudWatch → AwsJson1_0Protocol (signing
  * name monitoring, X-Amz-Target GraniteServiceVersion20100801.Op); SNS →
- * AwsQueryProtocol. None uses CBOR (rpcv2Cbor) in these versions.
+ * AwsQueryProtocol; CloudFront → AwsRestXmlProtocol. None uses CBOR
+ * (rpcv2Cbor) in these versions.
  */
 import { randomUUID } from 'node:crypto';
 import type { AwsErrorReply, AwsRequest, WireProtocol } from './types.js';
@@ -18,7 +19,57 @@ const QUERY_SERVICES = new Set(['elasticloadbalancing', 'iam', 'sts', 'sns']);
 export function protocolOf(service: string): WireProtocol {
   if (service === 'ec2') return 'ec2';
   if (QUERY_SERVICES.has(service)) return 'query';
+  if (service === 'cloudfront') return 'rest-xml';
   return 'json';
+}
+
+/**
+ * CloudFront's REST routes the CLI uses (method, path under /2020-05-31,
+ * query flag) → operation, from each operation's "Request Syntax" in
+ * https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_Operations.html
+ */
+const CLOUDFRONT_ROUTES: readonly {
+  method: string;
+  path: RegExp;
+  query?: string;
+  operation: string;
+}[] = [
+  {
+    method: 'POST',
+    path: /^\/distribution$/,
+    query: 'WithTags',
+    operation: 'CreateDistributionWithTags',
+  },
+  { method: 'POST', path: /^\/distribution$/, operation: 'CreateDistribution' },
+  { method: 'GET', path: /^\/distribution$/, operation: 'ListDistributions' },
+  { method: 'GET', path: /^\/distribution\/[^/]+\/config$/, operation: 'GetDistributionConfig' },
+  { method: 'PUT', path: /^\/distribution\/[^/]+\/config$/, operation: 'UpdateDistribution' },
+  { method: 'GET', path: /^\/distribution\/[^/]+$/, operation: 'GetDistribution' },
+  { method: 'DELETE', path: /^\/distribution\/[^/]+$/, operation: 'DeleteDistribution' },
+  { method: 'GET', path: /^\/tagging$/, operation: 'ListTagsForResource' },
+  { method: 'POST', path: /^\/tagging$/, query: 'Operation=Tag', operation: 'TagResource' },
+  { method: 'POST', path: /^\/tagging$/, query: 'Operation=Untag', operation: 'UntagResource' },
+];
+
+/** Operation and parameters of a CloudFront REST-XML request, or undefined for a route not listed. */
+export function restXmlOperation(
+  method: string,
+  url: string,
+): { operation: string; params: Record<string, string> } | undefined {
+  const parsed = new URL(url, 'http://localhost');
+  const path = parsed.pathname.replace(/^\/\d{4}-\d{2}-\d{2}/, '');
+  const query = parsed.search.slice(1);
+  const route = CLOUDFRONT_ROUTES.find(
+    (r) =>
+      r.method === method &&
+      r.path.test(path) &&
+      (r.query === undefined || query.split('&').includes(r.query)),
+  );
+  if (route === undefined) return undefined;
+  const params: Record<string, string> = Object.fromEntries(parsed.searchParams);
+  const id = /^\/distribution\/([^/]+)/.exec(path)?.[1];
+  if (id !== undefined) params.Id = decodeURIComponent(id);
+  return { operation: route.operation, params };
 }
 
 /**
@@ -101,6 +152,11 @@ export function parseAwsRequest(raw: RawRequest): AwsRequest | undefined {
     if (operation === '') return undefined;
     return { ...scope, protocol, operation, params: jsonParams(raw.body), stack, cliRegion };
   }
+  if (protocol === 'rest-xml') {
+    const found = restXmlOperation(raw.method, raw.url);
+    if (found === undefined) return undefined;
+    return { ...scope, protocol, ...found, stack, cliRegion };
+  }
   const params = formParams(raw);
   const operation = params.Action;
   if (operation === undefined) return undefined;
@@ -137,7 +193,9 @@ export function renderError(
       body: `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`,
     };
   }
-  if (protocol === 'query') {
+  if (protocol === 'query' || protocol === 'rest-xml') {
+    // CloudFront's REST-XML errors have the query shape:
+    // https://docs.aws.amazon.com/cloudfront/latest/APIReference/CommonErrors.html
     const type = reply.status >= 500 ? 'Receiver' : 'Sender';
     return {
       status: reply.status,

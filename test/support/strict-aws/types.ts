@@ -15,7 +15,9 @@ export type WireProtocol =
   /** ELBv2, IAM, STS: form body, `<ErrorResponse><Error>` errors. */
   | 'query'
   /** ECS, ECR, Secrets Manager, CloudWatch Logs, Service Quotas: JSON 1.1 with X-Amz-Target. */
-  | 'json';
+  | 'json'
+  /** CloudFront: REST-XML, the operation in the method and path, `<ErrorResponse><Error>` errors. */
+  | 'rest-xml';
 
 export interface AwsRequest {
   /** Signing name from the SigV4 credential scope: ec2, ecs, elasticloadbalancing, iam, ... */
@@ -28,6 +30,7 @@ export interface AwsRequest {
   /**
    * Request parameters. Query protocols: the flat form map
    * (`TagSpecification.1.ResourceType` → value). JSON: the parsed body.
+   * REST-XML: the path's `Id` and the query string (`Resource`, `Operation`).
    */
   readonly params: Readonly<Record<string, unknown>>;
   /** The stack the CLI run works on, when the test runner told the proxy (see proxy.ts). */

@@ -7,6 +7,7 @@ import {
   allPolicyActions,
   allowingStatement,
   deployerPolicy,
+  iamActionsOf,
   IMPLIED_PERMISSIONS,
   statementAllows,
 } from '../../../provision/policy.js';
@@ -78,7 +79,7 @@ function commandUses(): CommandUse[] {
         throw new Error(
           `${relative(ROOT, join(ROOT, file))}: ${command} is not imported from an @aws-sdk/client-* package`,
         );
-      uses.push({ file, action: `${prefix}:${match[1] ?? ''}` });
+      for (const action of iamActionsOf(`${prefix}:${match[1] ?? ''}`)) uses.push({ file, action });
     }
   }
   return uses;

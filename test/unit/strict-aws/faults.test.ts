@@ -15,7 +15,12 @@ function env(seed: string): RuleEnv {
 }
 
 function call(protocol: WireProtocol, operation = 'Describe'): AwsRequest {
-  const service = { ec2: 'ec2', query: 'elasticloadbalancing', json: 'ecs' }[protocol];
+  const service = {
+    ec2: 'ec2',
+    query: 'elasticloadbalancing',
+    json: 'ecs',
+    'rest-xml': 'cloudfront',
+  }[protocol];
   return { service, operation, region: 'us-east-1', protocol, params: {}, stack: 'iclinic' };
 }
 

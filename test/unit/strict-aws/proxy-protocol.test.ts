@@ -105,3 +105,63 @@ describe('AWS error shapes per protocol', () => {
     expect(wire.headers['x-amzn-errortype']).toBe('AccessDeniedException');
   });
 });
+
+describe('parsing CloudFront REST-XML requests', () => {
+  const headers = { authorization: auth('cloudfront'), 'user-agent': UA };
+  const rest = (method: string, url: string): RawRequest => ({
+    method,
+    url,
+    headers,
+    body: Buffer.from('<DistributionConfigWithTags/>'),
+  });
+
+  it('reads each route the CLI uses as its operation, with the distribution id', () => {
+    const cases: [string, string, string, Record<string, string>][] = [
+      ['POST', '/2020-05-31/distribution?WithTags', 'CreateDistributionWithTags', {}],
+      ['GET', '/2020-05-31/distribution?MaxItems=100', 'ListDistributions', {}],
+      ['GET', '/2020-05-31/distribution/E2ABC/config', 'GetDistributionConfig', { Id: 'E2ABC' }],
+      ['PUT', '/2020-05-31/distribution/E2ABC/config', 'UpdateDistribution', { Id: 'E2ABC' }],
+      ['GET', '/2020-05-31/distribution/E2ABC', 'GetDistribution', { Id: 'E2ABC' }],
+      ['DELETE', '/2020-05-31/distribution/E2ABC', 'DeleteDistribution', { Id: 'E2ABC' }],
+    ];
+    for (const [method, url, operation, params] of cases) {
+      expect(parseAwsRequest(rest(method, url)), `${method} ${url}`).toMatchObject({
+        service: 'cloudfront',
+        protocol: 'rest-xml',
+        operation,
+        params,
+        stack: 'demo',
+      });
+    }
+  });
+
+  it('reads the tagging routes with the resource ARN from the query string', () => {
+    const arn = 'arn:aws:cloudfront::123456789012:distribution/E2ABC';
+    const listed = parseAwsRequest(
+      rest('GET', `/2020-05-31/tagging?Resource=${encodeURIComponent(arn)}`),
+    );
+    expect(listed).toMatchObject({ operation: 'ListTagsForResource', params: { Resource: arn } });
+    const tagged = parseAwsRequest(
+      rest('POST', `/2020-05-31/tagging?Operation=Tag&Resource=${encodeURIComponent(arn)}`),
+    );
+    expect(tagged).toMatchObject({ operation: 'TagResource', params: { Resource: arn } });
+  });
+
+  it('leaves a route it does not know unparsed (forwarded as is), rather than guessing', () => {
+    expect(parseAwsRequest(rest('POST', '/2020-05-31/distribution/E2ABC/invalidation'))).toBe(
+      undefined,
+    );
+  });
+
+  it('writes errors in the <ErrorResponse> shape CloudFront uses', () => {
+    const reply = renderError(
+      'rest-xml',
+      { status: 403, code: 'AccessDenied', message: 'no' },
+      'req-1',
+    );
+    expect(reply.status).toBe(403);
+    expect(reply.body).toContain(
+      '<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>',
+    );
+  });
+});

@@ -4,7 +4,7 @@
 // records lines instead of printing them.
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { CloudFrontClient, ListDistributionsCommand } from '@aws-sdk/client-cloudfront';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
@@ -82,6 +82,11 @@ export function testContext(stack = 'iclinic') {
     sns: mockClient(clients.sns),
     cloudfront: mockClient(clients.cloudfront),
   };
+  // Most tests are about other resources: an account without distributions
+  // unless a test says otherwise (status, set-token and down all look).
+  mocks.cloudfront.on(ListDistributionsCommand).resolves({
+    DistributionList: { Marker: '', MaxItems: 100, IsTruncated: false, Quantity: 0, Items: [] },
+  });
   const clock = new FakeClock();
   const report = new RecordingReporter();
   const ctx: StackContext = {

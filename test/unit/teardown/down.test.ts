@@ -21,6 +21,9 @@ vi.mock('../../../provision/resources/load-balancer/index.js', () => ({
   removeLoadBalancer: remover('load-balancer'),
   removeTargetGroup: remover('target-group'),
 }));
+vi.mock('../../../provision/resources/cloudfront.js', () => ({
+  removeDistribution: remover('distribution'),
+}));
 vi.mock('../../../provision/resources/network/index.js', () => ({
   removeNetwork: remover('network'),
 }));
@@ -88,6 +91,12 @@ describe('down', () => {
     expect(position('service:start')).toBeGreaterThan(position('autoscaling:end'));
   });
 
+  it('deletes the CloudFront distribution before the load balancer it sends to, beside the service drain', async () => {
+    await down();
+    expect(position('load-balancer:start')).toBeGreaterThan(position('distribution:end'));
+    expect(position('distribution:start')).toBeLessThan(position('service:end'));
+  });
+
   it('removes the network only after the cluster is gone', async () => {
     await down();
     expect(position('network:start')).toBeGreaterThan(position('cluster:end'));
@@ -99,6 +108,7 @@ describe('down', () => {
       new Set([
         'autoscaling',
         'alarms',
+        'distribution',
         'service',
         'cluster',
         'task-definitions',
@@ -137,8 +147,13 @@ describe('down', () => {
     await expect(down()).rejects.toThrow('load balancer refused');
   });
 
-  it('is a valid graph that starts with the autoscaling', () => {
+  it('is a valid graph whose first steps, needing nothing before them, are the scaler, the alarms, the distribution and the service', () => {
     const { ctx } = testContext();
-    expect(topologicalOrder(downGraph(ctx, 60_000))[0]).toBe('autoscaling');
+    const graph = downGraph(ctx, 60_000);
+    expect(topologicalOrder(graph)).toHaveLength(Object.keys(graph).length);
+    for (const key of ['autoscaling', 'alarms', 'distribution'] as const) {
+      expect(graph[key].after).toEqual([]);
+    }
+    expect(graph.service.after).toEqual(['autoscaling']);
   });
 });

@@ -17,6 +17,8 @@ const THROTTLING: Readonly<Record<WireProtocol, AwsErrorReply>> = {
   query: { status: 400, code: 'Throttling', message: 'Rate exceeded' },
   // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/CommonErrors.html
   json: { status: 400, code: 'ThrottlingException', message: 'Rate exceeded' },
+  // https://docs.aws.amazon.com/cloudfront/latest/APIReference/CommonErrors.html
+  'rest-xml': { status: 400, code: 'Throttling', message: 'Rate exceeded' },
 };
 
 const SERVER_ERRORS: Readonly<Record<WireProtocol, readonly AwsErrorReply[]>> = {
@@ -47,6 +49,18 @@ const SERVER_ERRORS: Readonly<Record<WireProtocol, readonly AwsErrorReply[]>> = 
       message: 'The request processing has failed because of an unknown error.',
     },
     { status: 503, code: 'ServiceUnavailableException', message: 'Service is unavailable.' },
+  ],
+  'rest-xml': [
+    {
+      status: 500,
+      code: 'InternalFailure',
+      message: 'The request processing has failed because of an unknown error.',
+    },
+    {
+      status: 503,
+      code: 'ServiceUnavailable',
+      message: 'The request has failed due to a temporary failure of the server.',
+    },
   ],
 };
 

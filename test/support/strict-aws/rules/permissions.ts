@@ -6,6 +6,7 @@
  */
 import { GetRoleCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import { execFileSync } from 'node:child_process';
+import { iamActionsOf } from '../../../../provision/policy.js';
 import { CLI } from '../../cli.js';
 import type { AwsErrorReply, AwsRequest, RuleEnv, StrictRule } from '../types.js';
 import { evaluate, type Authorization, type Policy } from './iam-eval.js';
@@ -168,6 +169,14 @@ async function resourcesOf(request: AwsRequest, env: RuleEnv): Promise<string[]>
       return operation.startsWith('Describe')
         ? ['*']
         : [`arn:aws:application-autoscaling:${region}:${ACCOUNT}:scalable-target/0123456789abcdef`];
+    case 'cloudfront': {
+      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudfront.html#amazoncloudfront-resources-for-iam-policies
+      if (operation === 'ListDistributions') return ['*'];
+      const arn = text(params, 'Resource');
+      if (arn !== undefined) return [arn];
+      const id = text(params, 'Id') ?? '*';
+      return [`arn:aws:cloudfront::${ACCOUNT}:distribution/${id}`];
+    }
     default:
       return ['*'];
   }
@@ -410,11 +419,10 @@ export async function authorizationsFor(
     request.operation === 'CreateServiceLinkedRole' && awsServiceName !== undefined
       ? { ...baseContext(request), 'iam:AWSServiceName': awsServiceName }
       : baseContext(request);
-  const own = (await resourcesOf(request, env)).map((resource) => ({
-    action: call,
-    resource,
-    context,
-  }));
+  const resources = await resourcesOf(request, env);
+  const own = iamActionsOf(call).flatMap((action) =>
+    resources.map((resource) => ({ action, resource, context })),
+  );
   const extras: Authorization[] = [];
   for (const extra of EXTRA_PERMISSIONS) {
     if (request.protocol === 'ec2' || extra.call !== call) continue;
@@ -444,7 +452,8 @@ function accessDenied(request: AwsRequest, auth: Authorization, reason: string):
       message: `You are not authorized to perform this operation. ${message}`,
     };
   }
-  if (request.protocol === 'query') return { status: 403, code: 'AccessDenied', message };
+  if (request.protocol === 'query' || request.protocol === 'rest-xml')
+    return { status: 403, code: 'AccessDenied', message };
   return { status: 400, code: 'AccessDeniedException', message };
 }
 

@@ -21,6 +21,7 @@ const settings: UpSettings = {
   maxTasks: 6,
   timeoutMs: 60_000,
   verify: true,
+  cloudFront: true,
 };
 
 function graph() {
@@ -29,10 +30,11 @@ function graph() {
 }
 
 describe('upGraph', () => {
-  it('orders the service after everything it reads: task definition, load balancer, network, cluster and roles', () => {
+  it('orders the service after everything it reads: task definition, load balancer, origin rule, network, cluster and roles', () => {
     expect(graph().service.after).toEqual([
       'task-definition',
       'load-balancer',
+      'origin-rule',
       'network',
       'cluster',
       'service-linked-roles',
@@ -66,6 +68,35 @@ describe('upGraph', () => {
 
   it('lets the autoscaling overlap the deployment wait rather than follow it', () => {
     expect(graph().autoscaling.after).not.toContain('rollout');
+  });
+
+  it('creates the distribution once the load balancer (its origin) exists, and the header rule once the distribution (its secret) does', () => {
+    const g = graph();
+    expect(g.distribution.after).toEqual(['load-balancer']);
+    expect(g['origin-rule'].after).toEqual(['load-balancer', 'distribution']);
+  });
+
+  it('waits for the distribution to deploy beside the ECS rollout, and verifies only after both', () => {
+    const g = graph();
+    expect(g['distribution-deployed'].after).toEqual(['distribution']);
+    expect(g.rollout.after).not.toContain('distribution-deployed');
+    expect(g.verify.after).toEqual(expect.arrayContaining(['rollout', 'distribution-deployed']));
+  });
+
+  it('skips the CloudFront steps with --plain-http', async () => {
+    const { ctx } = testContext();
+    const plain = upGraph(ctx, { ...settings, cloudFront: false });
+    const input = {
+      get: () => {
+        throw new Error('read nothing');
+      },
+      report: ctx.report,
+      signal: new AbortController().signal,
+    };
+    await expect(plain.distribution.run(input)).resolves.toEqual({
+      value: undefined,
+      summary: 'not used (--plain-http)',
+    });
   });
 
   it('is a valid graph that starts with the preflight check and ends with verify', () => {

@@ -354,7 +354,7 @@ describe('ensureLoadBalancer drift', () => {
         kind: 'listener',
         name: 'HTTP 80',
         detail: 'default action',
-        from: 'fixed-response',
+        from: 'fixed response',
         to: 'forward to iclinic-tg',
       },
     ]);
