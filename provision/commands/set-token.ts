@@ -1,34 +1,34 @@
-import type { TaskDefinition } from '@aws-sdk/client-ecs';
 import type { StackContext } from '../context.js';
 import { runGraph, type GraphRun, type StepGraph, type StepInput } from '../graph.js';
 import { describeDistribution } from '../resources/cloudfront.js';
 import { describeLoadBalancer, loadBalancerUrl } from '../resources/load-balancer/index.js';
 import { ignoreEvents } from '../events.js';
-import { stackFlags } from '../names.js';
 import { ChangeSet, NOT_CREATED_YET, type Change } from '../plan.js';
+import { readRunningRotation, type RunningRotation } from './running.js';
+import { undoRotation, UndoList, type Inverted } from './undo.js';
 import {
   deregisterTaskDefinition,
-  describeRevision,
   ensureTaskDefinition,
   findService,
-  primaryDeployment,
+  rolledBackByEcs,
   rollService,
+  taskSettingsFrom,
   waitForDeployment,
   type StartedDeployment,
   type TaskDefinitionRef,
-  type TaskSettings,
 } from '../resources/ecs/index.js';
 import { errorMessage } from '../retry.js';
 import {
   describeSecret,
-  pinnedSecretVersion,
-  readTokenSecret,
   restoreCurrentVersion,
   secretReferences,
   writeTokenSecret,
   type SecretRef,
 } from '../resources/secret.js';
 import { VerificationError, verifyEndpoint } from '../verify.js';
+
+export { RotationFailedError } from './undo.js';
+export type { RunningRotation } from './running.js';
 
 export interface SetTokenSettings {
   readonly token: string;
@@ -46,17 +46,6 @@ const TITLES = {
   verify: 'Verify through the load balancer',
 } as const;
 
-export class RotationFailedError extends Error {
-  constructor(detail: string, restored: readonly string[]) {
-    super(
-      `The token was NOT changed: ${detail}\n` +
-        (restored.length > 0 ? `Restored: ${restored.join('; ')}. ` : '') +
-        'The service keeps running with the previous token.',
-    );
-    this.name = 'RotationFailedError';
-  }
-}
-
 export class UnverifiedRotationError extends Error {
   constructor(detail: string, previousUntil: string | undefined) {
     super(
@@ -70,62 +59,6 @@ export class UnverifiedRotationError extends Error {
   }
 }
 
-/** The settings of a registered revision, so a new one differs only in its secret references. */
-export function taskSettingsFrom(definition: TaskDefinition, containerName: string): TaskSettings {
-  const container = definition.containerDefinitions?.find((c) => c.name === containerName);
-  const port = container?.portMappings?.[0]?.containerPort;
-  const logGroup = container?.logConfiguration?.options?.['awslogs-group'];
-  if (
-    container?.image === undefined ||
-    port === undefined ||
-    logGroup === undefined ||
-    definition.executionRoleArn === undefined
-  ) {
-    throw new Error(
-      `Task definition ${definition.taskDefinitionArn ?? '?'} is not one this tool registered; run "iclinic-deploy up" first.`,
-    );
-  }
-  const command = container.healthCheck?.command ?? [];
-  return {
-    image: container.image,
-    cpu: Number(definition.cpu),
-    memory: Number(definition.memory),
-    cpuArchitecture: definition.runtimePlatform?.cpuArchitecture === 'ARM64' ? 'ARM64' : 'X86_64',
-    containerPort: port,
-    healthCheckCommand: command[0] === 'CMD' ? command.slice(1) : command,
-    executionRoleArn: definition.executionRoleArn,
-    logGroup,
-    secrets: [],
-    environment: (container.environment ?? []).flatMap((e) =>
-      e.name === undefined || e.value === undefined ? [] : [{ name: e.name, value: e.value }],
-    ),
-  };
-}
-
-/**
- * Whether `service` shows ECS's own rollback of `ours`: a PRIMARY deployment
- * on the previous revision created after ours (the circuit breaker rolls
- * back to "the last deployment that completed successfully" as a new
- * deployment:
- * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentCircuitBreaker.html).
- * A stale read (DescribeServices is eventually consistent,
- * https://github.com/hashicorp/terraform-provider-aws/pull/3387) shows the
- * older PRIMARY instead, which proves nothing.
- */
-export function rolledBackByEcs(
-  service: Parameters<typeof primaryDeployment>[0],
-  ours: { readonly id?: string | undefined; readonly createdAt?: Date | undefined },
-  previousTaskDefinitionArn: string,
-): boolean {
-  const primary = primaryDeployment(service);
-  if (primary === undefined || primary.id === ours.id) return false;
-  if (primary.createdAt === undefined || ours.createdAt === undefined) return false;
-  return (
-    (primary.taskDefinition ?? service?.taskDefinition) === previousTaskDefinitionArn &&
-    primary.createdAt.getTime() > ours.createdAt.getTime()
-  );
-}
-
 export interface SetTokenResult {
   readonly previousTokenValidUntil: string | undefined;
   /** NOT_CREATED_YET in a dry run. */
@@ -137,94 +70,12 @@ export interface SetTokenResult {
   readonly changes: readonly Change[];
 }
 
-/** What runs now: the revision, and the secret version and token it was started with. */
-export interface RunningRotation {
-  readonly taskDefinitionArn: string;
-  readonly definition: TaskDefinition;
-  readonly secretVersionId: string;
-  readonly previousToken: string;
-}
-
 export interface SetTokenStepResults {
   readonly check: RunningRotation;
   readonly 'secret-version': SecretRef;
   readonly 'task-definition': TaskDefinitionRef;
   readonly rollout: string;
   readonly verify: boolean;
-}
-
-/** Read-only: what runs, and the token the service actually runs with (kept as the previous one). */
-async function readRunningRotation(
-  ctx: StackContext,
-  settings: SetTokenSettings,
-): Promise<RunningRotation> {
-  const n = ctx.names;
-  const found = await findService(ctx);
-  const service = found?.status === 'ACTIVE' ? found : undefined;
-  const secret = await describeSecret(ctx);
-  if (service?.taskDefinition === undefined || secret?.currentVersionId === undefined) {
-    throw new Error(
-      `Stack "${n.stack}" is not deployed in ${ctx.region} (no active service ${n.service} or secret ${n.secret}); run "iclinic-deploy up${stackFlags(n.stack, ctx.region)}" first.`,
-    );
-  }
-  const definition = await describeRevision(ctx, service.taskDefinition);
-  if (definition === undefined)
-    throw new Error(`Task definition ${service.taskDefinition} not found.`);
-  const pinned = pinnedSecretVersion(
-    definition.containerDefinitions?.find((c) => c.name === n.containerName)?.secrets,
-  );
-  const liveVersionId = pinned ?? secret.currentVersionId;
-  if (liveVersionId !== secret.currentVersionId) {
-    ctx.report.warn(
-      `The secret's current version is not the one the service runs (an earlier set-token did not finish). ` +
-        'The token the service runs with is the one kept as the previous token.',
-    );
-  }
-  const live = await readTokenSecret(ctx, pinned);
-  if (live.token === settings.token) {
-    throw new Error('The new token is the same as the current one; nothing to change.');
-  }
-  return {
-    taskDefinitionArn: service.taskDefinition,
-    definition,
-    secretVersionId: liveVersionId,
-    previousToken: live.token,
-  };
-}
-
-/**
- * The inverse actions of the steps that succeeded, run newest first on
- * failure (kamal's boot.rb pattern). An inverse says what it put back, or
- * nothing when there was nothing to put back; a wait it needs (a rollback
- * deployment to complete) runs after every inverse, so one slow rollback
- * does not hold up putting the rest back.
- */
-export class UndoList {
-  private readonly inverses: (() => Promise<Inverted>)[] = [];
-
-  push(inverse: () => Promise<Inverted>): void {
-    this.inverses.push(inverse);
-  }
-
-  get isEmpty(): boolean {
-    return this.inverses.length === 0;
-  }
-
-  /** Runs every inverse in reverse order; `restored` gets a line for each thing put back. */
-  async run(restored: string[]): Promise<void> {
-    const waits: (() => Promise<string>)[] = [];
-    for (const inverse of [...this.inverses].reverse()) {
-      const done = await inverse();
-      if (done.restored !== undefined) restored.push(done.restored);
-      if (done.thenWait !== undefined) waits.push(done.thenWait);
-    }
-    for (const wait of waits) restored.push(await wait());
-  }
-}
-
-export interface Inverted {
-  readonly restored?: string;
-  readonly thenWait?: () => Promise<string>;
 }
 
 interface Rotation {
@@ -521,18 +372,4 @@ export async function runSetToken(
     if (!checked || error instanceof UnverifiedRotationError) throw error;
     return await undoRotation(ctx, rotation.undo, error);
   }
-}
-
-async function undoRotation(ctx: StackContext, undo: UndoList, reason: unknown): Promise<never> {
-  const restored: string[] = [];
-  try {
-    await undo.run(restored);
-  } catch (undoError) {
-    const flags = stackFlags(ctx.names.stack, ctx.region);
-    throw new RotationFailedError(
-      `${errorMessage(reason)}\nRestoring the previous state also failed: ${errorMessage(undoError)}. Run "iclinic-deploy status${flags}" and "set-token" again.`,
-      restored,
-    );
-  }
-  throw new RotationFailedError(errorMessage(reason), restored);
 }

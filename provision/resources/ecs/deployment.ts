@@ -252,3 +252,27 @@ function notVisibleMessage(
     `(primary deployment: ${primaryDeploymentId(service) ?? 'none'}); run "iclinic-deploy status" to see what runs, then run the command again.`
   );
 }
+
+/**
+ * Whether `service` shows ECS's own rollback of `ours`: a PRIMARY deployment
+ * on the previous revision created after ours (the circuit breaker rolls
+ * back to "the last deployment that completed successfully" as a new
+ * deployment:
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentCircuitBreaker.html).
+ * A stale read (DescribeServices is eventually consistent,
+ * https://github.com/hashicorp/terraform-provider-aws/pull/3387) shows the
+ * older PRIMARY instead, which proves nothing.
+ */
+export function rolledBackByEcs(
+  service: Parameters<typeof primaryDeployment>[0],
+  ours: { readonly id?: string | undefined; readonly createdAt?: Date | undefined },
+  previousTaskDefinitionArn: string,
+): boolean {
+  const primary = primaryDeployment(service);
+  if (primary === undefined || primary.id === ours.id) return false;
+  if (primary.createdAt === undefined || ours.createdAt === undefined) return false;
+  return (
+    (primary.taskDefinition ?? service?.taskDefinition) === previousTaskDefinitionArn &&
+    primary.createdAt.getTime() > ours.createdAt.getTime()
+  );
+}

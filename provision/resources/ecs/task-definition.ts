@@ -355,3 +355,35 @@ async function deleteInactiveRevisions(ctx: StackContext): Promise<void> {
     );
   }
 }
+
+/** The settings of a registered revision, so a new one differs only in its secret references. */
+export function taskSettingsFrom(definition: TaskDefinition, containerName: string): TaskSettings {
+  const container = definition.containerDefinitions?.find((c) => c.name === containerName);
+  const port = container?.portMappings?.[0]?.containerPort;
+  const logGroup = container?.logConfiguration?.options?.['awslogs-group'];
+  if (
+    container?.image === undefined ||
+    port === undefined ||
+    logGroup === undefined ||
+    definition.executionRoleArn === undefined
+  ) {
+    throw new Error(
+      `Task definition ${definition.taskDefinitionArn ?? '?'} is not one this tool registered; run "iclinic-deploy up" first.`,
+    );
+  }
+  const command = container.healthCheck?.command ?? [];
+  return {
+    image: container.image,
+    cpu: Number(definition.cpu),
+    memory: Number(definition.memory),
+    cpuArchitecture: definition.runtimePlatform?.cpuArchitecture === 'ARM64' ? 'ARM64' : 'X86_64',
+    containerPort: port,
+    healthCheckCommand: command[0] === 'CMD' ? command.slice(1) : command,
+    executionRoleArn: definition.executionRoleArn,
+    logGroup,
+    secrets: [],
+    environment: (container.environment ?? []).flatMap((e) =>
+      e.name === undefined || e.value === undefined ? [] : [{ name: e.name, value: e.value }],
+    ),
+  };
+}

@@ -35,14 +35,14 @@ import {
 } from '../../../../provision/resources/ecs/index.js';
 import {
   RotationFailedError,
-  UndoList,
   UnverifiedRotationError,
   runSetToken,
-  taskSettingsFrom,
   type SetTokenSettings,
 } from '../../../../provision/commands/set-token.js';
 import type { RunEvent } from '../../../../provision/events.js';
 import { runGraph, type StepGraph, type StepRecord } from '../../../../provision/graph.js';
+import { UndoList } from '../../../../provision/commands/undo.js';
+import { taskSettingsFrom } from '../../../../provision/resources/ecs/index.js';
 import { testContext, mutatingOperations } from '../../support/context.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-AbCdEf';
