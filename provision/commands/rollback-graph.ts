@@ -6,7 +6,8 @@
 import type { StackContext } from '../context.js';
 import type { StepGraph, StepInput } from '../graph.js';
 import { waitForDeployment } from '../resources/ecs/index.js';
-import { describeLoadBalancer, loadBalancerUrl } from '../resources/load-balancer/index.js';
+import { describeLoadBalancer } from '../resources/load-balancer/index.js';
+import { stackServiceUrl } from './service-url.js';
 import { readTokenSecret } from '../resources/secret.js';
 import { verifyEndpoint } from '../verify.js';
 import { rollback, type RollbackResult } from './rollback.js';
@@ -69,7 +70,8 @@ export function rollbackGraph(
             )
             .catch((error: unknown) => withStoppedTaskLogs(ctx, error));
         }
-        const url = lb.dnsName === undefined ? undefined : loadBalancerUrl(lb);
+        // CloudFront's URL when it is in front: the load balancer then answers only CloudFront.
+        const url = await stackServiceUrl(ctx);
         return {
           value: { url },
           summary: `deployment ${started.deploymentId ?? '(none listed)'} completed`,

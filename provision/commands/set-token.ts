@@ -1,10 +1,9 @@
 import type { StackContext } from '../context.js';
 import { runGraph, type GraphRun, type StepGraph, type StepInput } from '../graph.js';
-import { describeDistribution } from '../resources/cloudfront.js';
-import { describeLoadBalancer, loadBalancerUrl } from '../resources/load-balancer/index.js';
 import { ignoreEvents } from '../events.js';
 import { ChangeSet, NOT_CREATED_YET, type Change } from '../plan.js';
 import { readRunningRotation, type RunningRotation } from './running.js';
+import { stackServiceUrl } from './service-url.js';
 import { undoRotation, UndoList, type Inverted } from './undo.js';
 import {
   deregisterTaskDefinition,
@@ -278,14 +277,11 @@ async function putServiceBack(
   return { restored, thenWait };
 }
 
-/** CloudFront's URL when a distribution is in front, else the load balancer's. */
 async function serviceUrl(ctx: StackContext): Promise<string> {
-  const distribution = await describeDistribution(ctx);
-  if (distribution !== undefined) return `https://${distribution.domainName}/`;
-  const lb = await describeLoadBalancer(ctx);
-  if (lb.dnsName === undefined)
+  const url = await stackServiceUrl(ctx);
+  if (url === undefined)
     throw new Error(`Load balancer ${ctx.names.loadBalancer} not found; cannot verify.`);
-  return `${loadBalancerUrl(lb)}/`;
+  return `${url}/`;
 }
 
 /**
