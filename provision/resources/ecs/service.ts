@@ -11,7 +11,8 @@ import {
 import type { Converged, Removal, StackContext } from '../../context.js';
 import { ecsTags } from '../../names.js';
 import { ChangeSet, NOT_CREATED_YET, type Change } from '../../plan.js';
-import { isNotFound, pollUntil } from '../../retry.js';
+import { hasErrorCode, isNotFound, pollUntil } from '../../retry.js';
+import { describeCluster } from './cluster.js';
 import { retryWhileServiceDependenciesPropagate } from './propagation.js';
 import { describeTaskDefinition } from './task-definition.js';
 
@@ -385,7 +386,8 @@ export async function removeService(
 ): Promise<Removal> {
   const name = ctx.names.service;
   const current = await findService(ctx);
-  if (!current || current.status === 'INACTIVE') return { changes: [] };
+  if (current?.status === 'INACTIVE') return { changes: [] };
+  if (current === undefined) return removeUnlistedService(ctx, options);
   const changes = new ChangeSet().delete(KIND, name).list;
   if (ctx.dryRun) return { changes };
   if (current.status === 'ACTIVE') {
@@ -403,6 +405,36 @@ export async function removeService(
   }
   await waitUntilDrained(ctx, options.timeoutMs);
   return { changes };
+}
+
+/**
+ * DescribeServices is eventually consistent: right after CreateService it
+ * can answer MISSING for a service that exists
+ * (https://github.com/hashicorp/terraform-provider-aws/pull/3387), e.g. when
+ * `down` follows an interrupted `up` at once. While the cluster is active the
+ * service may be there, so DeleteService is sent anyway: ServiceNotFound then
+ * means there was really nothing to remove. Otherwise the cluster's delete
+ * would wait on a service nobody deletes.
+ */
+async function removeUnlistedService(
+  ctx: StackContext,
+  options: { timeoutMs: number },
+): Promise<Removal> {
+  const cluster = await describeCluster(ctx);
+  if (cluster?.status !== 'ACTIVE' || ctx.dryRun) return { changes: [] };
+  const name = ctx.names.service;
+  try {
+    await ctx.clients.ecs.send(
+      new DeleteServiceCommand({ cluster: ctx.names.cluster, service: name, force: true }),
+    );
+  } catch (error) {
+    if (isNotFound(error) || hasErrorCode(error, 'ServiceNotActiveException')) {
+      return { changes: [] };
+    }
+    throw error;
+  }
+  await waitUntilDrained(ctx, options.timeoutMs);
+  return { changes: new ChangeSet().delete(KIND, name).list };
 }
 
 async function waitUntilDrained(ctx: StackContext, timeoutMs: number): Promise<void> {

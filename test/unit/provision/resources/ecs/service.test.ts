@@ -1,6 +1,7 @@
 import {
   CreateServiceCommand,
   DeleteServiceCommand,
+  DescribeClustersCommand,
   DescribeServicesCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
@@ -284,13 +285,47 @@ describe('removeService', () => {
     expect(mocks.ecs.commandCalls(DescribeServicesCommand)).toHaveLength(4);
   });
 
-  it('is a no-op when the service is already gone', async () => {
+  it('is a no-op when the service and its cluster are already gone', async () => {
     const { ctx, mocks } = testContext();
     mocks.ecs
       .on(DescribeServicesCommand)
       .resolves({ services: [], failures: [{ reason: 'MISSING' }] });
+    mocks.ecs.on(DescribeClustersCommand).resolves({ clusters: [] });
     expect(removedNames(await removeService(ctx, { timeoutMs: 60_000 }))).toEqual([]);
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
+  });
+
+  it('deletes a service DescribeServices does not list yet while its cluster is active', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce({ services: [], failures: [{ reason: 'MISSING' }] })
+      .resolves({ services: [activeService({ status: 'INACTIVE' })] });
+    mocks.ecs.on(DescribeClustersCommand).resolves({
+      clusters: [{ clusterName: 'iclinic', status: 'ACTIVE' }],
+    });
+    mocks.ecs.on(DeleteServiceCommand).resolves({});
+
+    const result = await removeService(ctx, { timeoutMs: 60_000 });
+
+    expect(removedNames(result)).toEqual(['ECS service iclinic-api']);
+    expect(mocks.ecs.commandCalls(DeleteServiceCommand)[0]?.args[0].input).toMatchObject({
+      service: 'iclinic-api',
+      force: true,
+    });
+  });
+
+  it('removes nothing when the unlisted service really does not exist in the active cluster', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [], failures: [{ reason: 'MISSING' }] });
+    mocks.ecs.on(DescribeClustersCommand).resolves({
+      clusters: [{ clusterName: 'iclinic', status: 'ACTIVE' }],
+    });
+    mocks.ecs.on(DeleteServiceCommand).rejects(awsError('ServiceNotFoundException', 'not found'));
+
+    expect(removedNames(await removeService(ctx, { timeoutMs: 60_000 }))).toEqual([]);
   });
 });
 
