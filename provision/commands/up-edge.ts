@@ -15,7 +15,7 @@ import { DeploymentFailedError, waitForDeployment } from '../resources/ecs/index
 import { verifyEndpoint, verifyThroughCloudFront } from '../verify.js';
 import { withStoppedTaskLogs } from './rollout-failure.js';
 
-import type { UpSettings, UpSteps } from './up.js';
+import type { UpSettings, UpSteps } from './up-types.js';
 import { DRY_RUN_SUMMARY, type StepTools } from './up-steps.js';
 
 type Steps<K extends keyof UpSteps & string> = Pick<StepGraph<UpSteps>, K>;

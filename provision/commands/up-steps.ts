@@ -24,7 +24,7 @@ import {
 } from '../resources/ecs/index.js';
 import { generateToken } from '../token.js';
 
-import type { UpSettings, UpSteps } from './up.js';
+import type { UpSettings, UpSteps } from './up-types.js';
 
 /** What every group of steps shares: the context, the settings and the time left. */
 export interface StepTools {

@@ -4,7 +4,8 @@ import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Reporter } from '../context.js';
-import type { ImagePlatform } from './image.js';
+
+export type ImagePlatform = 'linux/amd64' | 'linux/arm64';
 
 export type ContainerEngine = 'docker' | 'podman' | 'finch';
 export const CONTAINER_ENGINES: readonly ContainerEngine[] = ['docker', 'podman', 'finch'];

@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Converged, StackContext } from '../context.js';
 import { ChangeSet, isNotCreatedYet, NOT_CREATED_YET } from '../plan.js';
-import { buildImage, pushImage, type ContainerEngine } from './image-engine.js';
+import { buildImage, pushImage, type ContainerEngine, type ImagePlatform } from './image-engine.js';
 import { imageTagExists, registryLogin, type RepositoryRef } from './registry.js';
 
 export {
@@ -24,7 +24,7 @@ export {
   type RunResult,
 } from './image-engine.js';
 
-export type ImagePlatform = 'linux/amd64' | 'linux/arm64';
+export type { ImagePlatform } from './image-engine.js';
 export type CpuArchitecture = 'X86_64' | 'ARM64';
 
 /** Fargate must run the architecture the image was built for, or tasks die with "exec format error". */
