@@ -399,6 +399,7 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
                 deploymentId: service.deploymentId,
                 deploymentCreatedAt: service.deploymentCreatedAt,
                 timeoutMs: remaining(),
+                signal: input.signal,
               })
                 .catch((error: unknown) => withTargetHealth(ctx, lb.targetGroupArn, error))
                 .catch((error: unknown) => withStoppedTaskLogs(ctx, error)),
