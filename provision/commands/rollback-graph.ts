@@ -62,6 +62,7 @@ export function rollbackGraph(
             deploymentId: started.deploymentId,
             deploymentCreatedAt: started.deploymentCreatedAt,
             timeoutMs: remaining(),
+            signal: input.signal,
           })
             .catch((error: unknown) =>
               lb.targetGroupArn === undefined

@@ -121,6 +121,7 @@ export function checkSteps({
                 deploymentId: service.deploymentId,
                 deploymentCreatedAt: service.deploymentCreatedAt,
                 timeoutMs: remaining(),
+                signal: input.signal,
               })
                 .catch((error: unknown) => withTargetHealth(ctx, lb.targetGroupArn, error))
                 .catch((error: unknown) => withStoppedTaskLogs(ctx, error)),

@@ -1,4 +1,6 @@
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
@@ -6,6 +8,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
 
 /**
  * SDK clients for assertions, pointed at the emulator with dummy credentials.
@@ -26,6 +29,9 @@ export function testClients(endpoint: string, region = 'us-east-1') {
     elbv2: new ElasticLoadBalancingV2Client(config),
     iam: new IAMClient(config),
     logs: new CloudWatchLogsClient(config),
+    autoscaling: new ApplicationAutoScalingClient(config),
+    cloudwatch: new CloudWatchClient(config),
+    sns: new SNSClient(config),
     // Global: signed for us-east-1 whatever the stack's region.
     cloudfront: new CloudFrontClient({ ...config, region: 'us-east-1' }),
   };

@@ -1,4 +1,9 @@
+import {
+  DescribeScalableTargetsCommand,
+  DescribeScalingPoliciesCommand,
+} from '@aws-sdk/client-application-auto-scaling';
 import { ListDistributionsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudfront';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DescribeInternetGatewaysCommand,
@@ -19,6 +24,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
+import { ListTopicsCommand } from '@aws-sdk/client-sns';
 import { stackNames, STACK_TAG_KEY } from '../../provision/names.js';
 import type { TestClients } from './aws.js';
 
@@ -87,6 +93,40 @@ export async function leftovers(
     .catch(() => undefined);
   if (role?.Role) found.push(`role ${names.executionRole}`);
   found.push(...(await distributionLeftovers(aws, stack)));
+  found.push(...(await operateLeftovers(aws, names)));
+  return found;
+}
+
+/**
+ * The scaler on the service, its policies, the stack's alarms (its own and
+ * the TargetTracking-... ones the policies create) and the alarm topic.
+ * One page each: a test stack has a handful of each.
+ */
+async function operateLeftovers(
+  aws: TestClients,
+  names: ReturnType<typeof stackNames>,
+): Promise<string[]> {
+  const { stack } = names;
+  const resourceId = `service/${names.cluster}/${names.service}`;
+  const found: string[] = [];
+  const scaling = { ServiceNamespace: 'ecs' as const, ResourceIds: [resourceId] };
+  const [targets, policies, ownAlarms, trackingAlarms, topics] = await Promise.all([
+    aws.autoscaling.send(new DescribeScalableTargetsCommand(scaling)),
+    aws.autoscaling.send(
+      new DescribeScalingPoliciesCommand({ ...scaling, ResourceId: resourceId }),
+    ),
+    aws.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${stack}-` })),
+    aws.cloudwatch.send(
+      new DescribeAlarmsCommand({ AlarmNamePrefix: `TargetTracking-${resourceId}-` }),
+    ),
+    aws.sns.send(new ListTopicsCommand({})),
+  ]);
+  for (const t of targets.ScalableTargets ?? []) found.push(`scalable target ${t.ResourceId}`);
+  for (const p of policies.ScalingPolicies ?? []) found.push(`scaling policy ${p.PolicyName}`);
+  for (const a of [...(ownAlarms.MetricAlarms ?? []), ...(trackingAlarms.MetricAlarms ?? [])])
+    found.push(`alarm ${a.AlarmName}`);
+  for (const t of topics.Topics ?? [])
+    if (t.TopicArn?.endsWith(`:${stack}-alarms`)) found.push(`SNS topic ${t.TopicArn}`);
   return found;
 }
 

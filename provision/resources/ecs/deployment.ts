@@ -65,6 +65,12 @@ export interface WaitForDeploymentOptions {
   intervalMs?: number;
   /** How long "service missing" or "deployment not listed" counts as pending; default 60 s. */
   visibilityTimeoutMs?: number;
+  /**
+   * The run's signal (StepInput.signal): once another step has failed, the
+   * run is over, and polling on until the rollout timeout would keep the
+   * process alive with nothing left to report.
+   */
+  signal?: AbortSignal;
 }
 
 function formatEvent(event: ServiceEvent): string {
@@ -170,6 +176,7 @@ export async function waitForDeployment(
   let invisibleSince: number | undefined;
 
   for (;;) {
+    options.signal?.throwIfAborted();
     const service = await findService(ctx);
     const active = service?.status === 'ACTIVE' ? service : undefined;
     for (const event of freshEvents(active, since, seenEvents)) {

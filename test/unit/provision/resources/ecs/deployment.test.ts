@@ -192,6 +192,32 @@ describe('waitForDeployment', () => {
     expect(clock.now() - started).toBeLessThan(70_000);
   });
 
+  it('stops polling once the signal aborts, so a failed run does not wait out the rollout', async () => {
+    const { ctx, mocks } = testContext();
+    const controller = new AbortController();
+    let reads = 0;
+    mocks.ecs.on(DescribeServicesCommand).callsFake(() => {
+      // Another step of the run fails while this one waits.
+      if ((reads += 1) === 2) controller.abort(new Error('autoscaling failed'));
+      return {
+        services: [
+          activeService({
+            deployments: [{ id: 'ecs-svc/9', status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }],
+          }),
+        ],
+      };
+    });
+
+    const error = await waitForDeployment(ctx, {
+      deploymentId: 'ecs-svc/9',
+      timeoutMs: 3_600_000,
+      signal: controller.signal,
+    }).catch((e: unknown) => e);
+
+    expect((error as Error).message).toBe('autoscaling failed');
+    expect(mocks.ecs.commandCalls(DescribeServicesCommand)).toHaveLength(2);
+  });
+
   it('times out with the details and the elapsed time', async () => {
     const { ctx, mocks } = testContext();
     mocks.ecs.on(DescribeServicesCommand).resolves({
