@@ -27,6 +27,9 @@ let proxy: StrictProxy | undefined;
  * the suite and the strict layer in front of it (test/support/strict-aws).
  */
 export async function setup(project: TestProject): Promise<void> {
+  // The strict layer builds SDK clients in this process, which vitest's
+  // test.env does not reach; the CLI turns the SDK's Node 22 notice off the same way.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'inherit' });
   moto = await startMoto(2);
   const seed = strictSeed();
