@@ -1,4 +1,4 @@
-import { deployerPolicy } from '../../provision/policy.js';
+import { deployerPolicy } from '../../provision/policy/index.js';
 import type { CliCommand } from '../command.js';
 
 /** The policy is JSON already: the same text with or without --json. */

@@ -13,7 +13,7 @@ if (performed === undefined || performed.size === 0) {
   const missing = operationsMissingFromPolicy(performed);
   if (missing.length > 0) {
     console.error(
-      `policy coverage: the end-to-end suite called ${missing.length} AWS operation(s) that "iclinic-deploy policy" does not allow: ${missing.join(', ')}. Add them to provision/policy.ts.`,
+      `policy coverage: the end-to-end suite called ${missing.length} AWS operation(s) that "iclinic-deploy policy" does not allow: ${missing.join(', ')}. Add them to provision/policy/actions.ts.`,
     );
     process.exit(1);
   }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { allPolicyActions, iamActionsOf } from '../../provision/policy.js';
+import { allPolicyActions, iamActionsOf } from '../../provision/policy/index.js';
 import { REPO_ROOT } from './moto.js';
 
 /** Where the end-to-end suite's CLI runs record the AWS operations they called. */

@@ -10,7 +10,7 @@ import {
   iamActionsOf,
   IMPLIED_PERMISSIONS,
   statementAllows,
-} from '../../../provision/policy.js';
+} from '../../../provision/policy/index.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 

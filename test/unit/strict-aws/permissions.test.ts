@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deployerPolicy } from '../../../provision/policy.js';
+import { deployerPolicy } from '../../../provision/policy/index.js';
 import type { TestClients } from '../../support/aws.js';
 import { evaluate, type Policy } from '../../support/strict-aws/rules/iam-eval.js';
 import {

@@ -6,7 +6,7 @@
  */
 import { GetRoleCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import { execFileSync } from 'node:child_process';
-import { iamActionsOf } from '../../../../provision/policy.js';
+import { iamActionsOf } from '../../../../provision/policy/index.js';
 import { CLI } from '../../cli.js';
 import type { AwsErrorReply, AwsRequest, RuleEnv, StrictRule } from '../types.js';
 import { evaluate, type Authorization, type Policy } from './iam-eval.js';
