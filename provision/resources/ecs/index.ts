@@ -38,11 +38,11 @@ export {
   ensureService,
   findService,
   planService,
-  removeService,
   type ServiceRef,
   type ServiceSettings,
   type ServiceStatus,
 } from './service.js';
+export { removeService } from './service-remove.js';
 export {
   DEPLOYMENT_VISIBILITY_TIMEOUT_MS,
   DeploymentFailedError,
