@@ -1,9 +1,9 @@
+import { serviceUrlOf } from './service-url.js';
 import type { StackContext } from '../context.js';
 import { describeDistribution } from '../resources/cloudfront.js';
 import {
   describeLoadBalancer,
   describeTargetHealth,
-  loadBalancerUrl,
   type TargetHealth,
 } from '../resources/load-balancer/index.js';
 import { describeLogGroup } from '../resources/logs.js';
@@ -74,36 +74,40 @@ export interface StackStatus extends OperateStatus {
 }
 
 /** Read-only: every call here is a Describe/Get/List. The token value is never part of the result. */
-export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
-  const n = ctx.names;
-  const [network, lb, repository, secret, logGroup, role, cluster, service, distribution] =
-    await Promise.all([
-      describeNetwork(ctx),
-      describeLoadBalancer(ctx),
-      describeRepository(ctx),
-      describeSecret(ctx),
-      describeLogGroup(ctx),
-      describeExecutionRole(ctx),
-      describeCluster(ctx),
-      describeService(ctx),
-      describeDistribution(ctx),
-    ]);
-  const targets =
-    lb.targetGroupArn === undefined ? [] : await describeTargetHealth(ctx, lb.targetGroupArn);
-  let token: StackStatus['token'];
-  if (secret !== undefined) {
-    const content = await readTokenSecret(ctx).catch(() => undefined);
-    const until = content?.previousTokenValidUntil
-      ? new Date(content.previousTokenValidUntil)
-      : undefined;
-    token = {
-      lastChanged: secret.lastChanged?.toISOString(),
-      previousTokenAccepted:
-        content?.previousToken !== '' && until !== undefined && until.getTime() > ctx.clock.now(),
-      previousTokenValidUntil: until?.toISOString(),
-    };
-  }
-  const resources: ResourcePresence[] = [
+type Found = {
+  readonly network: Awaited<ReturnType<typeof describeNetwork>>;
+  readonly lb: Awaited<ReturnType<typeof describeLoadBalancer>>;
+  readonly repository: Awaited<ReturnType<typeof describeRepository>>;
+  readonly secret: Awaited<ReturnType<typeof describeSecret>>;
+  readonly logGroup: Awaited<ReturnType<typeof describeLogGroup>>;
+  readonly role: Awaited<ReturnType<typeof describeExecutionRole>>;
+  readonly cluster: Awaited<ReturnType<typeof describeCluster>>;
+  readonly service: Awaited<ReturnType<typeof describeService>>;
+  readonly distribution: Awaited<ReturnType<typeof describeDistribution>>;
+};
+
+/** Read-only: what the token secret says about the current and the previous token. */
+async function tokenStatus(
+  ctx: StackContext,
+  secret: Found['secret'],
+): Promise<StackStatus['token']> {
+  if (secret === undefined) return undefined;
+  const content = await readTokenSecret(ctx).catch(() => undefined);
+  const until = content?.previousTokenValidUntil
+    ? new Date(content.previousTokenValidUntil)
+    : undefined;
+  return {
+    lastChanged: secret.lastChanged?.toISOString(),
+    previousTokenAccepted:
+      content?.previousToken !== '' && until !== undefined && until.getTime() > ctx.clock.now(),
+    previousTokenValidUntil: until?.toISOString(),
+  };
+}
+
+/** The network, CloudFront and load balancer rows. */
+function edgeRows(n: StackContext['names'], found: Found): ResourcePresence[] {
+  const { network, lb, distribution } = found;
+  return [
     {
       resource: 'VPC',
       name: n.vpc,
@@ -151,6 +155,13 @@ export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
       name: lb.listeners.map((l) => `${l.protocol}:${l.port}`).join(', ') || '-',
       present: lb.listeners.length > 0,
     },
+  ];
+}
+
+/** The image, secret, logs, role and ECS rows. */
+function serviceRows(n: StackContext['names'], found: Found): ResourcePresence[] {
+  const { repository, secret, logGroup, role, cluster, service } = found;
+  return [
     { resource: 'ECR repository', name: n.repository, present: repository !== undefined },
     { resource: 'Secret', name: n.secret, present: secret !== undefined },
     {
@@ -173,17 +184,40 @@ export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
       ...(service ? { detail: `${service.runningCount}/${service.desiredCount} running` } : {}),
     },
   ];
+}
+
+export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
+  const [network, lb, repository, secret, logGroup, role, cluster, service, distribution] =
+    await Promise.all([
+      describeNetwork(ctx),
+      describeLoadBalancer(ctx),
+      describeRepository(ctx),
+      describeSecret(ctx),
+      describeLogGroup(ctx),
+      describeExecutionRole(ctx),
+      describeCluster(ctx),
+      describeService(ctx),
+      describeDistribution(ctx),
+    ]);
+  const found: Found = {
+    network,
+    lb,
+    repository,
+    secret,
+    logGroup,
+    role,
+    cluster,
+    service,
+    distribution,
+  };
+  const targets =
+    lb.targetGroupArn === undefined ? [] : await describeTargetHealth(ctx, lb.targetGroupArn);
   return {
     ...(await collectOperateStatus(ctx)),
-    stack: n.stack,
+    stack: ctx.names.stack,
     region: ctx.region,
-    resources,
-    url:
-      distribution !== undefined
-        ? `https://${distribution.domainName}`
-        : lb.dnsName === undefined
-          ? undefined
-          : loadBalancerUrl(lb),
+    resources: [...edgeRows(ctx.names, found), ...serviceRows(ctx.names, found)],
+    url: serviceUrlOf(lb, distribution),
     ...(distribution === undefined
       ? {}
       : {
@@ -195,7 +229,7 @@ export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
         }),
     service,
     targets,
-    token,
+    token: await tokenStatus(ctx, secret),
   };
 }
 
