@@ -96,10 +96,24 @@ async function removeLegacyExecutionRole(ctx: StackContext, changes: ChangeSet):
 }
 
 /** Describes first, so a repeated `down` (and any dry run) makes no mutating call. */
+/**
+ * IAM is eventually consistent: a role created seconds ago (by an `up` that
+ * was interrupted just before this `down`) can still answer NoSuchEntity
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+ * One more look a moment later keeps `down` from leaving it behind.
+ */
+export const ROLE_SECOND_LOOK_MS = 3_000;
+
+async function executionRoleExists(ctx: StackContext, roleName: string): Promise<boolean> {
+  if (await roleExists(ctx, roleName)) return true;
+  await ctx.clock.sleep(ROLE_SECOND_LOOK_MS);
+  return roleExists(ctx, roleName);
+}
+
 export async function removeExecutionRole(ctx: StackContext): Promise<Removal> {
   const changes = new ChangeSet();
   const roleName = ctx.names.executionRole;
-  if (await roleExists(ctx, roleName)) {
+  if (await executionRoleExists(ctx, roleName)) {
     if (ctx.dryRun || (await deleteRole(ctx, roleName)))
       changes.delete(IAM_ROLE, roleName, 'with its policies');
   }

@@ -229,6 +229,23 @@ describe('removeExecutionRole', () => {
     mocks.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity', 'gone'));
     expect((await removeExecutionRole(ctx)).changes).toEqual([]);
   });
+
+  it('deletes a role that GetRole does not show yet when a second look a moment later does', async () => {
+    const { ctx, mocks } = convergedRole();
+    mocks.iam
+      .on(GetRoleCommand, { RoleName: 'iclinic-us-east-1-exec' })
+      .rejectsOnce(awsError('NoSuchEntity', 'not yet visible'))
+      .resolves(existingRole);
+    mocks.iam
+      .on(GetRolePolicyCommand, { RoleName: 'iclinic-task-execution' })
+      .rejects(awsError('NoSuchEntity', 'no role'))
+      .on(GetRoleCommand, { RoleName: 'iclinic-task-execution' })
+      .rejects(awsError('NoSuchEntity', 'no role'));
+    mocks.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
+    const result = await removeExecutionRole(ctx);
+    expect(result.changes.map((c) => c.name)).toEqual(['iclinic-us-east-1-exec']);
+    expect(mocks.iam.commandCalls(DeleteRoleCommand)).toHaveLength(1);
+  });
 });
 
 describe('removeExecutionRole with a role made before the region was in its name', () => {
