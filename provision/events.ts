@@ -7,18 +7,21 @@ import type { Change } from './plan.js';
 export type StepStatus =
   'created' | 'updated' | 'unchanged' | 'removed' | 'absent' | 'done' | 'failed' | 'skipped';
 
+/** What a step did: the --json record keeps one per step, and a finished step's event carries it. */
+export interface StepRecord {
+  readonly key: string;
+  readonly title: string;
+  readonly status: StepStatus;
+  readonly changes: readonly Change[];
+  /** One short line on what a check or wait found. */
+  readonly summary?: string;
+  readonly durationMs: number;
+  readonly error?: string;
+}
+
 export type RunEvent =
   | { readonly type: 'step-started'; readonly key: string; readonly title: string }
-  | {
-      readonly type: 'step-finished';
-      readonly key: string;
-      readonly title: string;
-      readonly status: StepStatus;
-      readonly changes: readonly Change[];
-      /** One short line on what a check or wait found. */
-      readonly summary?: string;
-      readonly durationMs: number;
-    }
+  | ({ readonly type: 'step-finished' } & Omit<StepRecord, 'error'>)
   | {
       readonly type: 'step-failed';
       readonly key: string;

@@ -7,7 +7,13 @@
  */
 import type { Clock } from './retry.js';
 import { errorMessage } from './retry.js';
-import { reporterFor, type EventSink, type Reporter, type StepStatus } from './events.js';
+import {
+  reporterFor,
+  type EventSink,
+  type Reporter,
+  type StepRecord,
+  type StepStatus,
+} from './events.js';
 import { outcomeOf, type Change } from './plan.js';
 
 /** ensure: converges resources; remove: deletes them; check: waits or verifies, changes nothing. */
@@ -39,15 +45,7 @@ export interface StepDef<R, K extends keyof R> {
 /** One entry per step; the keys of R are the step keys, its values their results. */
 export type StepGraph<R> = { readonly [K in keyof R & string]: StepDef<R, K> };
 
-export interface StepRecord {
-  readonly key: string;
-  readonly title: string;
-  readonly status: StepStatus;
-  readonly changes: readonly Change[];
-  readonly summary?: string;
-  readonly durationMs: number;
-  readonly error?: string;
-}
+export type { StepRecord } from './events.js';
 
 export class InjectedFailureError extends Error {
   constructor(key: string) {
