@@ -13,7 +13,8 @@ import {
   DescribeLoadBalancersCommand,
   DescribeRulesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { beforeEach, describe, expect, inject, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { aws, endpoint, upArgs } from '../support/e2e.js';
 import { stackNames } from '../../provision/names.js';
 import {
   ALL_VIEWER_EXCEPT_HOST_HEADER_POLICY_ID,
@@ -21,15 +22,11 @@ import {
   ORIGIN_SECRET_HEADER,
 } from '../../provision/resources/cloudfront-config.js';
 import { CLOUDFRONT_PREFIX_LIST_NAME } from '../../provision/resources/cloudfront-prefix-list.js';
-import { testClients } from '../support/aws.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { leftovers } from '../support/leftovers.js';
 import { resetMoto } from '../support/moto.js';
 
-const endpoint = inject('awsEndpoint');
-const aws = testClients(inject('motoEndpoint'));
-const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v1';
-const UP = ['up', '--image', IMAGE, '--platform', 'linux/amd64', '--no-verify', '--json'];
+const UP = upArgs('--json');
 const names = stackNames('iclinic', 'us-east-1');
 
 interface JsonRecord {

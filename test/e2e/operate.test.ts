@@ -11,18 +11,14 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { ListSubscriptionsByTopicCommand, ListTopicsCommand } from '@aws-sdk/client-sns';
-import { beforeEach, describe, expect, inject, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { aws, endpoint, PREBUILT_IMAGE } from '../support/e2e.js';
 import { requestLogLine } from '../../server/app.js';
-import { testClients } from '../support/aws.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { leftovers } from '../support/leftovers.js';
 import { resetMoto } from '../support/moto.js';
 
-// The CLI goes through the strict layer (global-setup.ts); the assertion
-// clients read moto itself.
-const endpoint = inject('awsEndpoint');
-const aws = testClients(inject('motoEndpoint'));
-const IMAGE_A = '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v1';
+const IMAGE_A = PREBUILT_IMAGE;
 const IMAGE_B = '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v2';
 // --plain-http: scaling, alarms, logs and rollback do not depend on what is in
 // front of the load balancer, and the CloudFront shape (https.test.ts) adds

@@ -1,12 +1,10 @@
-import { beforeEach, describe, expect, inject, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { endpoint, PREBUILT_IMAGE } from '../support/e2e.js';
 import { operationsMissingFromPolicy } from '../support/call-log.js';
 import { runCli } from '../support/cli.js';
 import { resetMoto } from '../support/moto.js';
 
-// The CLI goes through the strict layer (global-setup.ts); so does resetMoto,
-// which also resets the layer's rules. The assertion clients read moto itself.
-const endpoint = inject('awsEndpoint');
-const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v1';
+const IMAGE = PREBUILT_IMAGE;
 
 beforeEach(async () => {
   await resetMoto(endpoint);

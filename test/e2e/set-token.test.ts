@@ -1,22 +1,11 @@
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { beforeEach, describe, expect, inject, it } from 'vitest';
-import { testClients } from '../support/aws.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { aws, endpoint, upArgs } from '../support/e2e.js';
 import { runCli } from '../support/cli.js';
 import { resetMoto } from '../support/moto.js';
 
-// The CLI goes through the strict layer (global-setup.ts); so does resetMoto,
-// which also resets the layer's rules. The assertion clients read moto itself.
-const endpoint = inject('awsEndpoint');
-const aws = testClients(inject('motoEndpoint'));
-const UP = [
-  'up',
-  '--image',
-  '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v1',
-  '--platform',
-  'linux/amd64',
-  '--no-verify',
-];
+const UP = upArgs();
 const NEW_TOKEN = 'n3w-Token_with.allowed~chars+/';
 
 interface StoredSecret {

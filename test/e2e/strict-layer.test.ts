@@ -1,20 +1,11 @@
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
+import { aws, endpoint, upArgs } from '../support/e2e.js';
 import { STACK_TAG_KEY } from '../../provision/names.js';
-import { testClients } from '../support/aws.js';
 import { runCli } from '../support/cli.js';
 import { resetMoto } from '../support/moto.js';
 
-const endpoint = inject('awsEndpoint');
-const aws = testClients(inject('motoEndpoint'));
-const UP = [
-  'up',
-  '--image',
-  '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v1',
-  '--platform',
-  'linux/amd64',
-  '--no-verify',
-];
+const UP = upArgs();
 
 const STACK_FILTER = [{ Name: `tag:${STACK_TAG_KEY}`, Values: ['iclinic'] }];
 

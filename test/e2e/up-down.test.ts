@@ -23,29 +23,16 @@ import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-se
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, inject, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { aws, endpoint, PREBUILT_IMAGE, upArgs } from '../support/e2e.js';
 import { STACK_TAG_KEY } from '../../provision/names.js';
-import { testClients } from '../support/aws.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { leftovers } from '../support/leftovers.js';
 import { resetMoto } from '../support/moto.js';
 
-// The CLI goes through the strict layer (global-setup.ts); so does resetMoto,
-// which also resets the layer's rules. The assertion clients read moto itself.
-const endpoint = inject('awsEndpoint');
-const aws = testClients(inject('motoEndpoint'));
-const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v1';
+const IMAGE = PREBUILT_IMAGE;
 // The plain-HTTP shape (0.0.0.0/0 on 80, a forwarding listener); https.test.ts covers the default.
-const UP = [
-  'up',
-  '--image',
-  IMAGE,
-  '--platform',
-  'linux/amd64',
-  '--plain-http',
-  '--no-verify',
-  '--json',
-];
+const UP = upArgs('--plain-http', '--json');
 
 interface JsonRecord {
   ok: boolean;
