@@ -66,7 +66,7 @@ export function buildProgram(): Command {
     .option('--yes', 'do not ask for confirmation before destructive steps', false)
     .option(
       '--dry-run',
-      'read the account and print what up, set-token or down would create, change (old → new) and delete, changing nothing',
+      'read the account and print what up, set-token, rollback or down would create, change (old → new) and delete, changing nothing',
       false,
     )
     .option(
