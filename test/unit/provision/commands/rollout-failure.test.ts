@@ -18,7 +18,7 @@ import {
   waitForDeployment,
 } from '../../../../provision/resources/ecs/index.js';
 import { testContext } from '../../support/context.js';
-import { activeService } from '../resources/ecs/fixtures.js';
+import { failedRolloutService } from '../resources/ecs/fixtures.js';
 
 const at = (ms: number) => new Date(Date.UTC(2026, 0, 5, 12, 0, 0) + ms);
 const TASK = 'arn:aws:ecs:us-east-1:123456789012:task/iclinic/0a1b2c3d4e5f60718293a4b5c6d7e8f9';
@@ -27,21 +27,7 @@ const TASK = 'arn:aws:ecs:us-east-1:123456789012:task/iclinic/0a1b2c3d4e5f607182
 function failedRollout() {
   const { ctx, mocks } = testContext();
   mocks.ecs.on(DescribeServicesCommand).resolves({
-    services: [
-      activeService({
-        deployments: [
-          {
-            id: 'ecs-svc/9',
-            status: 'PRIMARY',
-            rolloutState: 'FAILED',
-            rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
-          },
-        ],
-        events: [
-          { id: 'e1', createdAt: at(1000), message: '(service iclinic-api) has started 2 tasks' },
-        ],
-      }),
-    ],
+    services: [failedRolloutService(at(1000))],
   });
   mocks.ecs.on(ListTasksCommand).resolves({ taskArns: [TASK] });
   mocks.ecs.on(DescribeTasksCommand).resolves({

@@ -9,7 +9,7 @@ import {
   waitForDeployment,
 } from '../../../../../provision/resources/ecs/index.js';
 import { testContext } from '../../../support/context.js';
-import { activeService } from './fixtures.js';
+import { activeService, failedRolloutService } from './fixtures.js';
 
 describe('waitForDeployment', () => {
   const at = (offsetMs: number) => new Date(Date.parse('2026-01-01T00:00:00Z') + offsetMs);
@@ -42,21 +42,7 @@ describe('waitForDeployment', () => {
   it('fails with the rollout reason, events and stopped task reasons on FAILED', async () => {
     const { ctx, mocks } = testContext();
     mocks.ecs.on(DescribeServicesCommand).resolves({
-      services: [
-        activeService({
-          deployments: [
-            {
-              id: 'ecs-svc/9',
-              status: 'PRIMARY',
-              rolloutState: 'FAILED',
-              rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
-            },
-          ],
-          events: [
-            { id: 'e1', createdAt: at(1000), message: '(service iclinic-api) has started 2 tasks' },
-          ],
-        }),
-      ],
+      services: [failedRolloutService(at(1000))],
     });
     mocks.ecs.on(ListTasksCommand).resolves({ taskArns: ['arn:task/1'] });
     mocks.ecs.on(DescribeTasksCommand).resolves({

@@ -88,3 +88,20 @@ export function activeService(overrides: Partial<Service> = {}): Service {
 export function removedNames(removal: Removal): string[] {
   return removal.changes.map((c) => `${c.kind} ${c.name}`);
 }
+
+/** A service whose deployment ecs-svc/9 the circuit breaker failed, with one event at `eventAt`. */
+export function failedRolloutService(eventAt: Date): Service {
+  return activeService({
+    deployments: [
+      {
+        id: 'ecs-svc/9',
+        status: 'PRIMARY',
+        rolloutState: 'FAILED',
+        rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+      },
+    ],
+    events: [
+      { id: 'e1', createdAt: eventAt, message: '(service iclinic-api) has started 2 tasks' },
+    ],
+  });
+}
