@@ -3,7 +3,7 @@ import {
   CONTAINER_ENGINES,
   type ContainerEngine,
   type ImagePlatform,
-} from '../provision/resources/image.js';
+} from '../provision/resources/image/index.js';
 import { validateStackName, DEFAULT_STACK_NAME } from '../provision/names.js';
 import { errorMessage } from '../provision/retry.js';
 

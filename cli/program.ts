@@ -20,7 +20,7 @@ import {
   parseStackName,
   parseTimeoutMinutes,
 } from './options.js';
-import { nativePlatform } from '../provision/resources/image.js';
+import { nativePlatform } from '../provision/resources/image/index.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };

@@ -1,17 +1,17 @@
 import type { Removal, StackContext } from '../provision/context.js';
 import type { StepGraph, StepInput, StepResult } from '../provision/graph.js';
-import { removeDistribution } from '../provision/resources/cloudfront.js';
+import { removeDistribution } from '../provision/resources/cloudfront/index.js';
 import {
   removeLoadBalancer,
   removeTargetGroup,
 } from '../provision/resources/load-balancer/index.js';
-import { removeAlarms } from '../provision/resources/alarms.js';
+import { removeAlarms } from '../provision/resources/alarms/index.js';
 import { removeAutoscaling } from '../provision/resources/autoscaling.js';
-import { removeLogGroup } from '../provision/resources/logs.js';
+import { removeLogGroup } from '../provision/resources/logs/index.js';
 import { removeNetwork } from '../provision/resources/network/index.js';
 import type { Change } from '../provision/plan.js';
 import { removeRepository } from '../provision/resources/registry.js';
-import { removeExecutionRole } from '../provision/resources/roles.js';
+import { removeExecutionRole } from '../provision/resources/roles/index.js';
 import { removeSecret } from '../provision/resources/secret.js';
 import {
   removeCluster,

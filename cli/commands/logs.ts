@@ -8,7 +8,7 @@ import {
   parseSince,
   readLogEvents,
   type RawLogEvent,
-} from '../../provision/resources/log-reader.js';
+} from '../../provision/resources/logs/reader.js';
 import { errorMessage, isNotFound } from '../../provision/retry.js';
 import type { CliCommand } from '../command.js';
 import { UsageError } from '../errors.js';

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { Reporter } from '../../provision/events.js';
-import type { ContainerEngine, ImagePlatform } from '../../provision/resources/image.js';
+import type { ContainerEngine, ImagePlatform } from '../../provision/resources/image/index.js';
 import { stackFlags } from '../../provision/names.js';
 import { errorMessage } from '../../provision/retry.js';
-import { validateAlarmEmail } from '../../provision/resources/alarms.js';
+import { validateAlarmEmail } from '../../provision/resources/alarms/index.js';
 import { validateTaskRange } from '../../provision/resources/autoscaling.js';
 import { validateFargateSize } from '../../provision/resources/ecs/index.js';
 import { validateToken } from '../../provision/token.js';

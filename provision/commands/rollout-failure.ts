@@ -6,7 +6,7 @@
  */
 import type { StackContext } from '../context.js';
 import { DeploymentFailedError } from '../resources/ecs/index.js';
-import { stoppedTaskLogs, type StoppedTaskLogs } from '../resources/log-reader.js';
+import { stoppedTaskLogs, type StoppedTaskLogs } from '../resources/logs/reader.js';
 import { errorMessage } from '../retry.js';
 
 /** Pure: the lines appended to the failure, one block per stopped task. */

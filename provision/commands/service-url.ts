@@ -6,7 +6,7 @@
  * set-token and rollback.
  */
 import type { StackContext } from '../context.js';
-import { describeDistribution } from '../resources/cloudfront.js';
+import { describeDistribution } from '../resources/cloudfront/index.js';
 import { describeLoadBalancer, loadBalancerUrl } from '../resources/load-balancer/index.js';
 
 export function serviceUrlOf(

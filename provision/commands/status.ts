@@ -1,18 +1,18 @@
 import { serviceUrlOf } from './service-url.js';
 import type { StackContext } from '../context.js';
-import { describeDistribution } from '../resources/cloudfront.js';
+import { describeDistribution } from '../resources/cloudfront/index.js';
 import {
   describeLoadBalancer,
   describeTargetHealth,
   type TargetHealth,
 } from '../resources/load-balancer/index.js';
-import { describeLogGroup } from '../resources/logs.js';
+import { describeLogGroup } from '../resources/logs/index.js';
 import { describeNetwork } from '../resources/network/index.js';
 import { describeRepository } from '../resources/registry.js';
-import { describeExecutionRole } from '../resources/roles.js';
+import { describeExecutionRole } from '../resources/roles/index.js';
 import { describeSecret, readTokenSecret } from '../resources/secret.js';
 import { describeCluster, describeService, type ServiceStatus } from '../resources/ecs/index.js';
-import { describeAlarms } from '../resources/alarms.js';
+import { describeAlarms } from '../resources/alarms/index.js';
 import { describeAutoscaling } from '../resources/autoscaling.js';
 import { listRevisions } from './rollback.js';
 

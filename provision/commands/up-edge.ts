@@ -4,7 +4,7 @@
  */
 import type { StackContext } from '../context.js';
 import type { StepGraph } from '../graph.js';
-import { ensureDistribution, waitForDistributionDeployed } from '../resources/cloudfront.js';
+import { ensureDistribution, waitForDistributionDeployed } from '../resources/cloudfront/index.js';
 import {
   describeTargetHealth,
   ensureOriginRule,

@@ -6,14 +6,14 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { StackContext } from '../context.js';
 import type { StepGraph, StepInput } from '../graph.js';
-import { checkEngine, cpuArchitectureFor, ensureImage } from '../resources/image.js';
+import { checkEngine, cpuArchitectureFor, ensureImage } from '../resources/image/index.js';
 import { ensureLoadBalancer } from '../resources/load-balancer/index.js';
-import { ensureAlarms } from '../resources/alarms.js';
+import { ensureAlarms } from '../resources/alarms/index.js';
 import { ensureAutoscaling } from '../resources/autoscaling.js';
-import { ensureLogGroup } from '../resources/logs.js';
+import { ensureLogGroup } from '../resources/logs/index.js';
 import { ensureNetwork } from '../resources/network/index.js';
 import { ensureRepository } from '../resources/registry.js';
-import { ensureExecutionRole, ensureServiceLinkedRoles } from '../resources/roles.js';
+import { ensureExecutionRole, ensureServiceLinkedRoles } from '../resources/roles/index.js';
 import { ensureSecret, secretReferences } from '../resources/secret.js';
 import {
   checkFargateVcpuQuota,

@@ -1,13 +1,13 @@
 /** What `up` is given and what each of its steps yields. */
-import type { ContainerEngine, ImagePlatform } from '../resources/image.js';
-import type { DistributionRef } from '../resources/cloudfront.js';
+import type { ContainerEngine, ImagePlatform } from '../resources/image/index.js';
+import type { DistributionRef } from '../resources/cloudfront/index.js';
 import type { ensureLoadBalancer } from '../resources/load-balancer/index.js';
-import type { ensureAlarms } from '../resources/alarms.js';
+import type { ensureAlarms } from '../resources/alarms/index.js';
 import type { ensureAutoscaling } from '../resources/autoscaling.js';
-import type { ensureLogGroup } from '../resources/logs.js';
+import type { ensureLogGroup } from '../resources/logs/index.js';
 import type { ensureNetwork } from '../resources/network/index.js';
 import type { ensureRepository } from '../resources/registry.js';
-import type { ensureExecutionRole, ensureServiceLinkedRoles } from '../resources/roles.js';
+import type { ensureExecutionRole, ensureServiceLinkedRoles } from '../resources/roles/index.js';
 import type { ensureSecret } from '../resources/secret.js';
 import type { ensureCluster, ensureService, ensureTaskDefinition } from '../resources/ecs/index.js';
 import type { DirectCheck } from '../verify.js';

@@ -16,7 +16,7 @@ import {
   pushImage,
   runEngine,
   type ContainerEngine,
-} from '../../provision/resources/image.js';
+} from '../../provision/resources/image/index.js';
 import { decodeAuthorization } from '../../provision/resources/registry.js';
 import { selfSignedCertificate } from '../support/certificate.js';
 import { exec, freePort } from '../support/container-engine.js';

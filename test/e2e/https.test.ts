@@ -20,8 +20,8 @@ import {
   ALL_VIEWER_EXCEPT_HOST_HEADER_POLICY_ID,
   CACHING_DISABLED_POLICY_ID,
   ORIGIN_SECRET_HEADER,
-} from '../../provision/resources/cloudfront-config.js';
-import { CLOUDFRONT_PREFIX_LIST_NAME } from '../../provision/resources/cloudfront-prefix-list.js';
+} from '../../provision/resources/cloudfront/config.js';
+import { CLOUDFRONT_PREFIX_LIST_NAME } from '../../provision/resources/cloudfront/prefix-list.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { leftovers } from '../support/leftovers.js';
 import { resetMoto } from '../support/moto.js';

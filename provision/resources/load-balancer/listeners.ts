@@ -16,7 +16,7 @@ import type { StackContext } from '../../context.js';
 import { stackTags } from '../../names.js';
 import { ChangeSet, isNotCreatedYet, NOT_CREATED_YET, type Change } from '../../plan.js';
 import { isNotFound } from '../../retry.js';
-import { deniedDefaultAction, isDeniedDefault } from '../cloudfront-listener.js';
+import { deniedDefaultAction, isDeniedDefault } from '../cloudfront/listener.js';
 import { KIND, LoadBalancerError, type LoadBalancerSettings } from './types.js';
 
 export interface DesiredListener {

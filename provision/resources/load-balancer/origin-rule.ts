@@ -24,7 +24,7 @@ import {
   originRule,
   originRuleDrift,
   type OriginSecret,
-} from '../cloudfront-listener.js';
+} from '../cloudfront/listener.js';
 
 export const RULE_KIND = 'listener rule';
 const RULE_NAME = `HTTP 80 priority ${ORIGIN_RULE_PRIORITY}`;

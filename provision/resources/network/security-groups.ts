@@ -20,7 +20,7 @@ import {
   CLOUDFRONT_PREFIX_LIST_NAME,
   CLOUDFRONT_RULE_DESCRIPTION,
   findCloudFrontPrefixList,
-} from '../cloudfront-prefix-list.js';
+} from '../cloudfront/prefix-list.js';
 import { findSecurityGroups } from './describe.js';
 import {
   ANYWHERE,

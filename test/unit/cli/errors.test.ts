@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { describeError } from '../../../cli/errors.js';
 import { parseStackName } from '../../../cli/options.js';
 import { parseUp } from '../../../cli/commands/up.js';
-import { EngineUnavailableError } from '../../../provision/resources/image.js';
+import { EngineUnavailableError } from '../../../provision/resources/image/index.js';
 import { silentReporter } from '../../../provision/events.js';
 import { Command } from 'commander';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';

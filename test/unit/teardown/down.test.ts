@@ -21,7 +21,7 @@ vi.mock('../../../provision/resources/load-balancer/index.js', () => ({
   removeLoadBalancer: remover('load-balancer'),
   removeTargetGroup: remover('target-group'),
 }));
-vi.mock('../../../provision/resources/cloudfront.js', () => ({
+vi.mock('../../../provision/resources/cloudfront/index.js', () => ({
   removeDistribution: remover('distribution'),
 }));
 vi.mock('../../../provision/resources/network/index.js', () => ({
@@ -31,12 +31,12 @@ vi.mock('../../../provision/resources/registry.js', () => ({
   removeRepository: remover('repository'),
 }));
 vi.mock('../../../provision/resources/secret.js', () => ({ removeSecret: remover('secret') }));
-vi.mock('../../../provision/resources/logs.js', () => ({ removeLogGroup: remover('log-group') }));
+vi.mock('../../../provision/resources/logs/index.js', () => ({ removeLogGroup: remover('log-group') }));
 vi.mock('../../../provision/resources/autoscaling.js', () => ({
   removeAutoscaling: remover('autoscaling'),
 }));
-vi.mock('../../../provision/resources/alarms.js', () => ({ removeAlarms: remover('alarms') }));
-vi.mock('../../../provision/resources/roles.js', () => ({
+vi.mock('../../../provision/resources/alarms/index.js', () => ({ removeAlarms: remover('alarms') }));
+vi.mock('../../../provision/resources/roles/index.js', () => ({
   removeExecutionRole: remover('execution-role'),
 }));
 

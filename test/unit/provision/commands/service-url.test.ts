@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 const distribution = vi.hoisted(() => ({
   current: undefined as { domainName: string } | undefined,
 }));
-vi.mock('../../../../provision/resources/cloudfront.js', () => ({
+vi.mock('../../../../provision/resources/cloudfront/index.js', () => ({
   describeDistribution: vi.fn(async () => distribution.current),
 }));
 vi.mock('../../../../provision/resources/load-balancer/index.js', () => ({

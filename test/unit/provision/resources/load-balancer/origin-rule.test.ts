@@ -10,7 +10,7 @@ import { NOT_CREATED_YET } from '../../../../../provision/plan.js';
 import {
   deniedDefaultAction,
   originRule,
-} from '../../../../../provision/resources/cloudfront-listener.js';
+} from '../../../../../provision/resources/cloudfront/listener.js';
 import {
   desiredListeners,
   planListeners,

@@ -12,7 +12,7 @@ import {
   ensureSecurityGroups,
   planSecurityGroup,
 } from '../../../../../provision/resources/network/security-groups.js';
-import { CLOUDFRONT_PREFIX_LIST_NAME } from '../../../../../provision/resources/cloudfront-prefix-list.js';
+import { CLOUDFRONT_PREFIX_LIST_NAME } from '../../../../../provision/resources/cloudfront/prefix-list.js';
 import { testContext } from '../../../support/context.js';
 
 const names = stackNames('iclinic', 'us-east-1');

@@ -5,10 +5,10 @@ import {
   PutRetentionPolicyCommand,
   type LogGroup,
 } from '@aws-sdk/client-cloudwatch-logs';
-import type { Converged, Removal, StackContext } from '../context.js';
-import { stackTags } from '../names.js';
-import { ChangeSet, NOT_CREATED_YET, type Change } from '../plan.js';
-import { hasErrorCode, isNotFound } from '../retry.js';
+import type { Converged, Removal, StackContext } from '../../context.js';
+import { stackTags } from '../../names.js';
+import { ChangeSet, NOT_CREATED_YET, type Change } from '../../plan.js';
+import { hasErrorCode, isNotFound } from '../../retry.js';
 
 export interface LogGroupSettings {
   readonly retentionDays: number;

@@ -9,20 +9,20 @@ import {
   type DistributionConfig,
 } from '@aws-sdk/client-cloudfront';
 import { describe, expect, it } from 'vitest';
-import { NOT_CREATED_YET } from '../../../../provision/plan.js';
+import { NOT_CREATED_YET } from '../../../../../provision/plan.js';
 import {
   ensureDistribution,
   removeDistribution,
   waitForDistributionDeployed,
-} from '../../../../provision/resources/cloudfront.js';
+} from '../../../../../provision/resources/cloudfront/index.js';
 import {
   ALL_VIEWER_EXCEPT_HOST_HEADER_POLICY_ID,
   CACHING_DISABLED_POLICY_ID,
   desiredDefaultBehavior,
   desiredDistributionConfig,
   desiredOrigin,
-} from '../../../../provision/resources/cloudfront-config.js';
-import { awsError, mutatingOperations, operations, testContext } from '../../support/context.js';
+} from '../../../../../provision/resources/cloudfront/config.js';
+import { awsError, mutatingOperations, operations, testContext } from '../../../support/context.js';
 
 const ALB = 'iclinic-alb-123.us-east-1.elb.amazonaws.com';
 const SETTINGS = { originDomainName: ALB, originProtocolPolicy: 'http-only' } as const;

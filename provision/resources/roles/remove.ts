@@ -5,12 +5,12 @@ import {
   paginateListAttachedRolePolicies,
   paginateListRolePolicies,
 } from '@aws-sdk/client-iam';
-import type { Removal, StackContext } from '../context.js';
-import { ChangeSet } from '../plan.js';
-import { isNotFound } from '../retry.js';
-import { regionsOfSecrets } from './roles-policies.js';
-import { roleExists } from './roles-service-linked.js';
-import { IAM_ROLE, inlinePolicyOf } from './roles-execution.js';
+import type { Removal, StackContext } from '../../context.js';
+import { ChangeSet } from '../../plan.js';
+import { isNotFound } from '../../retry.js';
+import { regionsOfSecrets } from './policies.js';
+import { roleExists } from './service-linked.js';
+import { IAM_ROLE, inlinePolicyOf } from './execution.js';
 
 /** Runs a delete; false when IAM says the thing is already gone. */
 async function deleted(remove: () => Promise<unknown>): Promise<boolean> {

@@ -17,22 +17,22 @@ import {
   paginateListSubscriptionsByTopic,
   paginateListTopics,
 } from '@aws-sdk/client-sns';
-import type { Converged, Removal, StackContext } from '../context.js';
-import { stackTags } from '../names.js';
-import { ChangeSet, NOT_CREATED_YET, type Change } from '../plan.js';
-import { isNotFound } from '../retry.js';
+import type { Converged, Removal, StackContext } from '../../context.js';
+import { stackTags } from '../../names.js';
+import { ChangeSet, NOT_CREATED_YET, type Change } from '../../plan.js';
+import { isNotFound } from '../../retry.js';
 import {
   errorRateAlarm,
   metricDimensions,
   unhealthyAlarm,
   type AlarmInput,
-} from './alarm-definitions.js';
+} from './definitions.js';
 
 export {
   ERROR_RATE_MIN_REQUESTS,
   ERROR_RATE_THRESHOLD_PERCENT,
   metricDimensions,
-} from './alarm-definitions.js';
+} from './definitions.js';
 
 export interface AlarmSettings {
   /** ARNs of the stack's load balancer and target group (may be NOT_CREATED_YET in a dry run). */

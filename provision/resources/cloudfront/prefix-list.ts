@@ -14,7 +14,7 @@ import {
   type IpPermission,
   type ManagedPrefixList,
 } from '@aws-sdk/client-ec2';
-import type { StackContext } from '../context.js';
+import type { StackContext } from '../../context.js';
 
 export const CLOUDFRONT_PREFIX_LIST_NAME = 'com.amazonaws.global.cloudfront.origin-facing';
 

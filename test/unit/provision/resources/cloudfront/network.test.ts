@@ -5,14 +5,14 @@ import {
   cloudFrontIngressPermission,
   findCloudFrontPrefixList,
   openToTheInternet,
-} from '../../../../provision/resources/cloudfront-prefix-list.js';
+} from '../../../../../provision/resources/cloudfront/prefix-list.js';
 import {
   deniedDefaultAction,
   isDeniedDefault,
   originRule,
   originRuleDrift,
-} from '../../../../provision/resources/cloudfront-listener.js';
-import { testContext } from '../../support/context.js';
+} from '../../../../../provision/resources/cloudfront/listener.js';
+import { testContext } from '../../../support/context.js';
 
 const NAME = 'com.amazonaws.global.cloudfront.origin-facing';
 const SECRET = { headerName: 'X-Origin-Verify', value: 'b'.repeat(64) };

@@ -13,14 +13,14 @@ import {
   type Subscription,
 } from '@aws-sdk/client-sns';
 import { describe, expect, it } from 'vitest';
-import { NOT_CREATED_YET } from '../../../../provision/plan.js';
+import { NOT_CREATED_YET } from '../../../../../provision/plan.js';
 import {
   ensureAlarms,
   metricDimensions,
   removeAlarms,
   type AlarmSettings,
-} from '../../../../provision/resources/alarms.js';
-import { callInputs, mutatingOperations, testContext } from '../../support/context.js';
+} from '../../../../../provision/resources/alarms/index.js';
+import { callInputs, mutatingOperations, testContext } from '../../../support/context.js';
 
 const LB_ARN =
   'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/iclinic-alb/50dc6c495c0c9188';

@@ -19,9 +19,9 @@ import {
   redact,
   stoppedTaskLogs,
   type RawLogEvent,
-} from '../../../../provision/resources/log-reader.js';
-import { requestLogLine } from '../../../../server/app.js';
-import { awsError, testContext } from '../../support/context.js';
+} from '../../../../../provision/resources/logs/reader.js';
+import { requestLogLine } from '../../../../../server/app.js';
+import { awsError, testContext } from '../../../support/context.js';
 
 const TASK = '0123456789abcdef0123456789abcdef';
 const STREAM = `api/api/${TASK}`;

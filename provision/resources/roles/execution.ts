@@ -9,10 +9,10 @@ import {
   UpdateAssumeRolePolicyCommand,
   type Role,
 } from '@aws-sdk/client-iam';
-import type { Converged, StackContext } from '../context.js';
-import { STACK_TAG_KEY, stackTags } from '../names.js';
-import { ChangeSet, isNotCreatedYet, NOT_CREATED_YET, type Change } from '../plan.js';
-import { hasErrorCode, isNotFound, retry } from '../retry.js';
+import type { Converged, StackContext } from '../../context.js';
+import { STACK_TAG_KEY, stackTags } from '../../names.js';
+import { ChangeSet, isNotCreatedYet, NOT_CREATED_YET, type Change } from '../../plan.js';
+import { hasErrorCode, isNotFound, retry } from '../../retry.js';
 import {
   decodePolicyDocument,
   ECS_TASKS_PRINCIPAL,
@@ -25,7 +25,7 @@ import {
   trustedServices,
   trustPolicyDocument,
   validateSecretArn,
-} from './roles-policies.js';
+} from './policies.js';
 
 /** Change kinds of this module, as the CLI shows them. */
 export const IAM_ROLE = 'IAM role';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Reporter } from '../context.js';
+import type { Reporter } from '../../context.js';
 
 export type ImagePlatform = 'linux/amd64' | 'linux/arm64';
 

@@ -21,8 +21,8 @@ import {
   DescribeTasksCommand,
   paginateListTasks,
 } from '@aws-sdk/client-ecs';
-import type { StackContext } from '../context.js';
-import { isNotFound } from '../retry.js';
+import type { StackContext } from '../../context.js';
+import { isNotFound } from '../../retry.js';
 
 /** The stream prefix the task definition sets (LOG_STREAM_PREFIX of the ECS module). */
 const DEFAULT_STREAM_PREFIX = 'api';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { NOT_CREATED_YET } from '../../../../provision/plan.js';
+import { NOT_CREATED_YET } from '../../../../../provision/plan.js';
 import {
   buildContextDir,
   checkEngine,
@@ -16,8 +16,8 @@ import {
   nativePlatform,
   pushImage,
   runEngine,
-} from '../../../../provision/resources/image.js';
-import { awsError, mutatingOperations, operations, testContext } from '../../support/context.js';
+} from '../../../../../provision/resources/image/index.js';
+import { awsError, mutatingOperations, operations, testContext } from '../../../support/context.js';
 
 let dir: string;
 

@@ -5,13 +5,13 @@ import {
   PutRetentionPolicyCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { describe, expect, it } from 'vitest';
-import { NOT_CREATED_YET } from '../../../../provision/plan.js';
+import { NOT_CREATED_YET } from '../../../../../provision/plan.js';
 import {
   ensureLogGroup,
   planLogGroup,
   removeLogGroup,
-} from '../../../../provision/resources/logs.js';
-import { awsError, mutatingOperations, testContext } from '../../support/context.js';
+} from '../../../../../provision/resources/logs/index.js';
+import { awsError, mutatingOperations, testContext } from '../../../support/context.js';
 
 const NAME = '/ecs/iclinic/api';
 const ARN = `arn:aws:logs:us-east-1:123456789012:log-group:${NAME}`;

@@ -13,7 +13,7 @@ import {
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
-import { NOT_CREATED_YET } from '../../../../provision/plan.js';
+import { NOT_CREATED_YET } from '../../../../../provision/plan.js';
 import {
   ensureExecutionRole,
   ensureServiceLinkedRoles,
@@ -22,8 +22,8 @@ import {
   removeExecutionRole,
   TASK_EXECUTION_MANAGED_POLICY_ARN,
   trustPolicyDocument,
-} from '../../../../provision/resources/roles.js';
-import { awsError, mutatingOperations, testContext } from '../../support/context.js';
+} from '../../../../../provision/resources/roles/index.js';
+import { awsError, mutatingOperations, testContext } from '../../../support/context.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-AbCdEf';
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/iclinic-us-east-1-exec';

@@ -11,9 +11,9 @@ import type {
   Method,
   Origin,
 } from '@aws-sdk/client-cloudfront';
-import type { StackNames, Tag } from '../names.js';
-import { stackTags } from '../names.js';
-import type { OriginSecret } from './cloudfront-listener.js';
+import type { StackNames, Tag } from '../../names.js';
+import { stackTags } from '../../names.js';
+import type { OriginSecret } from './listener.js';
 
 /**
  * Managed cache policy CachingDisabled: TTLs 0, nothing in the cache key.

@@ -3,9 +3,9 @@ import {
   GetRoleCommand,
   paginateListRoles,
 } from '@aws-sdk/client-iam';
-import type { Converged, StackContext } from '../context.js';
-import { ChangeSet, type Change } from '../plan.js';
-import { hasErrorCode, isNotFound, messageMatches } from '../retry.js';
+import type { Converged, StackContext } from '../../context.js';
+import { ChangeSet, type Change } from '../../plan.js';
+import { hasErrorCode, isNotFound, messageMatches } from '../../retry.js';
 
 /** The service-linked roles ECS and ELB need before the first cluster/load balancer. */
 export const SERVICE_LINKED_ROLES = [

@@ -1,6 +1,6 @@
 /** The two alarms' definitions: which metric, which threshold, for how long. */
 import type { MetricDataQuery, PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
-import { isNotCreatedYet } from '../plan.js';
+import { isNotCreatedYet } from '../../plan.js';
 
 /**
  * The dimension values CloudWatch uses for ALB metrics: the ARNs' endings

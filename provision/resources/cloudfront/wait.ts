@@ -12,9 +12,9 @@
  * The same GetDistribution poll on the context's clock has none of that.
  */
 import { GetDistributionCommand } from '@aws-sdk/client-cloudfront';
-import type { StackContext } from '../context.js';
-import { isNotCreatedYet } from '../plan.js';
-import { isNotFound, pollUntil } from '../retry.js';
+import type { StackContext } from '../../context.js';
+import { isNotCreatedYet } from '../../plan.js';
+import { isNotFound, pollUntil } from '../../retry.js';
 
 /** The SDK waiter's own budget (35 polls, 60 s apart); deployments usually take minutes. */
 export const DEPLOY_TIMEOUT_MS = 35 * 60_000;

@@ -12,7 +12,7 @@ export {
   planExecutionRole,
   type ExecutionRoleSettings,
   type ExecutionRoleState,
-} from './roles-execution.js';
+} from './execution.js';
 export {
   decodePolicyDocument,
   policiesEqual,
@@ -20,10 +20,10 @@ export {
   TASK_EXECUTION_MANAGED_POLICY_ARN,
   trustPolicyDocument,
   validateSecretArn,
-} from './roles-policies.js';
+} from './policies.js';
 export {
   ensureServiceLinkedRoles,
   planServiceLinkedRoles,
   SERVICE_LINKED_ROLES,
-} from './roles-service-linked.js';
-export { removeExecutionRole } from './roles-remove.js';
+} from './service-linked.js';
+export { removeExecutionRole } from './remove.js';

@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Converged, StackContext } from '../context.js';
-import { ChangeSet, isNotCreatedYet, NOT_CREATED_YET } from '../plan.js';
-import { buildImage, pushImage, type ContainerEngine, type ImagePlatform } from './image-engine.js';
-import { imageTagExists, registryLogin, type RepositoryRef } from './registry.js';
+import type { Converged, StackContext } from '../../context.js';
+import { ChangeSet, isNotCreatedYet, NOT_CREATED_YET } from '../../plan.js';
+import { buildImage, pushImage, type ContainerEngine, type ImagePlatform } from './engine.js';
+import { imageTagExists, registryLogin, type RepositoryRef } from '../registry.js';
 
 export {
   buildImage,
@@ -22,9 +22,9 @@ export {
   type ContainerEngine,
   type RegistryAuth,
   type RunResult,
-} from './image-engine.js';
+} from './engine.js';
 
-export type { ImagePlatform } from './image-engine.js';
+export type { ImagePlatform } from './engine.js';
 export type CpuArchitecture = 'X86_64' | 'ARM64';
 
 /** Fargate must run the architecture the image was built for, or tasks die with "exec format error". */

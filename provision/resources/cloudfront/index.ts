@@ -36,10 +36,10 @@ import {
   type DistributionConfig,
   type DistributionSummary,
 } from '@aws-sdk/client-cloudfront';
-import type { Converged, Removal, StackContext } from '../context.js';
-import { STACK_TAG_KEY } from '../names.js';
-import { ChangeSet, NOT_CREATED_YET, isNotCreatedYet, type Change } from '../plan.js';
-import { hasErrorCode, isNotFound } from '../retry.js';
+import type { Converged, Removal, StackContext } from '../../context.js';
+import { STACK_TAG_KEY } from '../../names.js';
+import { ChangeSet, NOT_CREATED_YET, isNotCreatedYet, type Change } from '../../plan.js';
+import { hasErrorCode, isNotFound } from '../../retry.js';
 import {
   REGION_TAG_KEY,
   convergedConfig,
@@ -51,12 +51,12 @@ import {
   newOriginSecret,
   originSecretOf,
   type DistributionSettings,
-} from './cloudfront-config.js';
-import type { OriginSecret } from './cloudfront-listener.js';
-import { waitForDistributionDeployed } from './cloudfront-wait.js';
+} from './config.js';
+import type { OriginSecret } from './listener.js';
+import { waitForDistributionDeployed } from './wait.js';
 
-export { waitForDistributionDeployed } from './cloudfront-wait.js';
-export type { DistributionSettings } from './cloudfront-config.js';
+export { waitForDistributionDeployed } from './wait.js';
+export type { DistributionSettings } from './config.js';
 
 export const DISTRIBUTION_KIND = 'CloudFront distribution';
 
