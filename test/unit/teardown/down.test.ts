@@ -31,11 +31,15 @@ vi.mock('../../../provision/resources/registry.js', () => ({
   removeRepository: remover('repository'),
 }));
 vi.mock('../../../provision/resources/secret.js', () => ({ removeSecret: remover('secret') }));
-vi.mock('../../../provision/resources/logs/index.js', () => ({ removeLogGroup: remover('log-group') }));
+vi.mock('../../../provision/resources/logs/index.js', () => ({
+  removeLogGroup: remover('log-group'),
+}));
 vi.mock('../../../provision/resources/autoscaling.js', () => ({
   removeAutoscaling: remover('autoscaling'),
 }));
-vi.mock('../../../provision/resources/alarms/index.js', () => ({ removeAlarms: remover('alarms') }));
+vi.mock('../../../provision/resources/alarms/index.js', () => ({
+  removeAlarms: remover('alarms'),
+}));
 vi.mock('../../../provision/resources/roles/index.js', () => ({
   removeExecutionRole: remover('execution-role'),
 }));
