@@ -39,7 +39,7 @@ import {
 import type { Converged, Removal, StackContext } from '../../context.js';
 import { STACK_TAG_KEY } from '../../names.js';
 import { ChangeSet, NOT_CREATED_YET, isNotCreatedYet, type Change } from '../../plan.js';
-import { hasErrorCode, isNotFound } from '../../retry.js';
+import { errorMessage, hasErrorCode, isNotFound } from '../../retry.js';
 import {
   REGION_TAG_KEY,
   convergedConfig,
@@ -52,11 +52,13 @@ import {
   originSecretOf,
   type DistributionSettings,
 } from './config.js';
+import { CloudFrontAccountNotVerifiedError, isAccountNotVerified } from './errors.js';
 import type { OriginSecret } from './listener.js';
 import { waitForDistributionDeployed } from './wait.js';
 
 export { waitForDistributionDeployed } from './wait.js';
 export type { DistributionSettings } from './config.js';
+export { CloudFrontAccountNotVerifiedError } from './errors.js';
 
 export const DISTRIBUTION_KIND = 'CloudFront distribution';
 
@@ -168,20 +170,28 @@ async function createDistribution(
 ): Promise<DistributionRef> {
   const secret = newOriginSecret();
   const callerReference = `${ctx.names.stack}-${ctx.region}-${ctx.clock.now()}`;
-  const out = await ctx.clients.cloudfront.send(
-    new CreateDistributionWithTagsCommand({
-      DistributionConfigWithTags: {
-        DistributionConfig: desiredDistributionConfig(
-          ctx.names,
-          ctx.region,
-          settings,
-          secret,
-          callerReference,
-        ),
-        Tags: { Items: distributionTags(ctx.names, ctx.region) },
-      },
-    }),
+  const config = desiredDistributionConfig(
+    ctx.names,
+    ctx.region,
+    settings,
+    secret,
+    callerReference,
   );
+  const out = await ctx.clients.cloudfront
+    .send(
+      new CreateDistributionWithTagsCommand({
+        DistributionConfigWithTags: {
+          DistributionConfig: config,
+          Tags: { Items: distributionTags(ctx.names, ctx.region) },
+        },
+      }),
+    )
+    .catch((error: unknown) => {
+      if (isAccountNotVerified(error)) {
+        throw new CloudFrontAccountNotVerifiedError(ctx.names.stack, errorMessage(error));
+      }
+      throw error;
+    });
   const created = out.Distribution;
   if (created?.Id === undefined || created.DomainName === undefined) {
     throw new Error(

@@ -11,6 +11,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { NOT_CREATED_YET } from '../../../../../provision/plan.js';
 import {
+  CloudFrontAccountNotVerifiedError,
   ensureDistribution,
   removeDistribution,
   waitForDistributionDeployed,
@@ -29,6 +30,11 @@ const SETTINGS = { originDomainName: ALB, originProtocolPolicy: 'http-only' } as
 const ID = 'E2EXAMPLE';
 const ARN = `arn:aws:cloudfront::123456789012:distribution/${ID}`;
 const SECRET = 'a'.repeat(64);
+/** As CloudFront words it (aws-samples/aws-cdk-examples#279, terraform-provider-aws#36663). */
+const NOT_VERIFIED_MESSAGE =
+  'Your account must be verified before you can add new CloudFront resources. To verify your ' +
+  'account, please contact AWS Support (https://console.aws.amazon.com/support/home#/) and include ' +
+  'this error message.';
 
 function storedConfig(): DistributionConfig {
   const { ctx } = testContext();
@@ -119,6 +125,35 @@ describe('ensureDistribution', () => {
     expect(result.changes.map((c) => c.action)).toEqual(['create']);
     expect(result.value.url).toBe('https://d111.cloudfront.net/');
     expect(result.value.originSecret.value).toBe(header?.HeaderValue);
+  });
+
+  it("turns CloudFront's refusal of an unverified account into the error that says what to do", async () => {
+    const { ctx, mocks } = testContext();
+    mocks.cloudfront
+      .on(ListDistributionsCommand)
+      .resolves({ DistributionList: { Items: [] } as never });
+    mocks.cloudfront
+      .on(CreateDistributionWithTagsCommand)
+      .rejects(awsError('AccessDenied', NOT_VERIFIED_MESSAGE));
+
+    const error = await ensureDistribution(ctx, SETTINGS).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(CloudFrontAccountNotVerifiedError);
+    expect((error as Error).message).toContain(`"${NOT_VERIFIED_MESSAGE}"`);
+  });
+
+  it('lets an AccessDenied for a missing IAM permission through as AWS worded it', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.cloudfront
+      .on(ListDistributionsCommand)
+      .resolves({ DistributionList: { Items: [] } as never });
+    const denied = awsError(
+      'AccessDenied',
+      'User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: cloudfront:CreateDistribution',
+    );
+    mocks.cloudfront.on(CreateDistributionWithTagsCommand).rejects(denied);
+
+    await expect(ensureDistribution(ctx, SETTINGS)).rejects.toBe(denied);
   });
 
   it('puts back a changed viewer protocol policy with the ETag it read, keeping the secret', async () => {

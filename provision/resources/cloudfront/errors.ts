@@ -1,0 +1,41 @@
+/**
+ * CloudFront's refusals that no retry and no IAM change can fix, worded
+ * once for the user (cli/errors.ts passes these through as they are).
+ */
+import { errorMessage, hasErrorCode } from '../../retry.js';
+
+/**
+ * A brand-new (or free-tier, or personal) account gets, on its first
+ * CreateDistribution(WithTags): "403 AccessDenied: Your account must be
+ * verified before you can add new CloudFront resources. To verify your
+ * account, please contact AWS Support ... and include this error message."
+ * The same code as a missing IAM permission, so the message tells them apart.
+ * Reported in https://github.com/aws-samples/aws-cdk-examples/issues/279,
+ * https://github.com/hashicorp/terraform-provider-aws/pull/36663 (acceptance
+ * test logs), https://github.com/anomalyco/sst/issues/3704 (2024, a new
+ * free-tier account) and
+ * https://github.com/aws-solutions/workload-discovery-on-aws/issues/12
+ * (lifted by a Support case).
+ */
+const NOT_VERIFIED = /must be verified/i;
+
+export function isAccountNotVerified(error: unknown): boolean {
+  return hasErrorCode(error, 'AccessDenied') && NOT_VERIFIED.test(errorMessage(error));
+}
+
+export class CloudFrontAccountNotVerifiedError extends Error {
+  constructor(stack: string, awsMessage: string) {
+    super(
+      `CloudFront refused to create the distribution of stack ${stack}: "${awsMessage}". ` +
+        `AWS lets a new account create CloudFront resources only after it has verified the account; ` +
+        `this is not a missing IAM permission, and retrying will not help. Only AWS Support lifts it: ` +
+        `open a case in the Support Center (Account and billing) with the message above, and run ` +
+        `"iclinic-deploy up" again once AWS confirms. Meanwhile, deploy without CloudFront: ` +
+        `"iclinic-deploy up --plain-http" (HTTP on the load balancer's name; the token travels in ` +
+        `clear text, for tests only) or "iclinic-deploy up --certificate-arn <ACM certificate ARN>" ` +
+        `(HTTPS on your own domain). What this run created is reused by the next "up" and removed ` +
+        `by "iclinic-deploy down".`,
+    );
+    this.name = 'CloudFrontAccountNotVerifiedError';
+  }
+}
