@@ -58,7 +58,7 @@ import { waitForDistributionDeployed } from './wait.js';
 
 export { waitForDistributionDeployed } from './wait.js';
 export type { DistributionSettings } from './config.js';
-export { CloudFrontAccountNotVerifiedError } from './errors.js';
+export { CloudFrontAccountNotVerifiedError, CloudFrontRegionUnsupportedError } from './errors.js';
 
 export const DISTRIBUTION_KIND = 'CloudFront distribution';
 
