@@ -335,6 +335,49 @@ describe('removeDistribution', () => {
     expect(deletes.map((call) => call.args[0].input.IfMatch)).toEqual(['ETAG-1', 'ETAG-3']);
   });
 
+  it('reads the distribution again and retries a disable refused for a stale ETag', async () => {
+    const { ctx, mocks } = withDistribution(storedConfig());
+    mocks.cloudfront
+      .on(GetDistributionConfigCommand)
+      .resolvesOnce({ DistributionConfig: storedConfig(), ETag: 'ETAG-1' })
+      .resolves({ DistributionConfig: storedConfig(), ETag: 'ETAG-2' });
+    mocks.cloudfront
+      .on(UpdateDistributionCommand)
+      .rejectsOnce(
+        awsError(
+          'PreconditionFailed',
+          'The precondition given in one or more of the request-header fields evaluated to false.',
+        ),
+      )
+      .resolves({ ETag: 'ETAG-3' });
+    mocks.cloudfront
+      .on(GetDistributionCommand)
+      .resolves({ Distribution: { Status: 'Deployed' } as never, ETag: 'ETAG-3' });
+    mocks.cloudfront.on(DeleteDistributionCommand).resolves({});
+
+    await removeDistribution(ctx);
+
+    const disables = mocks.cloudfront.commandCalls(UpdateDistributionCommand);
+    expect(disables.map((call) => call.args[0].input.IfMatch)).toEqual(['ETAG-1', 'ETAG-2']);
+    expect(mocks.cloudfront.commandCalls(DeleteDistributionCommand)[0]?.args[0].input).toEqual({
+      Id: ID,
+      IfMatch: 'ETAG-3',
+    });
+  });
+
+  it('gives up on a disable still refused after three fresh reads', async () => {
+    const { ctx, mocks } = withDistribution(storedConfig());
+    const stale = awsError(
+      'InvalidIfMatchVersion',
+      'The If-Match version is missing or not valid.',
+    );
+    mocks.cloudfront.on(UpdateDistributionCommand).rejects(stale);
+
+    await expect(removeDistribution(ctx)).rejects.toBe(stale);
+    expect(mocks.cloudfront.commandCalls(UpdateDistributionCommand)).toHaveLength(3);
+    expect(mocks.cloudfront.commandCalls(DeleteDistributionCommand)).toHaveLength(0);
+  });
+
   it('makes no mutating call when there is no distribution (down twice)', async () => {
     const { ctx, mocks } = testContext();
     mocks.cloudfront
