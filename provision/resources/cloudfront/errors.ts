@@ -21,7 +21,7 @@ const WITHOUT_CLOUDFRONT =
  * test logs), https://github.com/anomalyco/sst/issues/3704 (2024, a new
  * free-tier account) and
  * https://github.com/aws-solutions/workload-discovery-on-aws/issues/12
- * (lifted by a Support case).
+ * (answered with a Support case).
  */
 const NOT_VERIFIED = /must be verified/i;
 
