@@ -1,4 +1,5 @@
 import { get as httpsGet } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { Reporter } from './context.js';
 import type { Clock } from './retry.js';
 import { errorMessage } from './retry.js';
@@ -20,13 +21,17 @@ export class VerificationError extends Error {
   }
 }
 
+/** Test hooks: a CA to trust and a resolver, so a local server can stand in for a real host. */
+export interface TlsTestOptions {
+  readonly ca?: string;
+  readonly lookup?: LookupFunction;
+}
+
 /**
- * fetch for the load balancer's URL. An HTTPS listener presents the
- * certificate of the user's domain, which never names the load balancer's own
- * DNS name, so plain fetch would refuse every attempt: for https the chain is
- * still verified, the host name is not. `ca` is for tests.
+ * fetch over node:https, answering only the status (all the checks read).
+ * `relaxHostName` keeps the chain check and skips the name check.
  */
-export function loadBalancerFetch(options: { ca?: string } = {}): typeof fetch {
+function httpsFetch(relaxHostName: boolean, options: TlsTestOptions): typeof fetch {
   return async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     if (url.protocol !== 'https:') return fetch(input, init);
@@ -36,8 +41,9 @@ export function loadBalancerFetch(options: { ca?: string } = {}): typeof fetch {
         url,
         {
           headers,
-          checkServerIdentity: () => undefined,
+          ...(relaxHostName ? { checkServerIdentity: () => undefined } : {}),
           ...(options.ca === undefined ? {} : { ca: options.ca }),
+          ...(options.lookup === undefined ? {} : { lookup: options.lookup }),
           ...(init?.signal ? { signal: init.signal } : {}),
         },
         (response) => {
@@ -53,6 +59,46 @@ export function loadBalancerFetch(options: { ca?: string } = {}): typeof fetch {
   };
 }
 
+/**
+ * fetch for the load balancer's own URL. Its HTTPS listener presents the
+ * certificate of the user's domain (--certificate-arn), which never names the
+ * load balancer's own DNS name, so plain fetch would refuse every attempt:
+ * for https the chain is still verified, the host name is not.
+ */
+export function loadBalancerFetch(options: TlsTestOptions = {}): typeof fetch {
+  return httpsFetch(true, options);
+}
+
+/**
+ * A load balancer's own DNS name ends with "<region>.elb.amazonaws.com"
+ * (https://docs.aws.amazon.com/elasticloadbalancing/2012-06-01/APIReference/API_CreateLoadBalancer.html),
+ * ".elb.amazonaws.com.cn" in the China regions.
+ */
+const LOAD_BALANCER_HOST = /\.elb\.amazonaws\.com(\.cn)?$/i;
+
+/** Only a load balancer's own name is called with a certificate that names another host. */
+export function relaxesHostName(url: string): boolean {
+  const parsed = new URL(url);
+  return parsed.protocol === 'https:' && LOAD_BALANCER_HOST.test(parsed.hostname);
+}
+
+/**
+ * The default fetch of the checks, which send the live token. Full TLS
+ * verification, chain and host name, for every https URL (the CloudFront
+ * *.cloudfront.net name has a publicly valid certificate), except the load
+ * balancer's own name, where the user's certificate cannot name it: anyone
+ * able to present some other trusted certificate for a CloudFront URL would
+ * otherwise receive the token.
+ */
+export function verificationFetch(options: TlsTestOptions = {}): typeof fetch {
+  const strict = httpsFetch(false, options);
+  const relaxed = httpsFetch(true, options);
+  return async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    return relaxesHostName(url) ? relaxed(input, init) : strict(input, init);
+  };
+}
+
 export interface VerifyOptions {
   readonly url: string;
   /** Sent as `Authorization: Token ...`; undefined sends no Authorization header. */
@@ -65,14 +111,14 @@ export interface VerifyOptions {
 }
 
 /**
- * Calls the service through the load balancer. A new ALB's name may not
+ * Calls the service (through CloudFront or the load balancer). A new name may not
  * resolve for a minute or two and targets may still be registering, so
  * resolution errors and 5xx are retried until the deadline.
  */
 export async function verifyEndpoint(
   options: VerifyOptions,
 ): Promise<{ status: number; attempts: number }> {
-  const doFetch = options.fetchImpl ?? loadBalancerFetch();
+  const doFetch = options.fetchImpl ?? verificationFetch();
   const started = options.clock.now();
   let last = 'no attempt made';
   for (let attempt = 1; ; attempt += 1) {

@@ -62,6 +62,32 @@ export const CONTAINER_HEALTH_CHECK = ['/usr/local/bin/node', '/app/server.js', 
 
 export const DRY_RUN_SUMMARY = 'not run in a dry run';
 
+/**
+ * A brand-new account's usual first error in CloudFront mode is CloudFront
+ * refusing the distribution until AWS Support has verified the account
+ * (cloudfront/errors.ts). So when `up` builds the image it waits for the
+ * distribution: the refusal then comes before any build or push, not while a
+ * build runs (and, on a retry with a warm build cache, during the push).
+ *
+ * The cost on the normal path: the build starts once the network, the load
+ * balancer and the create call are done instead of at once; part1 estimates
+ * 15-30 s for those calls on a first run, and on later runs they only read.
+ * The rest of the build and push still overlaps the slow waits (the load
+ * balancer becoming active, the CloudFront deployment, minutes), and the
+ * service already comes after the distribution through the origin rule. The
+ * run grows by that delay at most, and only when build + push + rollout
+ * outlasts the CloudFront deployment. With --image nothing is built or
+ * pushed, and without CloudFront there is no refusal to wait for, so the
+ * image step then starts with the repository as before.
+ */
+export function imageAfter(
+  settings: Pick<UpSettings, 'cloudFront' | 'image'>,
+): ('repository' | 'distribution')[] {
+  return settings.cloudFront && settings.image === undefined
+    ? ['repository', 'distribution']
+    : ['repository'];
+}
+
 /** Credentials, the network, the load balancer, the image, the secret, logs and the role. */
 export function foundationSteps({
   ctx,
@@ -131,7 +157,7 @@ export function foundationSteps({
     image: {
       kind: 'ensure',
       title: 'Container image',
-      after: ['repository'],
+      after: imageAfter(settings),
       run: async (input) => {
         const image = await ensureImage(on(input), settings, input.get('repository'), input.signal);
         const uri = image.value.imageUri;

@@ -3,7 +3,9 @@
  * graph (provision/graph.ts) both orders the run and refuses a step that
  * reads a result it did not declare, so the order written here is the order
  * that runs. Independent branches start together: the load balancer (slow to
- * provision) overlaps the image build and push, the other slow pole.
+ * provision) and the CloudFront deployment overlap the image build and push,
+ * the other slow pole (behind CloudFront the build starts once the
+ * distribution exists: up-steps.ts, imageAfter, says why).
  */
 import type { StackContext } from '../context.js';
 import type { StepGraph, StepInput } from '../graph.js';

@@ -108,6 +108,14 @@ describe('up with HTTPS through CloudFront (the default)', () => {
     expect(origin?.DomainName).toBe(lbs.LoadBalancers?.[0]?.DNSName);
     expect(origin?.CustomHeaders?.Items?.[0]?.HeaderName).toBe(ORIGIN_SECRET_HEADER);
     expect(origin?.CustomHeaders?.Items?.[0]?.HeaderValue).toMatch(/^[0-9a-f]{64}$/);
+    expect(
+      (config?.CustomErrorResponses?.Items ?? []).map((r) => [r.ErrorCode, r.ErrorCachingMinTTL]),
+    ).toEqual([
+      [500, 0],
+      [502, 0],
+      [503, 0],
+      [504, 0],
+    ]);
   });
 
   it('admits only the CloudFront prefix list on the load balancer group', async () => {
@@ -177,6 +185,25 @@ describe('up with HTTPS through CloudFront (the default)', () => {
     );
     const after = await theDistribution();
     expect(after.config?.DefaultCacheBehavior?.ViewerProtocolPolicy).toBe('redirect-to-https');
+  });
+
+  it('gives a distribution made before the error-caching settings its TTL 0 for 5xx, then leaves it', async () => {
+    await up();
+    const { id, config, etag } = await theDistribution();
+    if (config === undefined) throw new Error('no distribution config');
+    await aws.cloudfront.send(
+      new UpdateDistributionCommand({
+        Id: id,
+        IfMatch: etag,
+        DistributionConfig: { ...config, CustomErrorResponses: { Quantity: 0 } },
+      }),
+    );
+    const converging = await up();
+    expect(converging.awsCalls.byOperation['cloudfront:UpdateDistribution']).toBe(1);
+    const after = await theDistribution();
+    expect(after.config?.CustomErrorResponses?.Quantity).toBe(4);
+    const third = await up();
+    expect(third.awsCalls.mutating, JSON.stringify(third.awsCalls.byOperation)).toBe(0);
   });
 
   it('down removes the distribution and leaves nothing tagged', async () => {

@@ -6,6 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import type {
   CacheBehavior,
+  CustomErrorResponse,
+  CustomErrorResponses,
   DefaultCacheBehavior,
   DistributionConfig,
   Method,
@@ -150,6 +152,29 @@ export function desiredDefaultBehavior(): DefaultCacheBehavior {
 }
 
 /**
+ * CloudFront caches an origin's 500, 502, 503 and 504 for 10 s by default
+ * ("CloudFront caches error responses for a default duration of 10 seconds",
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/custom-error-pages-expiration.html;
+ * these codes are in "HTTP 4xx and 5xx status codes that CloudFront caches",
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HTTPStatusCodes.html#HTTPStatusCodes-cached-errors),
+ * and the CachingDisabled policy is not documented to change that; a public
+ * report of 504s served from the edge despite CachingDisabled, fixed with an
+ * error-caching TTL of 0: aprin-labs/archimedes#1520. One 502 from a
+ * draining target would otherwise be replayed to every caller of that path
+ * for 10 s. 401 and 403 are not in the list, so the token check is not
+ * cached either way. No custom page: the API's own error body goes through.
+ */
+export const UNCACHED_ERROR_CODES: readonly number[] = [500, 502, 503, 504];
+
+export function desiredErrorResponses(): CustomErrorResponses {
+  const items: CustomErrorResponse[] = UNCACHED_ERROR_CODES.map((code) => ({
+    ErrorCode: code,
+    ErrorCachingMinTTL: 0,
+  }));
+  return { Quantity: items.length, Items: items };
+}
+
+/**
  * The config for CreateDistributionWithTags. The viewer certificate is
  * CloudFront's *.cloudfront.net one: nothing to own. With it CloudFront
  * fixes the security policy at TLSv1 whatever MinimumProtocolVersion says
@@ -172,6 +197,7 @@ export function desiredDistributionConfig(
     Origins: { Quantity: 1, Items: [desiredOrigin(settings, secret)] },
     DefaultCacheBehavior: desiredDefaultBehavior(),
     CacheBehaviors: { Quantity: 0 },
+    CustomErrorResponses: desiredErrorResponses(),
     ViewerCertificate: { CloudFrontDefaultCertificate: true },
     // Edges everywhere, South America included: within the free tier the
     // price class changes nothing, beyond it the API's traffic is small.
@@ -198,6 +224,7 @@ export function convergedConfig(
     Origins: { Quantity: 1, Items: [desiredOrigin(settings, secret)] },
     DefaultCacheBehavior: desiredDefaultBehavior(),
     CacheBehaviors: { Quantity: 0, Items: noOtherBehaviors },
+    CustomErrorResponses: desiredErrorResponses(),
     ViewerCertificate: { CloudFrontDefaultCertificate: true },
   };
 }
@@ -295,6 +322,29 @@ function behaviorDrift(config: DistributionConfig): Drift[] {
   return drift;
 }
 
+/**
+ * One line per error response, sorted by code, so the same settings compare
+ * equal however AWS orders them; the empty page path and response code that
+ * GetDistributionConfig may return for "none" read as absent.
+ */
+function errorResponsesText(responses: CustomErrorResponses | undefined): string {
+  const lines = (responses?.Items ?? [])
+    .slice()
+    .sort((a, b) => (a.ErrorCode ?? 0) - (b.ErrorCode ?? 0))
+    .map((r) => {
+      const page = r.ResponsePagePath ? ` page ${r.ResponsePagePath}` : '';
+      const code = r.ResponseCode ? ` as ${r.ResponseCode}` : '';
+      return `${r.ErrorCode ?? '?'} cached ${r.ErrorCachingMinTTL ?? 'default'} s${page}${code}`;
+    });
+  return lines.join(', ') || 'none (5xx cached 10 s)';
+}
+
+function errorResponsesDrift(config: DistributionConfig): Drift[] {
+  const found = errorResponsesText(config.CustomErrorResponses);
+  const wanted = errorResponsesText(desiredErrorResponses());
+  return found === wanted ? [] : [{ detail: 'error caching', from: found, to: wanted }];
+}
+
 /** Every owned setting of a found distribution that differs from the wanted one, in a stable order. */
 export function distributionDrift(
   config: DistributionConfig,
@@ -302,7 +352,11 @@ export function distributionDrift(
 ): Drift[] {
   const drift: Drift[] = [];
   if (config.Enabled !== true) drift.push({ detail: 'enabled', from: 'false', to: 'true' });
-  drift.push(...originDrift(config, settings), ...behaviorDrift(config));
+  drift.push(
+    ...originDrift(config, settings),
+    ...behaviorDrift(config),
+    ...errorResponsesDrift(config),
+  );
   if (config.ViewerCertificate?.CloudFrontDefaultCertificate !== true) {
     drift.push({
       detail: 'viewer certificate',

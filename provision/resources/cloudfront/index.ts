@@ -39,7 +39,7 @@ import {
 import type { Converged, Removal, StackContext } from '../../context.js';
 import { STACK_TAG_KEY } from '../../names.js';
 import { ChangeSet, NOT_CREATED_YET, isNotCreatedYet, type Change } from '../../plan.js';
-import { hasErrorCode, isNotFound } from '../../retry.js';
+import { errorMessage, hasErrorCode, isNotFound } from '../../retry.js';
 import {
   REGION_TAG_KEY,
   convergedConfig,
@@ -52,11 +52,13 @@ import {
   originSecretOf,
   type DistributionSettings,
 } from './config.js';
+import { CloudFrontAccountNotVerifiedError, isAccountNotVerified } from './errors.js';
 import type { OriginSecret } from './listener.js';
 import { waitForDistributionDeployed } from './wait.js';
 
 export { waitForDistributionDeployed } from './wait.js';
 export type { DistributionSettings } from './config.js';
+export { CloudFrontAccountNotVerifiedError, CloudFrontRegionUnsupportedError } from './errors.js';
 
 export const DISTRIBUTION_KIND = 'CloudFront distribution';
 
@@ -168,20 +170,28 @@ async function createDistribution(
 ): Promise<DistributionRef> {
   const secret = newOriginSecret();
   const callerReference = `${ctx.names.stack}-${ctx.region}-${ctx.clock.now()}`;
-  const out = await ctx.clients.cloudfront.send(
-    new CreateDistributionWithTagsCommand({
-      DistributionConfigWithTags: {
-        DistributionConfig: desiredDistributionConfig(
-          ctx.names,
-          ctx.region,
-          settings,
-          secret,
-          callerReference,
-        ),
-        Tags: { Items: distributionTags(ctx.names, ctx.region) },
-      },
-    }),
+  const config = desiredDistributionConfig(
+    ctx.names,
+    ctx.region,
+    settings,
+    secret,
+    callerReference,
   );
+  const out = await ctx.clients.cloudfront
+    .send(
+      new CreateDistributionWithTagsCommand({
+        DistributionConfigWithTags: {
+          DistributionConfig: config,
+          Tags: { Items: distributionTags(ctx.names, ctx.region) },
+        },
+      }),
+    )
+    .catch((error: unknown) => {
+      if (isAccountNotVerified(error)) {
+        throw new CloudFrontAccountNotVerifiedError(ctx.names.stack, errorMessage(error));
+      }
+      throw error;
+    });
   const created = out.Distribution;
   if (created?.Id === undefined || created.DomainName === undefined) {
     throw new Error(
@@ -268,12 +278,15 @@ export async function ensureDistribution(
   return { changes, value: refOf(current.id, current.arn, current.domainName, secret) };
 }
 
-const DELETE_REFUSED_CODES = [
-  'DistributionNotDisabled',
-  'PreconditionFailed',
-  'InvalidIfMatchVersion',
-];
-const DELETE_ATTEMPTS = 3;
+/**
+ * What CloudFront answers when the distribution moved on since it was read:
+ * a stale ETag (PreconditionFailed, InvalidIfMatchVersion; a concurrent `up`
+ * or a console edit) or a disable still propagating
+ * (DistributionNotDisabled), https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_UpdateDistribution.html
+ * and API_DeleteDistribution.html "Errors". Another look and try is the fix.
+ */
+const REFUSED_CODES = ['DistributionNotDisabled', 'PreconditionFailed', 'InvalidIfMatchVersion'];
+const REMOVE_ATTEMPTS = 3;
 
 async function disable(ctx: StackContext, found: DistributionInfo): Promise<void> {
   if (found.config.Enabled !== true) return;
@@ -287,14 +300,24 @@ async function disable(ctx: StackContext, found: DistributionInfo): Promise<void
   );
 }
 
+/** One pass: disable if enabled, wait until Deployed, delete with the ETag the wait read. */
+async function disableAndDelete(ctx: StackContext, found: DistributionInfo): Promise<void> {
+  await disable(ctx, found);
+  const deployed = await waitForDistributionDeployed(ctx, found.id);
+  if (deployed.gone) return;
+  await ctx.clients.cloudfront.send(
+    new DeleteDistributionCommand({ Id: found.id, IfMatch: deployed.etag ?? found.etag }),
+  );
+}
+
 /**
- * Disable, wait until Deployed, delete with the ETag the wait read. Each
- * step looks first, so an interrupted `down` resumes where it stopped (an
- * already-disabled distribution goes straight to the wait: a disable may
- * still be propagating, and AWS refuses the delete until it has,
+ * Disable, wait until Deployed, delete. Each step looks first, so an
+ * interrupted `down` resumes where it stopped (an already-disabled
+ * distribution goes straight to the wait: a disable may still be
+ * propagating, and AWS refuses the delete until it has,
  * https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DeleteDistribution.html).
- * A refused delete (still InProgress, ETag moved on) is retried after
- * another look and wait; a distribution already gone is not an error.
+ * A refused disable or delete (stale ETag, still InProgress) is retried from
+ * a fresh read; a distribution already gone is not an error.
  */
 export async function removeDistribution(ctx: StackContext): Promise<Removal> {
   let found = await describeDistribution(ctx);
@@ -302,20 +325,15 @@ export async function removeDistribution(ctx: StackContext): Promise<Removal> {
   const changes = new ChangeSet().delete(DISTRIBUTION_KIND, found.id).list;
   if (ctx.dryRun) return { changes };
   for (let attempt = 1; ; attempt += 1) {
-    await disable(ctx, found);
-    const deployed = await waitForDistributionDeployed(ctx, found.id);
-    if (deployed.gone) return { changes };
     try {
-      await ctx.clients.cloudfront.send(
-        new DeleteDistributionCommand({ Id: found.id, IfMatch: deployed.etag ?? found.etag }),
-      );
+      await disableAndDelete(ctx, found);
       return { changes };
     } catch (error) {
       if (isNotFound(error)) return { changes };
-      if (attempt >= DELETE_ATTEMPTS || !hasErrorCode(error, ...DELETE_REFUSED_CODES)) throw error;
+      if (attempt >= REMOVE_ATTEMPTS || !hasErrorCode(error, ...REFUSED_CODES)) throw error;
       ctx.report.progress(
-        `CloudFront refused to delete distribution ${found.id} yet (${(error as Error).name}); ` +
-          `waiting and trying again`,
+        `CloudFront refused to change distribution ${found.id} yet (${(error as Error).name}); ` +
+          `reading it again and trying once more`,
       );
       const again = await describeDistribution(ctx);
       if (again === undefined) return { changes };

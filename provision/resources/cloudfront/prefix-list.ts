@@ -15,6 +15,8 @@ import {
   type ManagedPrefixList,
 } from '@aws-sdk/client-ec2';
 import type { StackContext } from '../../context.js';
+import { errorMessage, hasErrorCode } from '../../retry.js';
+import { CloudFrontRegionUnsupportedError } from './errors.js';
 
 export const CLOUDFRONT_PREFIX_LIST_NAME = 'com.amazonaws.global.cloudfront.origin-facing';
 
@@ -40,17 +42,6 @@ export interface CloudFrontPrefixList {
   readonly maxEntries: number | undefined;
 }
 
-export class CloudFrontPrefixListNotFoundError extends Error {
-  constructor(region: string) {
-    super(
-      `The AWS-managed prefix list ${CLOUDFRONT_PREFIX_LIST_NAME} was not found in region ${region}. ` +
-        `Every commercial region has it; check the region name, or that the credentials may call ` +
-        `ec2:DescribeManagedPrefixLists (run "iclinic-deploy policy" for the full list).`,
-    );
-    this.name = 'CloudFrontPrefixListNotFoundError';
-  }
-}
-
 function toPrefixList(list: ManagedPrefixList): CloudFrontPrefixList | undefined {
   if (list.PrefixListId === undefined) return undefined;
   return { id: list.PrefixListId, maxEntries: list.MaxEntries };
@@ -62,16 +53,23 @@ export async function findCloudFrontPrefixList(ctx: StackContext): Promise<Cloud
     { client: ctx.clients.ec2 },
     { Filters: [{ Name: 'prefix-list-name', Values: [CLOUDFRONT_PREFIX_LIST_NAME] }] },
   );
-  for await (const page of pages) {
-    // The filter is exact on AWS; checking the name again keeps a lax
-    // emulator (or a customer-managed list of a similar name) out.
-    const found = (page.PrefixLists ?? []).find(
-      (list) => list.PrefixListName === CLOUDFRONT_PREFIX_LIST_NAME,
-    );
-    const prefixList = found === undefined ? undefined : toPrefixList(found);
-    if (prefixList !== undefined) return prefixList;
+  try {
+    for await (const page of pages) {
+      // The filter is exact on AWS; checking the name again keeps a lax
+      // emulator (or a customer-managed list of a similar name) out.
+      const found = (page.PrefixLists ?? []).find(
+        (list) => list.PrefixListName === CLOUDFRONT_PREFIX_LIST_NAME,
+      );
+      const prefixList = found === undefined ? undefined : toPrefixList(found);
+      if (prefixList !== undefined) return prefixList;
+    }
+  } catch (error) {
+    if (!hasErrorCode(error, 'InvalidAction')) throw error;
+    const found = `DescribeManagedPrefixLists answered InvalidAction: ${errorMessage(error)}`;
+    throw new CloudFrontRegionUnsupportedError(ctx.region, CLOUDFRONT_PREFIX_LIST_NAME, found);
   }
-  throw new CloudFrontPrefixListNotFoundError(ctx.region);
+  const found = 'DescribeManagedPrefixLists found no list of that name';
+  throw new CloudFrontRegionUnsupportedError(ctx.region, CLOUDFRONT_PREFIX_LIST_NAME, found);
 }
 
 export const CLOUDFRONT_RULE_DESCRIPTION = 'CloudFront origin-facing servers only';

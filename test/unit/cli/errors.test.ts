@@ -4,6 +4,7 @@ import { describeError } from '../../../cli/errors.js';
 import { parseStackName } from '../../../cli/options.js';
 import { parseUp } from '../../../cli/commands/up.js';
 import { EngineUnavailableError } from '../../../provision/resources/image/index.js';
+import { CloudFrontAccountNotVerifiedError } from '../../../provision/resources/cloudfront/index.js';
 import { silentReporter } from '../../../provision/events.js';
 import { Command } from 'commander';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
@@ -101,6 +102,15 @@ describe('describeError', () => {
         'Install and start Docker (or pass --engine podman / --engine finch), ' +
         'or deploy an image that is already pushed with --image <uri>.',
     );
+  });
+
+  it("words CloudFront's refusal of an unverified account once: the library's text, not wrapped again", () => {
+    const error = new CloudFrontAccountNotVerifiedError(
+      'iclinic',
+      'Your account must be verified before you can add new CloudFront resources.',
+    );
+    const text = describeError(error, setting);
+    expect(text).toBe(error.message);
   });
 
   it('leaves alone an error that only mentions a network failure it wrapped', () => {

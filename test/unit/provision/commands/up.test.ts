@@ -8,7 +8,9 @@ import {
   withTargetHealth,
   type UpSettings,
 } from '../../../../provision/commands/up.js';
-import { topologicalOrder } from '../../../../provision/graph.js';
+import { runGraph, topologicalOrder, type StepGraph } from '../../../../provision/graph.js';
+import type { RunEvent } from '../../../../provision/events.js';
+import type { UpSteps } from '../../../../provision/commands/up.js';
 import { DeploymentFailedError } from '../../../../provision/resources/ecs/index.js';
 import { testContext } from '../../support/context.js';
 
@@ -54,10 +56,49 @@ describe('upGraph', () => {
     ]);
   });
 
-  it('starts the load balancer and the image build independently, so they overlap', () => {
-    const g = graph();
+  it('behind CloudFront, builds and pushes the image only once the distribution exists, so an unverified account is refused before the build', () => {
+    expect(graph().image.after).toEqual(['repository', 'distribution']);
+  });
+
+  it('starts the load balancer and the image build independently with --plain-http or --certificate-arn', () => {
+    const { ctx } = testContext();
+    const g = upGraph(ctx, { ...settings, cloudFront: false });
     expect(g['load-balancer'].after).toEqual(['network']);
     expect(g.image.after).toEqual(['repository']);
+  });
+
+  it('does not hold back an --image that needs no build or push', () => {
+    const { ctx } = testContext();
+    const g = upGraph(ctx, { ...settings, image: 'registry.example/api:1' });
+    expect(g.image.after).toEqual(['repository']);
+  });
+
+  it('skips the image step when CloudFront refuses the distribution, so nothing is built or pushed', async () => {
+    const { ctx } = testContext();
+    const g = upGraph(ctx, settings);
+    const refused = new Error('refused');
+    const ran: string[] = [];
+    const events: RunEvent[] = [];
+    const probe = (key: keyof UpSteps & string, fail = false) => ({
+      ...g[key],
+      run: async () => {
+        ran.push(key);
+        if (fail) throw refused;
+        return { value: undefined as never };
+      },
+    });
+    const only = {
+      preflight: probe('preflight'),
+      network: probe('network'),
+      'load-balancer': probe('load-balancer'),
+      repository: probe('repository'),
+      distribution: probe('distribution', true),
+      image: probe('image'),
+    } as unknown as StepGraph<UpSteps>;
+    const run = runGraph(only, { events: (e) => events.push(e), clock: ctx.clock });
+    await expect(run.results).rejects.toBe(refused);
+    expect(ran).not.toContain('image');
+    expect(events).toContainEqual(expect.objectContaining({ type: 'step-skipped', key: 'image' }));
   });
 
   it('scales the service only once it exists, and puts the alarms once the load balancer does', () => {

@@ -11,6 +11,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { NOT_CREATED_YET } from '../../../../../provision/plan.js';
 import {
+  CloudFrontAccountNotVerifiedError,
   ensureDistribution,
   removeDistribution,
   waitForDistributionDeployed,
@@ -29,6 +30,11 @@ const SETTINGS = { originDomainName: ALB, originProtocolPolicy: 'http-only' } as
 const ID = 'E2EXAMPLE';
 const ARN = `arn:aws:cloudfront::123456789012:distribution/${ID}`;
 const SECRET = 'a'.repeat(64);
+/** As CloudFront words it (aws-samples/aws-cdk-examples#279, terraform-provider-aws#36663). */
+const NOT_VERIFIED_MESSAGE =
+  'Your account must be verified before you can add new CloudFront resources. To verify your ' +
+  'account, please contact AWS Support (https://console.aws.amazon.com/support/home#/) and include ' +
+  'this error message.';
 
 function storedConfig(): DistributionConfig {
   const { ctx } = testContext();
@@ -119,6 +125,35 @@ describe('ensureDistribution', () => {
     expect(result.changes.map((c) => c.action)).toEqual(['create']);
     expect(result.value.url).toBe('https://d111.cloudfront.net/');
     expect(result.value.originSecret.value).toBe(header?.HeaderValue);
+  });
+
+  it("turns CloudFront's refusal of an unverified account into the error that says what to do", async () => {
+    const { ctx, mocks } = testContext();
+    mocks.cloudfront
+      .on(ListDistributionsCommand)
+      .resolves({ DistributionList: { Items: [] } as never });
+    mocks.cloudfront
+      .on(CreateDistributionWithTagsCommand)
+      .rejects(awsError('AccessDenied', NOT_VERIFIED_MESSAGE));
+
+    const error = await ensureDistribution(ctx, SETTINGS).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(CloudFrontAccountNotVerifiedError);
+    expect((error as Error).message).toContain(`"${NOT_VERIFIED_MESSAGE}"`);
+  });
+
+  it('lets an AccessDenied for a missing IAM permission through as AWS worded it', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.cloudfront
+      .on(ListDistributionsCommand)
+      .resolves({ DistributionList: { Items: [] } as never });
+    const denied = awsError(
+      'AccessDenied',
+      'User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: cloudfront:CreateDistribution',
+    );
+    mocks.cloudfront.on(CreateDistributionWithTagsCommand).rejects(denied);
+
+    await expect(ensureDistribution(ctx, SETTINGS)).rejects.toBe(denied);
   });
 
   it('puts back a changed viewer protocol policy with the ETag it read, keeping the secret', async () => {
@@ -298,6 +333,49 @@ describe('removeDistribution', () => {
 
     const deletes = mocks.cloudfront.commandCalls(DeleteDistributionCommand);
     expect(deletes.map((call) => call.args[0].input.IfMatch)).toEqual(['ETAG-1', 'ETAG-3']);
+  });
+
+  it('reads the distribution again and retries a disable refused for a stale ETag', async () => {
+    const { ctx, mocks } = withDistribution(storedConfig());
+    mocks.cloudfront
+      .on(GetDistributionConfigCommand)
+      .resolvesOnce({ DistributionConfig: storedConfig(), ETag: 'ETAG-1' })
+      .resolves({ DistributionConfig: storedConfig(), ETag: 'ETAG-2' });
+    mocks.cloudfront
+      .on(UpdateDistributionCommand)
+      .rejectsOnce(
+        awsError(
+          'PreconditionFailed',
+          'The precondition given in one or more of the request-header fields evaluated to false.',
+        ),
+      )
+      .resolves({ ETag: 'ETAG-3' });
+    mocks.cloudfront
+      .on(GetDistributionCommand)
+      .resolves({ Distribution: { Status: 'Deployed' } as never, ETag: 'ETAG-3' });
+    mocks.cloudfront.on(DeleteDistributionCommand).resolves({});
+
+    await removeDistribution(ctx);
+
+    const disables = mocks.cloudfront.commandCalls(UpdateDistributionCommand);
+    expect(disables.map((call) => call.args[0].input.IfMatch)).toEqual(['ETAG-1', 'ETAG-2']);
+    expect(mocks.cloudfront.commandCalls(DeleteDistributionCommand)[0]?.args[0].input).toEqual({
+      Id: ID,
+      IfMatch: 'ETAG-3',
+    });
+  });
+
+  it('gives up on a disable still refused after three fresh reads', async () => {
+    const { ctx, mocks } = withDistribution(storedConfig());
+    const stale = awsError(
+      'InvalidIfMatchVersion',
+      'The If-Match version is missing or not valid.',
+    );
+    mocks.cloudfront.on(UpdateDistributionCommand).rejects(stale);
+
+    await expect(removeDistribution(ctx)).rejects.toBe(stale);
+    expect(mocks.cloudfront.commandCalls(UpdateDistributionCommand)).toHaveLength(3);
+    expect(mocks.cloudfront.commandCalls(DeleteDistributionCommand)).toHaveLength(0);
   });
 
   it('makes no mutating call when there is no distribution (down twice)', async () => {

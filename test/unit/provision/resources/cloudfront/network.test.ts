@@ -12,7 +12,8 @@ import {
   originRule,
   originRuleDrift,
 } from '../../../../../provision/resources/cloudfront/listener.js';
-import { testContext } from '../../../support/context.js';
+import { CloudFrontRegionUnsupportedError } from '../../../../../provision/resources/cloudfront/errors.js';
+import { awsError, testContext } from '../../../support/context.js';
 
 const NAME = 'com.amazonaws.global.cloudfront.origin-facing';
 const SECRET = { headerName: 'X-Origin-Verify', value: 'b'.repeat(64) };
@@ -30,12 +31,45 @@ describe('findCloudFrontPrefixList', () => {
     });
   });
 
-  it('says which list is missing and in which region', async () => {
+  it('names a region without the list as unsupported for CloudFront mode, and the modes that work there', async () => {
     const { ctx, mocks } = testContext();
     mocks.ec2.on(DescribeManagedPrefixListsCommand).resolves({ PrefixLists: [] });
-    await expect(findCloudFrontPrefixList(ctx)).rejects.toThrow(
-      /com\.amazonaws\.global\.cloudfront\.origin-facing was not found in region us-east-1/,
+
+    const jakarta = { ...ctx, region: 'ap-southeast-3' };
+    const error = await findCloudFrontPrefixList(jakarta).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(CloudFrontRegionUnsupportedError);
+    const text = (error as Error).message;
+    expect(text).toContain('CloudFront mode is not available in region ap-southeast-3');
+    expect(text).toContain(NAME);
+    expect(text).toContain('"iclinic-deploy up --plain-http"');
+    expect(text).toContain('"iclinic-deploy up --certificate-arn <ACM certificate ARN>"');
+    expect(text).not.toMatch(/every commercial region/i);
+  });
+
+  it('reads InvalidAction (no managed prefix lists in the region) as the same unsupported region', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ec2
+      .on(DescribeManagedPrefixListsCommand)
+      .rejects(
+        awsError(
+          'InvalidAction',
+          'The action DescribeManagedPrefixLists is not valid for this web service.',
+        ),
+      );
+    await expect(findCloudFrontPrefixList({ ...ctx, region: 'ap-northeast-3' })).rejects.toThrow(
+      /not available in region ap-northeast-3.*InvalidAction: The action DescribeManagedPrefixLists is not valid/,
     );
+  });
+
+  it('lets any other error through, such as a missing permission', async () => {
+    const { ctx, mocks } = testContext();
+    const denied = awsError(
+      'UnauthorizedOperation',
+      'You are not authorized to perform this operation.',
+    );
+    mocks.ec2.on(DescribeManagedPrefixListsCommand).rejects(denied);
+    await expect(findCloudFrontPrefixList(ctx)).rejects.toBe(denied);
   });
 });
 
