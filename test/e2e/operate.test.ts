@@ -26,7 +26,11 @@ const IMAGE_B = '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v2';
 const UP = ['up', '--platform', 'linux/amd64', '--plain-http', '--no-verify'];
 const RESOURCE_ID = 'service/iclinic/iclinic-api';
 const SCALING = { ServiceNamespace: 'ecs' as const, ResourceIds: [RESOURCE_ID] };
-const ALARMS = ['iclinic-target-5xx-rate', 'iclinic-unhealthy-targets'];
+const ALARMS = [
+  'iclinic-no-healthy-targets',
+  'iclinic-target-5xx-rate',
+  'iclinic-unhealthy-targets',
+];
 /**
  * What leftovers() lists of the scaler and the alarms after an up with
  * --alarm-email, sorted, the random suffix of the policies' own alarms
@@ -40,6 +44,7 @@ const OPERATE_RESOURCES = [
   `${TRACKING_ALARM}-AlarmHigh-<id>`,
   `${TRACKING_ALARM}-AlarmLow-<id>`,
   `${TRACKING_ALARM}-AlarmLow-<id>`,
+  'alarm iclinic-no-healthy-targets',
   'alarm iclinic-target-5xx-rate',
   'alarm iclinic-unhealthy-targets',
   `scalable target ${RESOURCE_ID}`,
@@ -158,12 +163,13 @@ describe('autoscaling and alarms', () => {
     ]);
   });
 
-  it('up creates both alarms on the SNS topic', async () => {
+  it('up creates the three alarms on the SNS topic', async () => {
     await up();
     const topic = await alarmTopicArn();
     expect(topic).toBeDefined();
     const out = await aws.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: ALARMS }));
     expect(out.MetricAlarms?.map((a) => [a.AlarmName, a.AlarmActions]).sort()).toEqual([
+      ['iclinic-no-healthy-targets', [topic]],
       ['iclinic-target-5xx-rate', [topic]],
       ['iclinic-unhealthy-targets', [topic]],
     ]);
@@ -229,7 +235,7 @@ describe('autoscaling and alarms', () => {
       new DeleteAlarmsCommand({ AlarmNames: ['iclinic-unhealthy-targets'] }),
     );
     expect((await scalingPolicies()).map((p) => p.name)).toEqual(['iclinic-requests-per-task']);
-    expect(await stackAlarms()).toEqual(['iclinic-target-5xx-rate']);
+    expect(await stackAlarms()).toEqual(['iclinic-no-healthy-targets', 'iclinic-target-5xx-rate']);
     await up();
     expect(await scalingPolicies()).toEqual(before);
     expect(await stackAlarms()).toEqual(ALARMS);
