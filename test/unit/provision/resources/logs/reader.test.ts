@@ -177,9 +177,7 @@ describe('followLogEvents', () => {
       return { events: [] };
     });
 
-    await collect(
-      followLogEvents(ctx, { sinceMs: started - 600_000, signal: controller.signal }),
-    );
+    await collect(followLogEvents(ctx, { sinceMs: started - 600_000, signal: controller.signal }));
 
     const starts = mocks.logs
       .commandCalls(FilterLogEventsCommand)
