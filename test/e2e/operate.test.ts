@@ -9,7 +9,11 @@ import {
   PutLogEventsCommand,
   type InputLogEvent,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
 import { ListSubscriptionsByTopicCommand, ListTopicsCommand } from '@aws-sdk/client-sns';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { aws, endpoint, PREBUILT_IMAGE } from '../support/e2e.js';
@@ -239,6 +243,21 @@ describe('autoscaling and alarms', () => {
     await up();
     expect(await scalingPolicies()).toEqual(before);
     expect(await stackAlarms()).toEqual(ALARMS);
+  });
+
+  it('up brings a desired count set to 0 by hand back to the minimum', async () => {
+    await up();
+    await aws.ecs.send(
+      new UpdateServiceCommand({ cluster: 'iclinic', service: 'iclinic-api', desiredCount: 0 }),
+    );
+    const record = await up();
+    const service = await aws.ecs.send(
+      new DescribeServicesCommand({ cluster: 'iclinic', services: ['iclinic-api'] }),
+    );
+    expect(service.services?.[0]?.desiredCount).toBe(2);
+    // The one change: the count, not a new deployment or anything else.
+    expect(...mutating(record)).toBe(1);
+    expect(record.awsCalls.byOperation['ecs:UpdateService']).toBe(1);
   });
 
   it('a second up after a converged one makes no mutating call', async () => {
