@@ -165,7 +165,7 @@ Examples:
     )
     .option(
       '--alarm-email <address>',
-      'email the alarms (unhealthy targets, 5xx rate) to this address; AWS first mails it a confirmation link that must be clicked',
+      'email the alarms (unhealthy targets, no healthy target, 5xx rate) to this address; AWS first mails it a confirmation link that must be clicked',
     )
     .option('--no-verify', 'skip the final request through the load balancer')
     .addHelpText(
@@ -181,8 +181,8 @@ Examples:
   npx iclinic-deploy up --alarm-email ops@example.com  be told by email when targets fail or 5xx rise
 
 The service scales on requests per task (3000/min) and average CPU (60 %): out after 1 min
-above target, in only after 5 min below it. Two alarms watch the stack: unhealthy targets and
-a target 5xx rate over 5 %; they notify the SNS topic <stack>-alarms.
+above target, in only after 5 min below it. Three alarms watch the stack: unhealthy targets, no
+healthy target, and a target 5xx rate over 5 %; they notify the SNS topic <stack>-alarms.
 
 How the API is reached:
   (default)               https://<id>.cloudfront.net/ through a CloudFront distribution, nothing
@@ -227,7 +227,7 @@ and changes nothing when all is in place. After a Ctrl-C or an error, just run i
     .addOption(
       new Option(
         '--grace <duration>',
-        'how long the previous token stays valid, counted from when the new secret version is written: 0, 90s, 5m, 1h (a bare number is seconds; at most 24h). 0 makes every new task refuse the old token',
+        'how long, at least, the previous token stays valid after the command ends (it is accepted until the end of --timeout plus this): 0, 90s, 5m, 1h (a bare number is seconds; at most 24h). 0 makes every new task refuse the old token',
       )
         .argParser(parseDurationMs)
         .default(5 * 60_000, '5m'),
@@ -240,7 +240,7 @@ and changes nothing when all is in place. After a Ctrl-C or an error, just run i
 Examples:
   npx iclinic-deploy set-token --generate              random token, printed once
   printf %s "$T" | npx iclinic-deploy set-token -      value from stdin, not shell history
-  npx iclinic-deploy set-token --generate --grace 10m  old token keeps working 10 more minutes
+  npx iclinic-deploy set-token --generate --grace 10m  old token keeps working 10 minutes after the end
   npx iclinic-deploy set-token -- -starts-with-dash     a value that begins with "-" goes after --
 
 If the rollout fails, the secret and the service are put back and the old token keeps working.`,
