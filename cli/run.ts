@@ -99,11 +99,18 @@ function exitCodeFor(error: unknown): number {
   return error instanceof UsageError || error instanceof InvalidTokenError ? 2 : 1;
 }
 
+/** "up", or "ci github" for a nested command: its path below the program. */
+export function commandPath(commander: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = commander; at?.parent; at = at.parent) names.unshift(at.name());
+  return names.join(' ');
+}
+
 export async function runCommand<S, R>(
-  name: string,
   command: CliCommand<S, R>,
   commander: Command,
 ): Promise<void> {
+  const name = commandPath(commander);
   const raw = commander.optsWithGlobals<GlobalOptions & { region?: string }>();
   const started = realClock.now();
   let globals: GlobalOptions;
