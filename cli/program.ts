@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { downCommand } from './commands/down.js';
 import { logsCommand } from './commands/logs.js';
 import { rollbackCommand } from './commands/rollback.js';
-import { policyCommand } from './commands/policy.js';
+import { POLICY_PARTS, policyCommand } from './commands/policy.js';
 import { setTokenCommand } from './commands/set-token.js';
 import { statusCommand } from './commands/status.js';
 import { tokenCommand } from './commands/token.js';
@@ -95,7 +95,7 @@ Examples:
   npx iclinic-deploy logs --follow           the service's request lines as they come
   npx iclinic-deploy rollback                back to the previous image, keeping the token
   npx iclinic-deploy down --yes              remove every resource of the stack
-  npx iclinic-deploy policy > policy.json    IAM policy the deployer needs`,
+  npx iclinic-deploy policy --part 1         IAM policy the deployer needs (document 1)`,
     );
 
   program
@@ -341,7 +341,10 @@ Examples:
 
   program
     .command('policy')
-    .description('print the least-privilege IAM policy (JSON) the deployer needs for every command')
+    .description(
+      `print the least-privilege IAM policy the deployer needs for every command: ${POLICY_PARTS} JSON documents, one IAM managed policy each`,
+    )
+    .option('--part <n>', `print only document N (1-${POLICY_PARTS}), for aws iam create-policy`)
     .action(async (_options: unknown, command: Command) =>
       runCommand('policy', policyCommand, command),
     );
