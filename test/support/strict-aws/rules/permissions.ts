@@ -6,10 +6,17 @@
  */
 import { GetRoleCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import { execFileSync } from 'node:child_process';
+import { partitionOf } from '../../../../provision/partition.js';
 import { iamActionsOf } from '../../../../provision/policy/index.js';
 import { CLI } from '../../cli.js';
+import {
+  actionData,
+  arnIsOfFormat,
+  supportsConditionKey,
+  type ActionInfo,
+} from '../../iam-data.js';
 import type { AwsErrorReply, AwsRequest, RuleEnv, StrictRule } from '../types.js';
-import { evaluate, type Authorization, type Policy } from './iam-eval.js';
+import { evaluate, type Authorization, type Context, type Policy } from './iam-eval.js';
 
 /** moto's account. */
 export const ACCOUNT = '123456789012';
@@ -34,7 +41,7 @@ function hasJsonItems(params: Params, key: string): boolean {
 }
 
 // ---------------------------------------------------------------------------
-// Resource ARNs AWS authorizes, derived from the request
+// Resource ARNs AWS authorizes, by AWS's authorization data
 // ---------------------------------------------------------------------------
 
 /**
@@ -42,11 +49,7 @@ function hasJsonItems(params: Params, key: string): boolean {
  * names `NAME-??????`; a request by name is authorized as such an ARN.
  * https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_iam-policies.html
  */
-function secretArn(region: string, id: string): string {
-  return id.startsWith('arn:')
-    ? id
-    : `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:${id}-AbCdEf`;
-}
+const SECRET_SUFFIX = '-AbCdEf';
 
 /** Service-linked roles live under /aws-service-role/SERVICE/ with these documented names. */
 const SERVICE_LINKED_ROLE_NAMES: Readonly<Record<string, string>> = {
@@ -73,32 +76,118 @@ export function iamPrefixOf(signingName: string): string {
 function listOf(params: Params, key: string): string[] {
   const value = params[key];
   if (Array.isArray(value)) return value.map(String);
+  if (typeof value === 'string' && value !== '') return [value];
   return Object.entries(params)
     .filter(([k]) => k.startsWith(`${key}.member.`))
     .map(([, v]) => String(v));
 }
 
-function serviceLinkedRoleArn(service: string): string {
+/**
+ * The request members that fill an ARN format's variable where the names
+ * differ (the data has the formats, not the API's member names); any other
+ * variable is filled by the member of its own name, or stands for any value.
+ */
+const VARIABLE_MEMBERS: Readonly<Record<string, readonly string[]>> = {
+  RepositoryName: ['repositoryName', 'repositoryNames'],
+  LogGroupName: ['logGroupName', 'logGroupIdentifier'],
+  SecretId: ['SecretId', 'Name'],
+  TopicName: ['Name'],
+  AlarmName: ['AlarmName', 'AlarmNames'],
+  DistributionId: ['Id'],
+  ClusterName: ['cluster', 'clusterName', 'clusters'],
+  ServiceName: ['serviceName', 'service', 'services'],
+  TaskDefinitionFamilyName: ['family'],
+};
+
+function serviceLinkedRolePath(service: string): string {
   const name =
     SERVICE_LINKED_ROLE_NAMES[service] ?? `AWSServiceRoleFor${service.split('.')[0] ?? ''}`;
-  return `arn:aws:iam::${ACCOUNT}:role/aws-service-role/${service}/${name}`;
+  return `aws-service-role/${service}/${name}`;
 }
 
-/** IAM authorizes a role by its ARN, which includes its path: ask moto for it. */
-async function roleArn(env: RuleEnv, roleName: string): Promise<string> {
-  if (roleName.startsWith('arn:')) return roleName;
+/**
+ * IAM authorizes a role by its ARN, which includes its path: ask moto for
+ * it. A role that does not exist has no path IAM could know, so it is
+ * authorized as role/NAME (aws-review finding 3; no AWS page says otherwise).
+ */
+async function rolePath(request: AwsRequest, env: RuleEnv): Promise<string[]> {
+  const { params, operation } = request;
+  if (operation === 'CreateServiceLinkedRole')
+    return [serviceLinkedRolePath(text(params, 'AWSServiceName') ?? '')];
+  const name = text(params, 'RoleName');
+  if (name === undefined) return [];
+  if (operation === 'CreateRole') return [`${text(params, 'Path') ?? '/'}${name}`.slice(1)];
   try {
-    const out = await env.moto('us-east-1').iam.send(new GetRoleCommand({ RoleName: roleName }));
-    if (out.Role?.Arn !== undefined) return out.Role.Arn;
+    const out = await env.moto('us-east-1').iam.send(new GetRoleCommand({ RoleName: name }));
+    const arn = out.Role?.Arn;
+    if (arn !== undefined) return [arn.slice(arn.indexOf(':role/') + ':role/'.length)];
   } catch {
-    // not there (yet): fall through
+    // not there (yet)
   }
-  const service = Object.entries(SERVICE_LINKED_ROLE_NAMES).find(
-    ([, name]) => name === roleName,
-  )?.[0];
-  return service === undefined
-    ? `arn:aws:iam::${ACCOUNT}:role/${roleName}`
-    : serviceLinkedRoleArn(service);
+  return [name];
+}
+
+/** The values a request gives an ARN format's variable (none: any value). */
+async function variableValues(
+  variable: string,
+  request: AwsRequest,
+  env: RuleEnv,
+): Promise<string[]> {
+  if (variable === 'Partition') return [partitionOf(request.region)];
+  if (variable === 'Region') return [request.region];
+  if (variable === 'Account') return [ACCOUNT];
+  if (variable === 'RoleNameWithPath') return rolePath(request, env);
+  const lowerFirst = `${variable.charAt(0).toLowerCase()}${variable.slice(1)}`;
+  const members = VARIABLE_MEMBERS[variable] ?? [variable, lowerFirst];
+  const values = members.flatMap((member) => listOf(request.params, member));
+  // A name given as an ARN (an ECS cluster) is the ARN's last segment.
+  const names = values.map((v) => (v.startsWith('arn:') ? (v.split('/').pop() ?? v) : v));
+  return variable === 'SecretId' ? names.map((n) => `${n}${SECRET_SUFFIX}`) : names;
+}
+
+/** The format with each variable filled, one ARN per combination of the request's values. */
+async function fillFormat(format: string, request: AwsRequest, env: RuleEnv): Promise<string[]> {
+  let arns = [''];
+  for (const part of format.split(/(\$\{[^}]+\})/)) {
+    const variable = /^\$\{([^}]+)\}$/.exec(part)?.[1];
+    const values = variable === undefined ? [part] : await variableValues(variable, request, env);
+    const choices = values.length === 0 ? ['*'] : values;
+    arns = arns.flatMap((arn) => choices.map((choice) => `${arn}${choice}`));
+  }
+  return arns;
+}
+
+/** Every ARN a request names: top-level strings and lists, and the query protocols' flat members. */
+function namedArns(params: Params): string[] {
+  return Object.values(params)
+    .flatMap((value) => (Array.isArray(value) ? value : [value]))
+    .filter((value): value is string => typeof value === 'string' && value.startsWith('arn:'));
+}
+
+/**
+ * The resources AWS authorizes `action` on for this request, by the data:
+ * "*" for an action that takes no resource type (a statement naming an ARN
+ * then grants nothing); the ARNs the request names that are of a type the
+ * action takes; otherwise its required types' ARN formats filled from the
+ * request ("*" for what the request does not say, as for a resource it
+ * creates); "*" when it names none and requires none.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
+ */
+async function resourcesOf(info: ActionInfo, request: AwsRequest, env: RuleEnv): Promise<string[]> {
+  const types = info.resourceTypes;
+  if (types.length === 0) return ['*'];
+  const named = namedArns(request.params).filter((arn) =>
+    types.some((type) => arnIsOfFormat(arn, type.arnFormat)),
+  );
+  if (named.length > 0) return named;
+  const required = types.filter((type) => type.required);
+  if (required.length === 0) return ['*'];
+  const arns = await Promise.all(required.map((type) => fillFormat(type.arnFormat, request, env)));
+  return arns.flat();
+}
+
+function serviceLinkedRoleArn(service: string, region: string): string {
+  return `arn:${partitionOf(region)}:iam::${ACCOUNT}:role/${serviceLinkedRolePath(service)}`;
 }
 
 async function serviceLinkedRoleListed(env: RuleEnv, service: string): Promise<boolean> {
@@ -112,74 +201,21 @@ async function serviceLinkedRoleListed(env: RuleEnv, service: string): Promise<b
   }
 }
 
-async function resourcesOf(request: AwsRequest, env: RuleEnv): Promise<string[]> {
-  const { params, region, operation } = request;
-  switch (request.service) {
-    case 'ecr': {
-      const repo = (name: string) => `arn:aws:ecr:${region}:${ACCOUNT}:repository/${name}`;
-      const arn = text(params, 'resourceArn');
-      if (arn !== undefined) return [arn];
-      const names = params.repositoryNames;
-      if (Array.isArray(names) && names.length > 0) return names.map((n) => repo(String(n)));
-      const name = text(params, 'repositoryName');
-      return [name === undefined ? '*' : repo(name)];
-    }
-    case 'secretsmanager': {
-      const id = text(params, 'SecretId') ?? text(params, 'Name');
-      return [id === undefined ? '*' : secretArn(region, id)];
-    }
-    case 'logs': {
-      const arn = text(params, 'resourceArn');
-      if (arn !== undefined) return [arn];
-      const name = operation === 'DescribeLogGroups' ? undefined : text(params, 'logGroupName');
-      return [name === undefined ? '*' : `arn:aws:logs:${region}:${ACCOUNT}:log-group:${name}`];
-    }
-    case 'iam': {
-      if (operation === 'CreateServiceLinkedRole') {
-        return [serviceLinkedRoleArn(text(params, 'AWSServiceName') ?? '')];
-      }
-      const name = text(params, 'RoleName');
-      if (name === undefined) return ['*'];
-      if (operation === 'CreateRole') {
-        const path = text(params, 'Path') ?? '/';
-        return [`arn:aws:iam::${ACCOUNT}:role${path}${name}`];
-      }
-      return [await roleArn(env, name)];
-    }
-    case 'sns': {
-      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html
-      const arn = text(params, 'TopicArn') ?? text(params, 'ResourceArn');
-      if (arn !== undefined) return [arn];
-      const name = text(params, 'Name');
-      return [name === undefined ? '*' : `arn:aws:sns:${region}:${ACCOUNT}:${name}`];
-    }
-    case 'monitoring': {
-      const alarm = (name: string) => `arn:aws:cloudwatch:${region}:${ACCOUNT}:alarm:${name}`;
-      const arn = text(params, 'ResourceARN');
-      if (arn !== undefined) return [arn];
-      if (operation === 'DescribeAlarms') return ['*'];
-      const names = listOf(params, 'AlarmNames');
-      if (names.length > 0) return names.map(alarm);
-      const name = text(params, 'AlarmName');
-      return [name === undefined ? '*' : alarm(name)];
-    }
-    case 'application-autoscaling':
-      // A scalable target's ARN ends in an id AWS assigns; Describe* take no resource
-      // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsapplicationautoscaling.html).
-      return operation.startsWith('Describe')
-        ? ['*']
-        : [`arn:aws:application-autoscaling:${region}:${ACCOUNT}:scalable-target/0123456789abcdef`];
-    case 'cloudfront': {
-      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudfront.html#amazoncloudfront-resources-for-iam-policies
-      if (operation === 'ListDistributions') return ['*'];
-      const arn = text(params, 'Resource');
-      if (arn !== undefined) return [arn];
-      const id = text(params, 'Id') ?? '*';
-      return [`arn:aws:cloudfront::${ACCOUNT}:distribution/${id}`];
-    }
-    default:
-      return ['*'];
-  }
+/**
+ * The resource a create call creates: its action's first required resource
+ * type (the SAR lists the created type before the ones it is created in:
+ * CreateSubnet takes subnet*, then vpc*).
+ */
+async function createdResources(request: AwsRequest, env: RuleEnv): Promise<string[]> {
+  const [action = ''] = iamActionsOf(`${iamPrefixOf(request.service)}:${request.operation}`);
+  const info = await actionData(action);
+  if (info === undefined) return ['*'];
+  const created = info.resourceTypes.find((type) => type.required);
+  return resourcesOf(
+    { ...info, resourceTypes: created === undefined ? [] : [created] },
+    request,
+    env,
+  );
 }
 
 const AUTOSCALING_PERMISSIONS =
@@ -188,7 +224,7 @@ const AUTOSCALING_PERMISSIONS =
 /** The alarms target tracking creates for a resource id: TargetTracking-<ResourceId>-AlarmHigh-<uuid>. */
 function targetTrackingAlarms(request: AwsRequest, actions: readonly string[]): Authorization[] {
   const resourceId = text(request.params, 'ResourceId') ?? '';
-  const resource = `arn:aws:cloudwatch:${request.region}:${ACCOUNT}:alarm:TargetTracking-${resourceId}-AlarmHigh-0b0c`;
+  const resource = `arn:${partitionOf(request.region)}:cloudwatch:${request.region}:${ACCOUNT}:alarm:TargetTracking-${resourceId}-AlarmHigh-0b0c`;
   return actions.map((action) => ({ action, resource, context: baseContext(request) }));
 }
 
@@ -218,7 +254,7 @@ function tagOnCreate(
 ): ExtraPermission['required'] {
   return async (request, env) => {
     if (!present(request.params)) return [];
-    const resources = await resourcesOf(request, env);
+    const resources = await createdResources(request, env);
     const context = {
       ...baseContext(request),
       ...(createActionKey === undefined ? {} : { [createActionKey]: request.operation }),
@@ -256,7 +292,7 @@ export const EXTRA_PERMISSIONS: readonly ExtraPermission[] = [
         ...checks,
         {
           action: 'iam:CreateServiceLinkedRole',
-          resource: serviceLinkedRoleArn(service),
+          resource: serviceLinkedRoleArn(service, request.region),
           context: { ...baseContext(request), 'iam:AWSServiceName': service },
         },
       ];
@@ -306,14 +342,11 @@ export const EXTRA_PERMISSIONS: readonly ExtraPermission[] = [
     source: ELB_API_PERMISSIONS,
     required: async (request, env) => {
       const service = 'elasticloadbalancing.amazonaws.com';
-      const arn = serviceLinkedRoleArn(service);
-      const exists = (await roleArn(env, SERVICE_LINKED_ROLE_NAMES[service] ?? '')) === arn;
-      const listed = exists || (await serviceLinkedRoleListed(env, service));
-      if (listed) return [];
+      if (await serviceLinkedRoleListed(env, service)) return [];
       return [
         {
           action: 'iam:CreateServiceLinkedRole',
-          resource: arn,
+          resource: serviceLinkedRoleArn(service, request.region),
           context: { ...baseContext(request), 'iam:AWSServiceName': service },
         },
       ];
@@ -406,6 +439,60 @@ function baseContext(request: AwsRequest): Record<string, string> {
   return { 'aws:RequestedRegion': request.region };
 }
 
+/**
+ * The tags a request creates its resource with, in each protocol's shape:
+ * JSON `tags`/`Tags` ([{key, value}], [{Key, Value}] or a map), query
+ * `Tags.member.N.Key`, EC2 `TagSpecification.N.Tag.M.Key`, CloudFront's
+ * XML `<Tag><Key>…</Key><Value>…</Value></Tag>`.
+ */
+function requestTags(params: Params): Map<string, string> {
+  const tags = new Map<string, string>();
+  for (const key of ['tags', 'Tags']) {
+    const value = params[key];
+    if (Array.isArray(value)) {
+      for (const tag of value as Record<string, unknown>[])
+        tags.set(String(tag.Key ?? tag.key), String(tag.Value ?? tag.value ?? ''));
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [k, v] of Object.entries(value)) tags.set(k, String(v));
+    }
+  }
+  for (const [key, value] of Object.entries(params)) {
+    const flat = /^(Tags\.member\.\d+|TagSpecification\.\d+\.Tag\.\d+)\.Key$/.exec(key);
+    if (flat?.[1] !== undefined) tags.set(String(value), String(params[`${flat[1]}.Value`] ?? ''));
+  }
+  const body = text(params, 'Body') ?? '';
+  for (const m of body.matchAll(/<Tag><Key>([^<]*)<\/Key>(?:<Value>([^<]*)<\/Value>)?<\/Tag>/g))
+    tags.set(m[1] ?? '', m[2] ?? '');
+  return tags;
+}
+
+/**
+ * aws:RequestTag/KEY and aws:TagKeys for a request that carries tags
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html#access_tags_control-requests).
+ */
+function tagContext(request: AwsRequest): Context {
+  const tags = requestTags(request.params);
+  if (tags.size === 0) return {};
+  return {
+    ...Object.fromEntries([...tags].map(([key, value]) => [`aws:RequestTag/${key}`, value])),
+    'aws:TagKeys': [...tags.keys()],
+  };
+}
+
+/**
+ * IAM puts in the request context only the keys the action supports (the
+ * data's condition keys, or global keys); a condition on another key finds
+ * it absent.
+ */
+async function supportedContext(auth: Authorization): Promise<Authorization> {
+  const info = await actionData(auth.action);
+  if (info === undefined) return auth;
+  const context = Object.fromEntries(
+    Object.entries(auth.context).filter(([key]) => supportsConditionKey(info, key)),
+  );
+  return { ...auth, context };
+}
+
 /** Every authorization AWS performs for this request: the call itself, then the documented extras. */
 export async function authorizationsFor(
   request: AwsRequest,
@@ -415,14 +502,19 @@ export async function authorizationsFor(
   const awsServiceName = text(request.params, 'AWSServiceName');
   // iam:AWSServiceName is the service a CreateServiceLinkedRole names.
   // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_awsservicename
-  const context =
-    request.operation === 'CreateServiceLinkedRole' && awsServiceName !== undefined
-      ? { ...baseContext(request), 'iam:AWSServiceName': awsServiceName }
-      : baseContext(request);
-  const resources = await resourcesOf(request, env);
-  const own = iamActionsOf(call).flatMap((action) =>
-    resources.map((resource) => ({ action, resource, context })),
-  );
+  const context: Context = {
+    ...baseContext(request),
+    ...tagContext(request),
+    ...(request.operation === 'CreateServiceLinkedRole' && awsServiceName !== undefined
+      ? { 'iam:AWSServiceName': awsServiceName }
+      : {}),
+  };
+  const own: Authorization[] = [];
+  for (const action of iamActionsOf(call)) {
+    const info: ActionInfo | undefined = await actionData(action);
+    const resources = info === undefined ? ['*'] : await resourcesOf(info, request, env);
+    own.push(...resources.map((resource) => ({ action, resource, context })));
+  }
   const extras: Authorization[] = [];
   for (const extra of EXTRA_PERMISSIONS) {
     if (request.protocol === 'ec2' || extra.call !== call) continue;
@@ -434,7 +526,11 @@ export async function authorizationsFor(
       extras.push({ ...auth, because: `${call} with TagSpecification (${EC2_TAG_ON_CREATE})` });
     }
   }
-  return [...own, ...extras];
+  const tagged = extras.map((auth) => ({
+    ...auth,
+    context: { ...tagContext(request), ...auth.context },
+  }));
+  return Promise.all([...own, ...tagged].map(supportedContext));
 }
 
 // ---------------------------------------------------------------------------
@@ -457,7 +553,10 @@ function accessDenied(request: AwsRequest, auth: Authorization, reason: string):
   return { status: 400, code: 'AccessDeniedException', message };
 }
 
-/** Runs the built CLI, as a user would, for the policy it prints. */
+/**
+ * Runs the built CLI, as a user would, for the policy it prints: every
+ * document (one managed policy each) attached together.
+ */
 export function printedPolicy(stack: string, region: string): Policy {
   const out = execFileSync(process.execPath, [CLI, 'policy', '--name', stack, '--region', region], {
     encoding: 'utf8',
@@ -467,7 +566,8 @@ export function printedPolicy(stack: string, region: string): Policy {
       AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     },
   });
-  return JSON.parse(out) as Policy;
+  const printed = JSON.parse(out) as Policy | Policy[];
+  return { Statement: [printed].flat().flatMap((document) => document.Statement) };
 }
 
 export interface PermissionOptions {
@@ -507,6 +607,13 @@ export function permissionRule(options: PermissionOptions = {}): StrictRule {
       // IAM is global (signed for us-east-1): the policy is the one of the CLI run's region.
       const policy = policyFor(request.stack, request.cliRegion ?? request.region);
       for (const auth of await authorizationsFor(request, env)) {
+        if ((await actionData(auth.action)) === undefined) {
+          return accessDenied(
+            request,
+            auth,
+            `AWS's authorization data (the Service Authorization Reference) has no action ${auth.action}`,
+          );
+        }
         if (withheld.has(auth.action.toLowerCase())) {
           return accessDenied(request, auth, `the test withheld ${auth.action} from the policy`);
         }
