@@ -1,7 +1,13 @@
 import { stackNames } from '../names.js';
 import { partitionOf } from '../partition.js';
 
-/** Permissions AWS checks behind a call, which no call log shows. */
+/**
+ * Permissions AWS checks behind a call, which no call log shows, and which
+ * AWS's authorization data does not carry either: the Service Authorization
+ * Reference's "Dependent actions" are empty for these calls (a unit test
+ * checks each row against the data, so a row the data comes to cover is
+ * noticed). Each row names the page that documents it.
+ */
 
 /** One authorization AWS makes: an action on a resource, with the request's condition keys. */
 export interface AuthorizationCheck {

