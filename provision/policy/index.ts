@@ -37,15 +37,9 @@ export const MANAGED_POLICY_MAX_CHARS = 6144;
  */
 export const FUTURE_PERMISSIONS_HEADROOM = 1024;
 
-/** What IAM counts against MANAGED_POLICY_MAX_CHARS. */
-export function policySize(document: PolicyDocument): number {
-  return JSON.stringify(document).replace(/\s/g, '').length;
-}
-
 interface PolicyScope {
   readonly region: string;
   readonly stack: string;
-  readonly partition: string;
   readonly names: StackNames;
   /** `arn:PARTITION:` */
   readonly arn: string;
@@ -64,7 +58,6 @@ export function deployerPolicy(options: { region: string; stack: string }): Poli
   const partition = partitionOf(options.region);
   const scope: PolicyScope = {
     ...options,
-    partition,
     names: stackNames(options.stack, options.region),
     arn: `arn:${partition}:`,
   };
@@ -131,7 +124,7 @@ function buildStatements({ region, stack, arn }: PolicyScope): Statement[] {
   ];
 }
 
-/** Document 2: the token secret and the roles... */
+/** Document 2 (with CloudFront, scaling and alarms): the token secret and the roles. */
 function roleStatements({ region, stack, names, arn }: PolicyScope): Statement[] {
   // The legacy name lets `down` remove a role created before the region was
   // in the name (removeExecutionRole decides whether it is this region's).
@@ -190,8 +183,8 @@ function roleStatements({ region, stack, names, arn }: PolicyScope): Statement[]
 }
 
 /**
- * ...CloudFront... Per the Service Authorization
- * Reference, ListDistributions and CreateDistribution take no resource
+ * Document 2, CloudFront. Per the Service Authorization Reference,
+ * ListDistributions and CreateDistribution take no resource
  * ("*" only: a statement naming an ARN grants nothing for them), and
  * CreateDistributionWithTags is authorized as CreateDistribution plus
  * TagResource with "Resources: CloudFront: *"
@@ -199,7 +192,10 @@ function roleStatements({ region, stack, names, arn }: PolicyScope): Statement[]
  * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cf-api-permissions-ref.html).
  * The create is narrowed instead by the tags it must carry: the SAR lists
  * aws:RequestTag/${TagKey} and aws:TagKeys for both actions. The rest takes
- * distributions, though not one: its id is CloudFront's choice.
+ * distributions, though not one: its id is CloudFront's choice. (AWS's
+ * operation map also names cloudfront:GetVpcOrigin and
+ * CreateConnectionGroup for the create: those serve VPC origins and
+ * multi-tenant distributions, which this tool does not make.)
  */
 function edgeStatements({ region, names, arn }: PolicyScope): Statement[] {
   const tags = distributionTags(names, region);
@@ -236,7 +232,7 @@ function edgeStatements({ region, names, arn }: PolicyScope): Statement[] {
 }
 
 /**
- * ...and autoscaling, alarms and their topic. Resource types per the
+ * Document 2, autoscaling, alarms and their topic. Resource types per the
  * Service Authorization Reference: Application Auto Scaling's Describe* take
  * no resource, and a scalable target's ARN ends in an id AWS assigns, so the
  * writes are scoped to the region's scalable targets
