@@ -50,7 +50,7 @@ Examples:
   npx iclinic-deploy logs --follow           the service's request lines as they come
   npx iclinic-deploy rollback                back to the previous image, keeping the token
   npx iclinic-deploy down --yes              remove every resource of the stack
-  npx iclinic-deploy policy > policy.json    IAM policy the deployer needs`;
+  npx iclinic-deploy policy --part 1         IAM policy the deployer needs (document 1)`;
 
 /** The program and the options every command shares. */
 function declareProgram(): Command {
