@@ -62,10 +62,16 @@ export class ContainerEngine {
   /**
    * Builds the repository's Dockerfile. On podman, `--pull=never` is added
    * only when the base image is already present (e.g. the CI stand-in), so a
-   * machine with registry access still pulls what it lacks.
+   * machine with registry access still pulls what it lacks. `noCache`
+   * rebuilds every step (a cold engine cache; the base image stays).
    */
-  async build(tag: string, contextDir = REPO_ROOT): Promise<void> {
+  async build(
+    tag: string,
+    contextDir = REPO_ROOT,
+    options: { noCache?: boolean } = {},
+  ): Promise<void> {
     const args = ['build', '-t', tag, '-f', `${contextDir}/Dockerfile`];
+    if (options.noCache === true) args.push('--no-cache');
     if (this.isPodman && (await this.imageExists(BASE_IMAGE))) args.push('--pull=never');
     args.push(contextDir);
     await this.mustRun(args, 900_000);
