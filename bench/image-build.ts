@@ -1,7 +1,9 @@
 // Times the service image build with the local engine, from a cold engine
 // cache (`build --no-cache`: every step runs again; the base image stays) and
-// from a warm one (nothing changed: every step comes from the cache). Prints
-// figures and the machine's load average; asserts nothing.
+// from a warm one (nothing changed: every step comes from the cache), and,
+// apart, the bundling of server/ that `npm run build` does before (a package
+// install ships the bundle and skips it). Prints figures and the machine's
+// load average; asserts nothing.
 //
 //   npm run bench:image       (BENCH_ROUNDS builds of each kind, default 3)
 //
@@ -9,7 +11,11 @@
 //
 // Env also: CONTAINER_ENGINE (default: podman, else docker).
 import { loadavg } from 'node:os';
-import { detectEngine, type ContainerEngine } from '../test/support/container-engine.js';
+import {
+  bundleService,
+  detectEngine,
+  type ContainerEngine,
+} from '../test/support/container-engine.js';
 import { median } from './load.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -23,7 +29,7 @@ const load = () =>
 
 async function timedBuild(engine: ContainerEngine, noCache: boolean): Promise<number> {
   const started = performance.now();
-  await engine.build(IMAGE, undefined, { noCache });
+  await engine.build(IMAGE, undefined, { noCache, bundle: false });
   return performance.now() - started;
 }
 
@@ -59,6 +65,9 @@ async function main(): Promise<void> {
   const engine = await detectEngine();
   const before = await imageIds(engine);
   process.stdout.write(`engine: ${engine.command}; load average before: ${load()}\n`);
+  const bundleStarted = performance.now();
+  await bundleService();
+  const bundleMs = performance.now() - bundleStarted;
   // The first build fills the cache the warm builds read.
   await timedBuild(engine, false);
   const cold: number[] = [];
@@ -75,6 +84,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `image build, median of ${ROUNDS}: cold engine cache ${seconds(median(cold))} s, ` +
         `warm engine cache ${seconds(median(warm))} s; image ${(size / 1_000_000).toFixed(1)} MB\n` +
+        `bundling server/ before (npm run bundle, once): ${seconds(bundleMs)} s\n` +
         `load average after: ${load()}\n`,
     );
   } finally {

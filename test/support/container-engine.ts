@@ -18,13 +18,19 @@ export interface RunResult {
 export function exec(
   command: string,
   args: string[],
-  options: { timeoutMs?: number; input?: string } = {},
+  options: { timeoutMs?: number; input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = execFile(
       command,
       args,
-      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 120_000 },
+      {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: options.timeoutMs ?? 120_000,
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+        ...(options.env === undefined ? {} : { env: options.env }),
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr: stderr || (error && code !== 0 ? error.message : '') });
@@ -32,6 +38,18 @@ export function exec(
     );
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
+}
+
+/**
+ * Bundles the checked-out server/ into the file the Dockerfile copies (what
+ * `npm run build` does after compiling), so an image built from the
+ * repository runs the current code.
+ */
+export async function bundleService(): Promise<void> {
+  const result = await exec(process.execPath, ['--import', 'tsx', 'scripts/bundle-service.ts'], {
+    cwd: REPO_ROOT,
+  });
+  if (result.code !== 0) throw new Error(`bundling the service failed:\n${result.stderr}`);
 }
 
 export class ContainerEngine {
@@ -63,13 +81,15 @@ export class ContainerEngine {
    * Builds the repository's Dockerfile. On podman, `--pull=never` is added
    * only when the base image is already present (e.g. the CI stand-in), so a
    * machine with registry access still pulls what it lacks. `noCache`
-   * rebuilds every step (a cold engine cache; the base image stays).
+   * rebuilds every step (a cold engine cache; the base image stays). The
+   * repository itself is bundled first unless `bundle` is false.
    */
   async build(
     tag: string,
     contextDir = REPO_ROOT,
-    options: { noCache?: boolean } = {},
+    options: { noCache?: boolean; bundle?: boolean } = {},
   ): Promise<void> {
+    if (options.bundle ?? contextDir === REPO_ROOT) await bundleService();
     const args = ['build', '-t', tag, '-f', `${contextDir}/Dockerfile`];
     if (options.noCache === true) args.push('--no-cache');
     if (this.isPodman && (await this.imageExists(BASE_IMAGE))) args.push('--pull=never');
