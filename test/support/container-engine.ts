@@ -3,6 +3,7 @@
 // CONTAINER_ENGINE, else podman when installed, else docker when its daemon
 // answers. No engine is an error, never a silent skip.
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -117,6 +118,24 @@ export async function detectEngine(): Promise<ContainerEngine> {
   throw new Error(
     'No container engine available: install podman (see .ci/setup-containers.sh) or start a Docker daemon, ' +
       'or set CONTAINER_ENGINE. The container tests cannot run without one.',
+  );
+}
+
+const PODMAN_SOCKET = '/run/podman/podman.sock';
+
+/**
+ * The `--engine` the CLI is given in the container suite: the docker client
+ * when it reaches an engine (podman's Docker API counts; DOCKER_HOST is
+ * pointed at its socket when unset), else podman itself.
+ */
+export async function cliEngine(): Promise<'docker' | 'podman'> {
+  if (process.env.DOCKER_HOST === undefined && existsSync(PODMAN_SOCKET)) {
+    process.env.DOCKER_HOST = `unix://${PODMAN_SOCKET}`;
+  }
+  if (await works('docker', ['version'])) return 'docker';
+  if (await works('podman', ['version'])) return 'podman';
+  throw new Error(
+    'Neither docker nor podman works here; run "bash .ci/setup-containers.sh" or start Docker.',
   );
 }
 
