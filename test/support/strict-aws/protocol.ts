@@ -58,12 +58,15 @@ export function restXmlOperation(
 ): { operation: string; params: Record<string, string> } | undefined {
   const parsed = new URL(url, 'http://localhost');
   const path = parsed.pathname.replace(/^\/\d{4}-\d{2}-\d{2}/, '');
-  const query = parsed.search.slice(1);
+  // The SDK writes a valueless flag as `WithTags=`: compare as key and value.
+  const pairs = [...parsed.searchParams].map(([key, value]) =>
+    value === '' ? key : `${key}=${value}`,
+  );
   const route = CLOUDFRONT_ROUTES.find(
     (r) =>
       r.method === method &&
       r.path.test(path) &&
-      (r.query === undefined || query.split('&').includes(r.query)),
+      (r.query === undefined || pairs.includes(r.query)),
   );
   if (route === undefined) return undefined;
   const params: Record<string, string> = Object.fromEntries(parsed.searchParams);
