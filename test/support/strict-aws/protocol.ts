@@ -11,7 +11,7 @@
  * (rpcv2Cbor) in these versions.
  */
 import { randomUUID } from 'node:crypto';
-import type { AwsErrorReply, AwsRequest, WireProtocol } from './types.js';
+import type { AwsErrorReply, AwsRequest, WireProtocol, WireRequest } from './types.js';
 
 const QUERY_SERVICES = new Set(['elasticloadbalancing', 'iam', 'sts', 'sns']);
 
@@ -108,12 +108,7 @@ export function stackFromUserAgent(
     : { stack: match[1], region: match[2] };
 }
 
-export interface RawRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly body: Buffer;
-}
+export type RawRequest = WireRequest;
 
 function header(request: RawRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -153,17 +148,25 @@ export function parseAwsRequest(raw: RawRequest): AwsRequest | undefined {
     const target = header(raw, 'x-amz-target') ?? '';
     const operation = target.slice(target.lastIndexOf('.') + 1);
     if (operation === '') return undefined;
-    return { ...scope, protocol, operation, params: jsonParams(raw.body), stack, cliRegion };
+    return {
+      ...scope,
+      protocol,
+      operation,
+      params: jsonParams(raw.body),
+      stack,
+      cliRegion,
+      wire: raw,
+    };
   }
   if (protocol === 'rest-xml') {
     const found = restXmlOperation(raw.method, raw.url);
     if (found === undefined) return undefined;
-    return { ...scope, protocol, ...found, stack, cliRegion };
+    return { ...scope, protocol, ...found, stack, cliRegion, wire: raw };
   }
   const params = formParams(raw);
   const operation = params.Action;
   if (operation === undefined) return undefined;
-  return { ...scope, protocol, operation, params, stack, cliRegion };
+  return { ...scope, protocol, operation, params, stack, cliRegion, wire: raw };
 }
 
 function xmlEscape(text: string): string {
