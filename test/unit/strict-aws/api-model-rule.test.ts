@@ -7,6 +7,7 @@ import { CreateSecurityGroupCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRecords, summarize } from '../../support/strict-aws/models/report.js';
+import { startStrictProxy } from '../../support/strict-aws/proxy.js';
 import { apiModelMode, apiModelRule } from '../../support/strict-aws/rules/api-model.js';
 import type { AwsRequest } from '../../support/strict-aws/types.js';
 import { noMoto } from './rules-env.js';
@@ -110,6 +111,38 @@ describe('the API-model rule', () => {
       'API models (botocore): 3 requests of 1 operations checked, 1 rejected; 0 patterns not compilable (skipped)',
       '  1× iam:CreateRole RoleName: Member must satisfy regular expression pattern: [\\w+=,.@-]+ (got length 8)',
     ]);
+  });
+
+  it('fails the SDK call itself through the proxy, with the operation and the member in the error', async () => {
+    const proxy = await startStrictProxy({
+      motoEndpoint: sdk.config.endpoint,
+      seed: 's',
+      rules: [apiModelRule({ mode: 'refuse' })],
+    });
+    const config = { ...sdk.config, endpoint: proxy.endpoint };
+    try {
+      await expect(
+        new IAMClient(config).send(
+          new CreateRoleCommand({ RoleName: 'r'.repeat(65), AssumeRolePolicyDocument: TRUST }),
+        ),
+      ).rejects.toMatchObject({
+        name: 'ValidationError',
+        message: expect.stringMatching(/'RoleName'.*iam CreateRole/),
+      });
+      await expect(
+        new CloudFrontClient(config).send(
+          new TagResourceCommand({
+            Resource: 'arn:aws:cloudfront::123456789012:distribution/E2ABC',
+            Tags: { Items: [{ Key: 'bad!' }] },
+          }),
+        ),
+      ).rejects.toMatchObject({
+        name: 'InvalidArgument',
+        message: expect.stringMatching(/'Tags.Items\[0\].Key'.*cloudfront TagResource/),
+      });
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('refuses unless STRICT_AWS_API_MODEL=record', () => {
