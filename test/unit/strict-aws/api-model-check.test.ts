@@ -28,7 +28,9 @@ import {
   newOriginSecret,
 } from '../../../provision/resources/cloudfront/config.js';
 import { checkRequest } from '../../support/strict-aws/models/check.js';
+import { restOperation } from '../../support/strict-aws/models/decode-rest-xml.js';
 import type { Problem } from '../../support/strict-aws/models/decoded.js';
+import { modelFor, type ServiceModel } from '../../support/strict-aws/models/loader.js';
 import type { AwsRequest } from '../../support/strict-aws/types.js';
 import { startSdkCapture, type SdkCapture } from './sdk-capture.js';
 
@@ -317,5 +319,56 @@ describe('REST-XML (CloudFront): URI, query string, headers and the XML body', (
     expect(named({ ...request, wire: { ...wire, body: Buffer.from(body) } })).toEqual([
       `unknown ${ROOT}.Colour`,
     ]);
+  });
+});
+
+describe('REST operations read from the model, not a table', () => {
+  const model = (signingName: string): ServiceModel => {
+    const found = modelFor(signingName);
+    if (found === undefined) throw new Error(`no model for ${signingName}`);
+    return found;
+  };
+
+  it('finds the operation of each CloudFront request the SDK sends, as the proxy does', async () => {
+    const cloudfront = new CloudFrontClient(sdk.config);
+    const arn = 'arn:aws:cloudfront::123456789012:distribution/E2ABC';
+    const requests = [
+      await sdk.capture(() =>
+        cloudfront.send(
+          new CreateDistributionWithTagsCommand({
+            DistributionConfigWithTags: {
+              DistributionConfig: { CallerReference: 'c' } as DistributionConfig,
+              Tags: { Items: [] },
+            },
+          }),
+        ),
+      ),
+      await sdk.capture(() => cloudfront.send(new TagResourceCommand({ Resource: arn, Tags: {} }))),
+      await sdk.capture(() =>
+        cloudfront.send(
+          new UpdateDistributionCommand({
+            Id: 'E2ABC',
+            IfMatch: 'E1',
+            DistributionConfig: { CallerReference: 'c' } as DistributionConfig,
+          }),
+        ),
+      ),
+    ];
+    expect(
+      requests.map((r) =>
+        restOperation(model('cloudfront'), r.wire?.method ?? '', r.wire?.url ?? ''),
+      ),
+    ).toEqual(['CreateDistributionWithTags', 'TagResource', 'UpdateDistribution']);
+  });
+
+  it("finds Route 53's operations by their requestUri (a trailing slash, a query flag)", () => {
+    const route53 = model('route53');
+    expect(restOperation(route53, 'POST', '/2013-04-01/hostedzone/Z123/rrset/')).toBe(
+      'ChangeResourceRecordSets',
+    );
+    expect(restOperation(route53, 'GET', '/2013-04-01/hostedzone/Z123')).toBe('GetHostedZone');
+    expect(restOperation(route53, 'GET', '/2013-04-01/hostedzonesbyname?dnsname=example.com')).toBe(
+      'ListHostedZonesByName',
+    );
   });
 });

@@ -99,10 +99,11 @@ function decodeElement(
   return fromText(shape, element.text);
 }
 
-/** `{Label}` and `{Label+}` of the requestUri's path, and its literal query keys. */
+/** `{Label}` and `{Label+}` of the requestUri's path, and its literal query (`WithTags`, `Operation=Tag`). */
 function uriTemplate(requestUri: string): {
   path: RegExp;
   labels: string[];
+  literalPairs: string[];
   literalQuery: string[];
 } {
   const [template = '', query = ''] = requestUri.split('?');
@@ -116,8 +117,38 @@ function uriTemplate(requestUri: string): {
       return label[2] === '+' ? '(.+)' : '([^/]+)';
     })
     .join('');
-  const literalQuery = query === '' ? [] : query.split('&').map((pair) => pair.split('=')[0] ?? '');
-  return { path: new RegExp(`^${source}$`), labels, literalQuery };
+  const literalPairs = query === '' ? [] : query.split('&');
+  const literalQuery = literalPairs.map((pair) => pair.split('=')[0] ?? '');
+  return { path: new RegExp(`^${source}$`), labels, literalPairs, literalQuery };
+}
+
+/**
+ * The operation a REST request calls, by the model's own `http` bindings
+ * (method, requestUri path and literal query), the most specific first: a
+ * route for Route 53 or any REST service comes from its model, not a table.
+ */
+export function restOperation(
+  model: ServiceModel,
+  method: string,
+  url: string,
+): string | undefined {
+  const parsed = new URL(url, 'http://localhost');
+  // The SDK writes a valueless flag as `WithTags=`.
+  const pairs = [...parsed.searchParams].map(([k, v]) => (v === '' ? k : `${k}=${v}`));
+  const matching = Object.entries(model.operations)
+    .filter(([, op]) => op.http?.method === method)
+    .map(([name, op]) => ({ name, template: uriTemplate(op.http?.requestUri ?? '') }))
+    .filter(
+      ({ template }) =>
+        template.path.test(parsed.pathname) &&
+        template.literalPairs.every((pair) => pairs.includes(pair)),
+    )
+    .sort(
+      (a, b) =>
+        b.template.literalPairs.length - a.template.literalPairs.length ||
+        a.template.labels.length - b.template.labels.length,
+    );
+  return matching[0]?.name;
 }
 
 function header(wire: RestRequest, name: string): string | undefined {
