@@ -91,6 +91,14 @@ describe('GET / authentication', () => {
     expect(res.status).toBe(401);
   });
 
+  it('answers 401 for a token of the same length that differs only in its last byte', async () => {
+    const lastChanged = `${TOKEN.slice(0, -1)}${TOKEN.endsWith('3') ? '4' : '3'}`;
+    expect(lastChanged).toHaveLength(TOKEN.length);
+    const { res, text } = await get(`Token ${lastChanged}`);
+    expect(res.status).toBe(401);
+    expect(JSON.parse(text)).toEqual({ error: 'unauthorized', message: 'Invalid token.' });
+  });
+
   it('treats the token as case-sensitive (upper-cased token is rejected)', async () => {
     const { res } = await get(`Token ${TOKEN.toUpperCase()}`);
     expect(res.status).toBe(401);
@@ -188,6 +196,13 @@ describe('token rotation', () => {
     expect((await call()).status).toBe(200);
     now = DEADLINE + 1;
     expect((await call()).status).toBe(401);
+  });
+
+  it('rejects, before its deadline, a token that differs from the previous one only in its last byte', async () => {
+    const lastChanged = `${PREVIOUS.slice(0, -1)}${PREVIOUS.endsWith('2') ? '3' : '2'}`;
+    expect(lastChanged).toHaveLength(PREVIOUS.length);
+    const { res } = await get(`Token ${lastChanged}`, '/', rotation(DEADLINE - 1));
+    expect(res.status).toBe(401);
   });
 
   it('rejects a previous token that has no deadline', async () => {
