@@ -93,6 +93,39 @@ describe('runSetToken', () => {
       expect((error as Error).message).toMatch(/Restored: service iclinic-api back on/);
     });
   });
+
+  describe('when UpdateService itself fails', () => {
+    it('puts the service back when UpdateService was applied but its reply was lost', async () => {
+      const { ctx, mocks, state } = stack({ newUpdate: 'lost' });
+      const error = await run(ctx, settings()).result.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RotationFailedError);
+      const updates = mocks.ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input);
+      expect(updates.map((u) => u.taskDefinition)).toEqual([TD_NEW, TD_OLD]);
+      expect(state.taskDefinition).toBe(TD_OLD);
+      expect(mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(1);
+      expect((error as Error).message).toBe(
+        'The token was NOT changed: socket hang up\n' +
+          'Restored: service iclinic-api back on ' +
+          `${TD_OLD}; deregistered ${TD_NEW}; secret iclinic/api-token current version; ` +
+          'rollback deployment ecs-svc/2 completed. ' +
+          'The service keeps running with the previous token.',
+      );
+    });
+
+    it('leaves the service alone when UpdateService was refused and nothing changed', async () => {
+      const { ctx, mocks, state } = stack({ newUpdate: 'refused' });
+      const error = await run(ctx, settings()).result.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RotationFailedError);
+      const updates = mocks.ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input);
+      expect(updates.map((u) => u.taskDefinition)).toEqual([TD_NEW]);
+      expect(state.taskDefinition).toBe(TD_OLD);
+      expect((error as Error).message).toBe(
+        'The token was NOT changed: TaskDefinition is inactive\n' +
+          `Restored: deregistered ${TD_NEW}; secret iclinic/api-token current version. ` +
+          'The service keeps running with the previous token.',
+      );
+    });
+  });
 });
 
 describe('UndoList', () => {
