@@ -23,7 +23,22 @@ import {
 import { nativePlatform } from '../provision/resources/image/index.js';
 
 const require = createRequire(import.meta.url);
-const { version } = require('../../package.json') as { version: string };
+
+/**
+ * package.json is one folder above cli/ in the sources (tests import them)
+ * and two above dist/cli/ once built.
+ */
+function packageVersion(): string {
+  for (const path of ['../package.json', '../../package.json']) {
+    try {
+      const found = require(path) as { name?: string; version: string };
+      if (found.name === 'iclinic-deploy') return found.version;
+    } catch {
+      // Not at this level; try the next.
+    }
+  }
+  throw new Error('iclinic-deploy: package.json not found above cli/program');
+}
 
 export function hideUnknownOption(text: string): string {
   return text.replace(
@@ -40,7 +55,7 @@ export function buildProgram(): Command {
       'Deploys the token-protected iClinic API to AWS Fargate behind a load balancer, rotates its token, and removes everything again.\n' +
         'Credentials come from the AWS SDK default chain (environment, ~/.aws, SSO, instance role).',
     )
-    .version(version, '-V, --version', 'print the version')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
     .addOption(
       new Option(
