@@ -29,11 +29,14 @@ describe('GET / authentication', () => {
     expect(JSON.parse(text)).toEqual({ message: 'Hello from iclinic-deploy' });
   });
 
-  it('answers 401 with a Token challenge when the header is missing', async () => {
+  it('answers 401 with a Token challenge when the header is missing, saying what to send', async () => {
     const { res, text } = await get();
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Token realm="iclinic"');
-    expect(JSON.parse(text)).toMatchObject({ error: 'unauthorized' });
+    expect(JSON.parse(text)).toEqual({
+      error: 'unauthorized',
+      message: 'Missing Authorization header; send "Authorization: Token <value>".',
+    });
   });
 
   it('answers 401 when the header value is empty', async () => {
@@ -42,11 +45,14 @@ describe('GET / authentication', () => {
     expect(res.headers.get('www-authenticate')).toMatch(/^Token /);
   });
 
-  it('answers 400 invalid_request for the scheme alone', async () => {
+  it('answers 400 invalid_request for the scheme alone, saying what is expected', async () => {
     const { res, text } = await get('Token');
     expect(res.status).toBe(400);
     expect(res.headers.get('www-authenticate')).toBe('Token error="invalid_request"');
-    expect(JSON.parse(text)).toMatchObject({ error: 'invalid_request' });
+    expect(JSON.parse(text)).toEqual({
+      error: 'invalid_request',
+      message: 'Malformed Authorization header; expected "Authorization: Token <value>".',
+    });
   });
 
   it('answers 400 for the scheme followed only by spaces', async () => {
@@ -257,6 +263,7 @@ describe('routes', () => {
       const res = await app.request('/', { method, headers: { Authorization: `Token ${TOKEN}` } });
       expect(res.status).toBe(405);
       expect(res.headers.get('allow')).toBe('GET, HEAD');
+      expect(await res.json()).toEqual({ error: 'method_not_allowed', message: 'Use GET.' });
     });
   }
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApp, type AppConfig } from '../../../server/app.js';
 
 // Shaped like the tokens `up --generate` makes: no run of five characters
@@ -39,7 +39,36 @@ function windowsOf(secret: string, size = 5): string[] {
   return Array.from({ length: secret.length - size + 1 }, (_, i) => secret.slice(i, i + size));
 }
 
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
 describe('request log', () => {
+  it('measures the duration of the request in milliseconds, to the microsecond', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const { app, lines } = setup();
+    app.get('/slow', (c) => {
+      vi.advanceTimersByTime(12.3456);
+      return c.text('');
+    });
+    await app.request('/slow', { headers: { Authorization: `Token ${TOKEN}` } });
+    expect(parse(lines[0]).durationMs).toBe(12.346);
+  });
+
+  it('writes each line to stdout, ended by a newline, when no log function is given', async () => {
+    const written: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    await createApp({ token: TOKEN }).request('/healthz');
+    vi.restoreAllMocks();
+    expect(written).toHaveLength(1);
+    expect(written[0]).toMatch(/^\{.*"msg":"request".*\}\n$/);
+    expect(keysOf(written[0]?.trimEnd())).toEqual(REQUEST_LINE_KEYS);
+  });
+
   it('writes one JSON line per request with exactly time, level, msg, method, path, status, duration and request id', async () => {
     const { app, lines } = setup();
     await app.request('/healthz?x=1');
