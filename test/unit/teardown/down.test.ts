@@ -180,4 +180,48 @@ describe('down', () => {
     }
     expect(graph.service.after).toEqual(['autoscaling']);
   });
+
+  it('names the stack’s own resource in each step’s title', () => {
+    const { ctx } = testContext('demo');
+    const graph = downGraph(ctx, 60_000);
+    const named = {
+      autoscaling: 'Delete the autoscaling of demo-api',
+      alarms: 'Delete the alarms and the SNS topic demo-alarms',
+      distribution: 'Disable and delete the CloudFront distribution',
+      service: 'Delete the ECS service demo-api',
+      cluster: 'Delete the cluster demo and the task definitions',
+      'load-balancer': 'Delete the load balancer demo-alb',
+      'target-group': 'Delete the target group demo-tg',
+      network: 'Delete the network (VPC demo-vpc)',
+      repository: 'Delete the ECR repository demo/api with its images',
+      secret: `Delete the token secret ${ctx.names.secret}`,
+      'log-group': `Delete the log group ${ctx.names.logGroup}`,
+      'execution-role': `Delete the task execution role ${ctx.names.executionRole}`,
+    };
+    expect(Object.keys(graph).sort()).toEqual(Object.keys(named).sort());
+    for (const [key, title] of Object.entries(named)) {
+      expect(graph[key as keyof typeof graph].title, key).toContain(title);
+    }
+  });
+
+  it('records every step as a removal: removed when it deleted something', async () => {
+    const { ctx, clock } = testContext();
+    const run = runGraph(downGraph(ctx, 60_000), { events: ignoreEvents, clock });
+    await run.results;
+    expect(new Set(run.records.map((record) => record.status))).toEqual(new Set(['removed']));
+  });
+});
+
+describe('removedBy', () => {
+  it('lists only the deletions, step after step', () => {
+    const change = (action: 'create' | 'update' | 'delete', name: string) =>
+      ({ action, kind: 'thing', name }) as const;
+    expect(
+      removedBy([
+        { changes: [change('delete', 'a'), change('update', 'b')] },
+        { changes: [] },
+        { changes: [change('create', 'c'), change('delete', 'd')] },
+      ]).map((c) => c.name),
+    ).toEqual(['a', 'd']);
+  });
 });
