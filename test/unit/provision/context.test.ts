@@ -282,6 +282,33 @@ describe('createClients without readOnly', () => {
   });
 });
 
+describe('createClients settings', () => {
+  it('gives every client the region, the profile when one is named, and five attempts', async () => {
+    const clients = createClients({ region: 'sa-east-1', profile: 'demo' }, new CallLog());
+    for (const key of CLIENT_KEYS) {
+      const { config } = clients[key] as unknown as {
+        config: {
+          region: () => Promise<string>;
+          profile?: string;
+          maxAttempts: () => Promise<number>;
+        };
+      };
+      expect(await config.region(), key).toBe('sa-east-1');
+      expect(config.profile, key).toBe('demo');
+      expect(await config.maxAttempts(), key).toBe(5);
+    }
+  });
+
+  it('leaves the profile to the default credential chain when none is named', () => {
+    const clients = createClients({ region: 'sa-east-1' }, new CallLog());
+    for (const key of CLIENT_KEYS) {
+      expect((clients[key] as unknown as { config: { profile?: string } }).config.profile).toBe(
+        undefined,
+      );
+    }
+  });
+});
+
 describe('CallLog', () => {
   it('counts calls by operation, sorted in its JSON, and lists the mutating ones', () => {
     const calls = new CallLog();
