@@ -6,7 +6,7 @@ import { parseUp } from '../../../cli/commands/up.js';
 import { EngineUnavailableError } from '../../../provision/resources/image/index.js';
 import { CloudFrontAccountNotVerifiedError } from '../../../provision/resources/cloudfront/index.js';
 import { silentReporter } from '../../../provision/events.js';
-import { Command } from 'commander';
+import { parsedCommand } from '../support/program.js';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { checkCredentials } from '../../../provision/commands/up.js';
 import { testContext } from '../support/context.js';
@@ -136,12 +136,7 @@ describe('usage errors', () => {
   });
 
   it('refuses a Fargate size AWS does not offer, with the sizes it does', async () => {
-    const command = new Command()
-      .option('--cpu <n>', '', Number, 256)
-      .option('--memory <n>', '', Number, 512)
-      .option('--platform <p>', '', 'linux/amd64')
-      .option('--engine <e>', '', 'docker');
-    command.parse(['node', 'x', '--cpu', '256', '--memory', '4096']);
+    const command = parsedCommand('up', ['--cpu', '256', '--memory', '4096']);
     const globals = {
       region: 'us-east-1',
       name: 'iclinic',

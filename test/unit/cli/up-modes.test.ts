@@ -1,7 +1,7 @@
-import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { PLAIN_HTTP_WARNING, parseUp } from '../../../cli/commands/up.js';
 import { RecordingReporter } from '../support/context.js';
+import { parsedCommand } from '../support/program.js';
 
 const globals = {
   region: 'us-east-1',
@@ -13,19 +13,8 @@ const globals = {
   timeout: 20,
 };
 
-/** The options of `up` that decide the mode (cli/program.ts declares the same), parsed from `args`. */
-function upWith(args: string[]): Command {
-  const command = new Command()
-    .option('--cpu <n>', '', Number, 256)
-    .option('--memory <n>', '', Number, 512)
-    .option('--platform <p>', '', 'linux/amd64')
-    .option('--engine <e>', '', 'docker')
-    .option('--certificate-arn <arn>')
-    .option('--plain-http', '', false)
-    .option('--no-verify');
-  command.parse(['node', 'x', ...args]);
-  return command;
-}
+/** `up` as cli/program.ts declares it, its options parsed from `args`. */
+const upWith = (args: string[]) => parsedCommand('up', args);
 
 describe('up modes', () => {
   it('puts CloudFront in front by default, with no warning', async () => {
@@ -33,6 +22,26 @@ describe('up modes', () => {
     const settings = await parseUp(upWith([]), globals, report);
     expect(settings.cloudFront).toBe(true);
     expect(report.warnings).toEqual([]);
+  });
+
+  it('defaults to 256 CPU units, 512 MiB, the docker engine, 2 to 6 tasks and a final verification', async () => {
+    const settings = await parseUp(upWith([]), globals, new RecordingReporter());
+    expect(settings).toMatchObject({
+      cpu: 256,
+      memory: 512,
+      engine: 'docker',
+      minTasks: 2,
+      maxTasks: 6,
+      verify: true,
+      showToken: false,
+    });
+    expect(settings.certificateArn).toBeUndefined();
+    expect(settings.image).toBeUndefined();
+  });
+
+  it('--no-verify skips the final verification', async () => {
+    const settings = await parseUp(upWith(['--no-verify']), globals, new RecordingReporter());
+    expect(settings.verify).toBe(false);
   });
 
   it('--plain-http turns CloudFront off and warns that the token travels in clear text', async () => {

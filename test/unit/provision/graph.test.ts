@@ -176,3 +176,187 @@ describe('runGraph', () => {
     expect(events).toContainEqual({ type: 'progress', key: 'image', message: 'pushing layer 1/3' });
   });
 });
+
+describe('runGraph events and records', () => {
+  /** A clock that moves only when a step sleeps, so durations are exact. */
+  function steppingClock(): Clock {
+    let now = 1_000_000;
+    return {
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+    };
+  }
+
+  it('emits started then finished for each step, with the record, its duration and its summary', async () => {
+    const stepClock = steppingClock();
+    const events: RunEvent[] = [];
+    const changes = new ChangeSet().create('thing', 'a').list;
+    const twoSteps: StepGraph<{ a: string; b: number }> = {
+      a: {
+        kind: 'ensure',
+        title: 'Make A',
+        after: [],
+        run: async () => {
+          await stepClock.sleep(5_000);
+          return { value: 'made', changes };
+        },
+      },
+      b: {
+        kind: 'check',
+        title: 'Check B',
+        after: ['a'],
+        run: async () => {
+          await stepClock.sleep(2_000);
+          return { value: 1, summary: 'all good' };
+        },
+      },
+    };
+    const run = runGraph(twoSteps, { events: (e) => events.push(e), clock: stepClock });
+
+    expect(await run.results).toEqual({ a: 'made', b: 1 });
+    const recordA = { key: 'a', title: 'Make A', status: 'created', changes, durationMs: 5_000 };
+    const recordB = {
+      key: 'b',
+      title: 'Check B',
+      status: 'done',
+      changes: [],
+      summary: 'all good',
+      durationMs: 2_000,
+    };
+    expect(events).toEqual([
+      { type: 'step-started', key: 'a', title: 'Make A' },
+      { type: 'step-finished', ...recordA },
+      { type: 'step-started', key: 'b', title: 'Check B' },
+      { type: 'step-finished', ...recordB },
+    ]);
+    expect(run.records).toEqual([recordA, recordB]);
+  });
+
+  it('gives a remove step the status removed when it deleted something and absent when not', async () => {
+    const removing: StepGraph<{ gone: undefined; never: undefined }> = {
+      gone: {
+        kind: 'remove',
+        title: 'Remove what exists',
+        after: [],
+        run: async () => ({ value: undefined, changes: new ChangeSet().delete('thing', 'x').list }),
+      },
+      never: {
+        kind: 'remove',
+        title: 'Remove what is not there',
+        after: [],
+        run: async () => ({ value: undefined, changes: [] }),
+      },
+    };
+    const run = runGraph(removing, { events: () => undefined, clock });
+    await run.results;
+    expect(Object.fromEntries(run.records.map((r) => [r.key, r.status]))).toEqual({
+      gone: 'removed',
+      never: 'absent',
+    });
+  });
+
+  it('records a failed step with its error, no changes and its duration, and the skipped ones with why', async () => {
+    const stepClock = steppingClock();
+    const events: RunEvent[] = [];
+    const failing: StepGraph<{ a: number; b: number }> = {
+      a: {
+        kind: 'ensure',
+        title: 'Make A',
+        after: [],
+        run: async () => {
+          await stepClock.sleep(3_000);
+          throw new Error('quota exceeded');
+        },
+      },
+      b: { kind: 'ensure', title: 'Make B', after: ['a'], run: async () => ({ value: 2 }) },
+    };
+    const run = runGraph(failing, { events: (e) => events.push(e), clock: stepClock });
+
+    await expect(run.results).rejects.toThrow('quota exceeded');
+    expect(events).toEqual([
+      { type: 'step-started', key: 'a', title: 'Make A' },
+      {
+        type: 'step-failed',
+        key: 'a',
+        title: 'Make A',
+        error: 'quota exceeded',
+        durationMs: 3_000,
+      },
+      { type: 'step-skipped', key: 'b', title: 'Make B', reason: 'an earlier step failed' },
+    ]);
+    expect(run.records).toEqual([
+      {
+        key: 'a',
+        title: 'Make A',
+        status: 'failed',
+        changes: [],
+        durationMs: 3_000,
+        error: 'quota exceeded',
+      },
+      { key: 'b', title: 'Make B', status: 'skipped', changes: [], durationMs: 0 },
+    ]);
+  });
+
+  it('does not start a step whose inputs finish after another step has already failed', async () => {
+    let releaseSlow = () => {};
+    const slowDone = new Promise<void>((resolve) => {
+      releaseSlow = resolve;
+    });
+    const started: string[] = [];
+    const racing: StepGraph<{ fails: number; slow: number; later: number }> = {
+      fails: {
+        kind: 'check',
+        title: 'Fails',
+        after: [],
+        run: async () => {
+          throw new Error('boom');
+        },
+      },
+      slow: {
+        kind: 'check',
+        title: 'Slow',
+        after: [],
+        run: async () => {
+          await slowDone;
+          return { value: 1 };
+        },
+      },
+      later: {
+        kind: 'check',
+        title: 'Later',
+        after: ['slow'],
+        run: async () => {
+          started.push('later');
+          return { value: 2 };
+        },
+      },
+    };
+    const run = runGraph(racing, { events: () => undefined, clock });
+    await expect(run.results).rejects.toThrow('boom');
+    releaseSlow();
+    await slowDone;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual([]);
+    expect(run.records.find((r) => r.key === 'later')?.status).toBe('skipped');
+  });
+});
+
+describe('step graph errors', () => {
+  it('name themselves and say what to do', () => {
+    const injected = new InjectedFailureError('network');
+    expect(injected.name).toBe('InjectedFailureError');
+    expect(injected.message).toBe(
+      'Injected failure after step "network" (ICLINIC_DEPLOY_FAIL_AFTER is set; this is a test hook).',
+    );
+    const undeclared = new UndeclaredStepInputError('balancer', 'image');
+    expect(undeclared.name).toBe('UndeclaredStepInputError');
+    expect(undeclared.message).toBe(
+      'Step "balancer" read the result of "image" without declaring it in "after"; add it there.',
+    );
+    const invalid = new InvalidStepGraphError('cycle a -> a');
+    expect(invalid.name).toBe('InvalidStepGraphError');
+    expect(invalid.message).toBe('Invalid step graph: cycle a -> a');
+  });
+});

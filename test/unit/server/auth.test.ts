@@ -29,11 +29,14 @@ describe('GET / authentication', () => {
     expect(JSON.parse(text)).toEqual({ message: 'Hello from iclinic-deploy' });
   });
 
-  it('answers 401 with a Token challenge when the header is missing', async () => {
+  it('answers 401 with a Token challenge when the header is missing, saying what to send', async () => {
     const { res, text } = await get();
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Token realm="iclinic"');
-    expect(JSON.parse(text)).toMatchObject({ error: 'unauthorized' });
+    expect(JSON.parse(text)).toEqual({
+      error: 'unauthorized',
+      message: 'Missing Authorization header; send "Authorization: Token <value>".',
+    });
   });
 
   it('answers 401 when the header value is empty', async () => {
@@ -42,11 +45,14 @@ describe('GET / authentication', () => {
     expect(res.headers.get('www-authenticate')).toMatch(/^Token /);
   });
 
-  it('answers 400 invalid_request for the scheme alone', async () => {
+  it('answers 400 invalid_request for the scheme alone, saying what is expected', async () => {
     const { res, text } = await get('Token');
     expect(res.status).toBe(400);
     expect(res.headers.get('www-authenticate')).toBe('Token error="invalid_request"');
-    expect(JSON.parse(text)).toMatchObject({ error: 'invalid_request' });
+    expect(JSON.parse(text)).toEqual({
+      error: 'invalid_request',
+      message: 'Malformed Authorization header; expected "Authorization: Token <value>".',
+    });
   });
 
   it('answers 400 for the scheme followed only by spaces', async () => {
@@ -89,6 +95,14 @@ describe('GET / authentication', () => {
   it('answers 401 for the token with its last character removed', async () => {
     const { res } = await get(`Token ${TOKEN.slice(0, -1)}`);
     expect(res.status).toBe(401);
+  });
+
+  it('answers 401 for a token of the same length that differs only in its last byte', async () => {
+    const lastChanged = `${TOKEN.slice(0, -1)}${TOKEN.endsWith('3') ? '4' : '3'}`;
+    expect(lastChanged).toHaveLength(TOKEN.length);
+    const { res, text } = await get(`Token ${lastChanged}`);
+    expect(res.status).toBe(401);
+    expect(JSON.parse(text)).toEqual({ error: 'unauthorized', message: 'Invalid token.' });
   });
 
   it('treats the token as case-sensitive (upper-cased token is rejected)', async () => {
@@ -190,6 +204,13 @@ describe('token rotation', () => {
     expect((await call()).status).toBe(401);
   });
 
+  it('rejects, before its deadline, a token that differs from the previous one only in its last byte', async () => {
+    const lastChanged = `${PREVIOUS.slice(0, -1)}${PREVIOUS.endsWith('2') ? '3' : '2'}`;
+    expect(lastChanged).toHaveLength(PREVIOUS.length);
+    const { res } = await get(`Token ${lastChanged}`, '/', rotation(DEADLINE - 1));
+    expect(res.status).toBe(401);
+  });
+
   it('rejects a previous token that has no deadline', async () => {
     const { res } = await get(`Token ${PREVIOUS}`, '/', { previousToken: PREVIOUS });
     expect(res.status).toBe(401);
@@ -242,6 +263,7 @@ describe('routes', () => {
       const res = await app.request('/', { method, headers: { Authorization: `Token ${TOKEN}` } });
       expect(res.status).toBe(405);
       expect(res.headers.get('allow')).toBe('GET, HEAD');
+      expect(await res.json()).toEqual({ error: 'method_not_allowed', message: 'Use GET.' });
     });
   }
 

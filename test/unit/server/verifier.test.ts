@@ -15,6 +15,20 @@ describe('token verifier (fixed-width constant-time comparison)', () => {
     expect(verify(`${TOKEN}${'\u0000'.repeat(300)}`)).toBe(false);
   });
 
+  it('rejects the previous token followed by NUL bytes, and its proper prefixes, before its deadline', () => {
+    const verify = createTokenVerifier({
+      token: 'a-much-longer-current-token',
+      previousToken: TOKEN,
+      previousUntil: 1_000,
+      now: () => 0,
+    });
+    expect(verify(TOKEN)).toBe(true);
+    expect(verify(`${TOKEN}\u0000`)).toBe(false);
+    for (let length = 0; length < TOKEN.length; length++) {
+      expect(verify(TOKEN.slice(0, length))).toBe(false);
+    }
+  });
+
   it('rejects every proper prefix of the token, the empty string included', () => {
     const verify = createTokenVerifier({ token: TOKEN });
     for (let length = 0; length < TOKEN.length; length++) {

@@ -66,8 +66,8 @@ interface FakeVpc extends Vpc {
   dnsHostnames: boolean;
 }
 
-/** The code EC2 answers for an id it does not (yet) know, by the id's prefix. */
-const NOT_FOUND_BY_PREFIX: Record<string, string> = {
+/** The code EC2 answers by default for an id it does not (yet) know, by the id's prefix. */
+export const NOT_FOUND_BY_PREFIX: Readonly<Record<string, string>> = {
   vpc: 'InvalidVpcID.NotFound',
   subnet: 'InvalidSubnetID.NotFound',
   igw: 'InvalidInternetGatewayID.NotFound',
@@ -92,7 +92,10 @@ export class FakeEc2 {
   readonly subnetRefusedZones = new Set<string>();
   /** Each `operation id` answered NotFound because the id was too new, in order. */
   readonly lagged: string[] = [];
+  /** The NotFound codes those answers used. */
+  readonly laggedCodes = new Set<string>();
   private lagOperations: ReadonlySet<string> | 'all' | undefined;
+  private lagCodes: Readonly<Record<string, string>> = NOT_FOUND_BY_PREFIX;
   private readonly newIds = new Set<string>();
   private readonly seen = new Set<string>();
   readonly vpcs: FakeVpc[] = [];
@@ -119,9 +122,12 @@ export class FakeEc2 {
    * From now on, the first call of each given operation (all by default) that
    * names an id created after this call answers that id's NotFound code, as
    * EC2 may right after a create (EC2 developer guide, "Eventual consistency").
+   * `codes` replaces the code for some id prefixes: EC2 spells some of them
+   * two ways ("InvalidSubnetID" and "InvalidSubnetId").
    */
-  lagFirstUse(operations?: string[]): void {
+  lagFirstUse(operations?: string[], codes: Readonly<Record<string, string>> = {}): void {
     this.lagOperations = operations === undefined ? 'all' : new Set(operations);
+    this.lagCodes = { ...NOT_FOUND_BY_PREFIX, ...codes };
   }
 
   private visible(operation: string, ...ids: (string | undefined)[]): void {
@@ -132,8 +138,9 @@ export class FakeEc2 {
       const key = `${operation} ${id}`;
       if (this.seen.has(key)) continue;
       this.seen.add(key);
+      const code = this.lagCodes[id.split('-')[0] ?? ''] ?? 'InvalidID.NotFound';
       this.lagged.push(key);
-      const code = NOT_FOUND_BY_PREFIX[id.split('-')[0] ?? ''] ?? 'InvalidID.NotFound';
+      this.laggedCodes.add(code);
       throw awsError(code, `The ID '${id}' does not exist`);
     }
   }

@@ -1,13 +1,24 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 // The emulator deletes in any order, so the order down uses is asserted here
-// against recorded calls of each module's remove function.
+// against recorded calls of each module's remove function. Each removal
+// yields to the event loop between its start and its end, so steps that may
+// run side by side do, without any wall-clock timer.
 const calls: string[] = [];
 const deleted = (name: string) => [{ action: 'delete' as const, kind: 'resource', name }];
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+/** A promise a test settles by hand, to order two steps without timers. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
 const remover = (name: string) =>
   vi.fn(async () => {
     calls.push(`${name}:start`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await nextTurn();
     calls.push(`${name}:end`);
     return { changes: deleted(name), removed: [name] };
   });
@@ -69,15 +80,18 @@ async function down(): Promise<string[]> {
 }
 
 describe('down', () => {
-  it('drains the service before touching anything else', async () => {
+  it('deletes nothing the service uses (cluster, task definitions, load balancer, network, image, secret, log group, role) before it has drained', async () => {
     await down();
     const serviceEnd = position('service:end');
     for (const other of [
       'cluster',
+      'task-definitions',
       'load-balancer',
+      'target-group',
       'network',
       'repository',
       'secret',
+      'log-group',
       'execution-role',
     ]) {
       expect(position(`${other}:start`)).toBeGreaterThan(serviceEnd);
@@ -128,24 +142,30 @@ describe('down', () => {
   });
 
   it('fails with the cluster error, not an unhandled rejection, when the cluster cannot be deleted', async () => {
+    const clusterRefused = gate();
     vi.mocked(service.removeCluster).mockImplementationOnce(async () => {
+      clusterRefused.open();
       throw Object.assign(new Error('not allowed to delete the cluster'), {
         name: 'AccessDeniedException',
       });
     });
+    // Still running when the cluster fails: it must not turn into an unhandled rejection.
     vi.mocked(loadBalancer.removeLoadBalancer).mockImplementationOnce(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await clusterRefused.opened;
       return { changes: deleted('load-balancer') };
     });
     await expect(down()).rejects.toThrow('not allowed to delete the cluster');
   });
 
   it('reports the first failure when a later step fails too', async () => {
+    const loadBalancerRefused = gate();
     vi.mocked(loadBalancer.removeLoadBalancer).mockImplementationOnce(async () => {
+      loadBalancerRefused.open();
       throw new Error('load balancer refused');
     });
     vi.mocked(service.removeCluster).mockImplementationOnce(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await loadBalancerRefused.opened;
+      await nextTurn();
       throw new Error('cluster refused too');
     });
     await expect(down()).rejects.toThrow('load balancer refused');
@@ -159,5 +179,49 @@ describe('down', () => {
       expect(graph[key].after).toEqual([]);
     }
     expect(graph.service.after).toEqual(['autoscaling']);
+  });
+
+  it('names the stack’s own resource in each step’s title', () => {
+    const { ctx } = testContext('demo');
+    const graph = downGraph(ctx, 60_000);
+    const named = {
+      autoscaling: 'Delete the autoscaling of demo-api',
+      alarms: 'Delete the alarms and the SNS topic demo-alarms',
+      distribution: 'Disable and delete the CloudFront distribution',
+      service: 'Delete the ECS service demo-api',
+      cluster: 'Delete the cluster demo and the task definitions',
+      'load-balancer': 'Delete the load balancer demo-alb',
+      'target-group': 'Delete the target group demo-tg',
+      network: 'Delete the network (VPC demo-vpc)',
+      repository: 'Delete the ECR repository demo/api with its images',
+      secret: `Delete the token secret ${ctx.names.secret}`,
+      'log-group': `Delete the log group ${ctx.names.logGroup}`,
+      'execution-role': `Delete the task execution role ${ctx.names.executionRole}`,
+    };
+    expect(Object.keys(graph).sort()).toEqual(Object.keys(named).sort());
+    for (const [key, title] of Object.entries(named)) {
+      expect(graph[key as keyof typeof graph].title, key).toContain(title);
+    }
+  });
+
+  it('records every step as a removal: removed when it deleted something', async () => {
+    const { ctx, clock } = testContext();
+    const run = runGraph(downGraph(ctx, 60_000), { events: ignoreEvents, clock });
+    await run.results;
+    expect(new Set(run.records.map((record) => record.status))).toEqual(new Set(['removed']));
+  });
+});
+
+describe('removedBy', () => {
+  it('lists only the deletions, step after step', () => {
+    const change = (action: 'create' | 'update' | 'delete', name: string) =>
+      ({ action, kind: 'thing', name }) as const;
+    expect(
+      removedBy([
+        { changes: [change('delete', 'a'), change('update', 'b')] },
+        { changes: [] },
+        { changes: [change('create', 'c'), change('delete', 'd')] },
+      ]).map((c) => c.name),
+    ).toEqual(['a', 'd']);
   });
 });

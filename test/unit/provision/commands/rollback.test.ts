@@ -192,6 +192,37 @@ describe('rollback', () => {
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
   });
 
+  it('never goes forward to a revision newer than the running one', async () => {
+    // 5 was registered by an `up` whose rollout the circuit breaker undid: 4 still runs.
+    const revisions = [
+      revision(3, 'repo/api:v1', 'old-version'),
+      revision(4, 'repo/api:v2', 'old-version'),
+      revision(5, 'repo/api:v3-broken', 'old-version'),
+    ];
+    const { ctx, mocks } = testContext();
+    mocks.ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        { serviceName: 'iclinic-api', status: 'ACTIVE', taskDefinition: `${FAMILY_ARN}:4` },
+      ],
+    });
+    mocks.ecs
+      .on(ListTaskDefinitionsCommand)
+      .resolves({ taskDefinitionArns: revisions.map((r) => r.taskDefinitionArn ?? '') });
+    mocks.ecs.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => ({
+      taskDefinition: revisions.find((r) => r.taskDefinitionArn === input.taskDefinition),
+    }));
+    mocks.ecs.on(RegisterTaskDefinitionCommand).resolves({
+      taskDefinition: { taskDefinitionArn: `${FAMILY_ARN}:6`, revision: 6 },
+    });
+    mocks.ecs.on(UpdateServiceCommand).resolves({ service: { deployments: [] } });
+
+    const result = await rollback(ctx);
+
+    expect(result.fromRevision).toBe(3);
+    const input = mocks.ecs.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input;
+    expect(input?.containerDefinitions?.[0]?.image).toBe('repo/api:v1');
+  });
+
   it('says how to deploy when there is no service', async () => {
     const { ctx, mocks } = testContext();
     mocks.ecs.on(DescribeServicesCommand).resolves({ services: [] });

@@ -210,15 +210,40 @@ describe('waitForDeployment', () => {
     mocks.ecs.on(DescribeServicesCommand).resolves({
       services: [
         activeService({
-          deployments: [{ id: 'ecs-svc/9', status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }],
+          deployments: [
+            {
+              id: 'ecs-svc/9',
+              status: 'PRIMARY',
+              rolloutState: 'IN_PROGRESS',
+              rolloutStateReason: 'ECS deployment ecs-svc/9 in progress.',
+              runningCount: 1,
+              desiredCount: 2,
+            },
+          ],
         }),
       ],
     });
-    mocks.ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+    mocks.ecs.on(ListTasksCommand).resolves({ taskArns: ['arn:task/7'] });
+    mocks.ecs.on(DescribeTasksCommand).resolves({
+      tasks: [{ taskArn: 'arn:task/7', stoppedReason: 'Task failed ELB health checks' }],
+    });
 
-    await expect(
-      waitForDeployment(ctx, { deploymentId: 'ecs-svc/9', timeoutMs: 30_000 }),
-    ).rejects.toThrow(/timed out after \d+ s/);
+    const error = await waitForDeployment(ctx, {
+      deploymentId: 'ecs-svc/9',
+      timeoutMs: 30_000,
+    }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(DeploymentFailedError);
+    // Polled at 0, 6, 12, 18, 24 and 30 s: one more interval would pass the 30 s timeout.
+    expect((error as Error).message).toBe(
+      [
+        'Deployment ecs-svc/9 of iclinic-api timed out after 30 s (rollout IN_PROGRESS, 1/2 running).',
+        'Rollout: ECS deployment ecs-svc/9 in progress.',
+        'Recently stopped tasks:',
+        '  stopped task 7: Task failed ELB health checks',
+      ].join('\n'),
+    );
+    expect(mocks.ecs.commandCalls(DescribeServicesCommand)).toHaveLength(6);
   });
 
   it('prints each new service event once, and none from before the wait', async () => {

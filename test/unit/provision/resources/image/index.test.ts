@@ -164,13 +164,27 @@ describe('runEngine', () => {
   });
 
   it('stops the engine at once when the run is aborted', async () => {
-    const path = await fakeEngine('slow-engine', 'sleep 30');
+    // The engine says when it runs, and when it is told to stop: SIGTERM, which
+    // lets a real engine clean up (Node's default kill signal for an aborted spawn).
+    const path = await fakeEngine(
+      'slow-engine',
+      "trap 'kill $!; echo stopped; exit 143' TERM; echo started; sleep 30 & wait $!",
+    );
     const aborted = new AbortController();
-    const started = Date.now();
-    const running = runEngine(path, [], { signal: aborted.signal });
-    setTimeout(() => aborted.abort(), 100);
+    let stopped = () => {};
+    const engineStopped = new Promise<void>((resolve) => {
+      stopped = resolve;
+    });
+    const running = runEngine(path, [], {
+      signal: aborted.signal,
+      onLine: (line) => {
+        if (line === 'started') aborted.abort();
+        if (line === 'stopped') stopped();
+      },
+    });
     await expect(running).rejects.toThrow(/abort/i);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // Without the signal reaching the engine this never settles, and the test times out.
+    await engineStopped;
   });
 });
 

@@ -1,0 +1,169 @@
+// What a rollback registers (every setting of the earlier revision, the
+// running revision's secret references) and how it refuses what it cannot do.
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ListTaskDefinitionsCommand,
+  RegisterTaskDefinitionCommand,
+  type TaskDefinition,
+} from '@aws-sdk/client-ecs';
+import { describe, expect, it } from 'vitest';
+import {
+  listRevisions,
+  rollback,
+  rollbackInput,
+  RollbackTargetError,
+} from '../../../../provision/commands/rollback.js';
+import { ecsTags, stackNames } from '../../../../provision/names.js';
+import { mutatingOperations, testContext } from '../../support/context.js';
+
+const FAMILY_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/iclinic-api';
+const runningSecrets = [{ name: 'ICLINIC_PASS', valueFrom: 'arn:secret:token::running-version' }];
+
+/** A revision with every field a registration takes set to something of its own. */
+const earlier: TaskDefinition = {
+  taskDefinitionArn: `${FAMILY_ARN}:3`,
+  revision: 3,
+  family: 'iclinic-api',
+  status: 'ACTIVE',
+  registeredAt: new Date('2026-01-01T00:00:00Z'),
+  requiresAttributes: [{ name: 'ecs.capability.secrets.asm.environment-variables' }],
+  compatibilities: ['EC2', 'FARGATE'],
+  taskRoleArn: 'arn:aws:iam::123456789012:role/task',
+  executionRoleArn: 'arn:aws:iam::123456789012:role/iclinic-task-execution',
+  networkMode: 'awsvpc',
+  volumes: [{ name: 'scratch' }],
+  placementConstraints: [{ type: 'memberOf', expression: 'attribute:x == y' }],
+  requiresCompatibilities: ['FARGATE'],
+  cpu: '256',
+  memory: '512',
+  pidMode: 'task',
+  ipcMode: 'none',
+  proxyConfiguration: { containerName: 'api', type: 'APPMESH' },
+  inferenceAccelerators: [{ deviceName: 'device', deviceType: 'eia2.medium' }],
+  ephemeralStorage: { sizeInGiB: 30 },
+  runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'ARM64' },
+  containerDefinitions: [
+    {
+      name: 'api',
+      image: 'repo/api:v1',
+      secrets: [{ name: 'ICLINIC_PASS', valueFrom: 'arn:secret:token::old-version' }],
+    },
+    { name: 'sidecar', image: 'repo/sidecar:1' },
+  ],
+};
+
+describe('rollbackInput', () => {
+  it('copies every registration setting of the earlier revision, with the running secret references', () => {
+    const running: TaskDefinition = {
+      containerDefinitions: [{ name: 'api', image: 'repo/api:v2', secrets: runningSecrets }],
+    };
+    expect(rollbackInput({ names: stackNames('iclinic', 'us-east-1') }, earlier, running)).toEqual({
+      taskRoleArn: 'arn:aws:iam::123456789012:role/task',
+      executionRoleArn: 'arn:aws:iam::123456789012:role/iclinic-task-execution',
+      networkMode: 'awsvpc',
+      volumes: [{ name: 'scratch' }],
+      placementConstraints: [{ type: 'memberOf', expression: 'attribute:x == y' }],
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      pidMode: 'task',
+      ipcMode: 'none',
+      proxyConfiguration: { containerName: 'api', type: 'APPMESH' },
+      inferenceAccelerators: [{ deviceName: 'device', deviceType: 'eia2.medium' }],
+      ephemeralStorage: { sizeInGiB: 30 },
+      runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'ARM64' },
+      family: 'iclinic-api',
+      containerDefinitions: [
+        { name: 'api', image: 'repo/api:v1', secrets: runningSecrets },
+        { name: 'sidecar', image: 'repo/sidecar:1' },
+      ],
+      tags: ecsTags('iclinic'),
+    });
+  });
+
+  it('gives the API container no secrets when the running revision has none', () => {
+    const input = rollbackInput({ names: stackNames('iclinic', 'us-east-1') }, earlier, {});
+    expect(input.containerDefinitions?.[0]?.secrets).toEqual([]);
+  });
+});
+
+/** A stack running `running` of these revisions. */
+function stackWith(revisions: readonly TaskDefinition[], running: number) {
+  const { ctx, mocks } = testContext();
+  mocks.ecs.on(DescribeServicesCommand).resolves({
+    services: [
+      { serviceName: 'iclinic-api', status: 'ACTIVE', taskDefinition: `${FAMILY_ARN}:${running}` },
+    ],
+  });
+  mocks.ecs
+    .on(ListTaskDefinitionsCommand)
+    .resolves({ taskDefinitionArns: revisions.map((r) => r.taskDefinitionArn ?? '') });
+  mocks.ecs.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => ({
+    taskDefinition: revisions.find(
+      (r) =>
+        r.taskDefinitionArn === input.taskDefinition ||
+        `iclinic-api:${r.revision ?? 0}` === input.taskDefinition,
+    ),
+  }));
+  return { ctx, mocks };
+}
+
+const revision = (n: number, image: string): TaskDefinition => ({
+  taskDefinitionArn: `${FAMILY_ARN}:${n}`,
+  revision: n,
+  containerDefinitions: [{ name: 'api', image, secrets: runningSecrets }],
+});
+
+describe('rollback refuses', () => {
+  it.each([0, -2, 1.5])('--to %s, naming the family', async (to) => {
+    const { ctx, mocks } = stackWith([revision(3, 'v1'), revision(4, 'v2')], 4);
+    const error = await rollback(ctx, { to }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RollbackTargetError);
+    expect((error as Error).message).toBe(
+      `Invalid --to ${to}: give a revision number of iclinic-api (see "iclinic-deploy status").`,
+    );
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
+  });
+
+  it('a revision that does not exist, saying how to list them', async () => {
+    const { ctx, mocks } = stackWith([revision(3, 'v1'), revision(4, 'v2')], 4);
+    await expect(rollback(ctx, { to: 9 })).rejects.toThrow(
+      'Task definition iclinic-api:9 was not found; run "iclinic-deploy status" to list revisions.',
+    );
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
+  });
+
+  it('when every earlier revision has the running image and settings', async () => {
+    const { ctx, mocks } = stackWith([revision(3, 'v2'), revision(4, 'v2')], 4);
+    const error = await rollback(ctx).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RollbackTargetError);
+    expect((error as Error).message).toBe(
+      'No earlier revision of iclinic-api with another image or settings than the running revision 4; ' +
+        'nothing to roll back to. Deploy another image with "iclinic-deploy up".',
+    );
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
+  });
+
+  it('to go on when ECS registers the copy without an ARN', async () => {
+    const { ctx, mocks } = stackWith([revision(3, 'v1'), revision(4, 'v2')], 4);
+    mocks.ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: {} });
+    await expect(rollback(ctx)).rejects.toThrow(
+      'RegisterTaskDefinition for iclinic-api returned no ARN; run rollback again.',
+    );
+    expect(mutatingOperations(mocks.ecs)).toEqual(['RegisterTaskDefinition']);
+  });
+});
+
+describe('listRevisions', () => {
+  it('describes only the newest `limit` revisions', async () => {
+    const revisions = [1, 2, 3, 4, 5].map((n) => revision(n, `v${n}`));
+    const { ctx, mocks } = stackWith(revisions, 5);
+    const listed = await listRevisions(ctx, 2);
+    expect(listed.map((r) => [r.revision, r.image, r.running])).toEqual([
+      [5, 'v5', true],
+      [4, 'v4', false],
+    ]);
+    expect(mocks.ecs.commandCalls(DescribeTaskDefinitionCommand)).toHaveLength(2);
+  });
+});
