@@ -14,6 +14,7 @@ import {
   rollbackInput,
   RollbackTargetError,
 } from '../../../../provision/commands/rollback.js';
+import { ROLLBACK_OF_TAG } from '../../../../provision/commands/rollback-target.js';
 import { ecsTags, stackNames } from '../../../../provision/names.js';
 import { mutatingOperations, testContext } from '../../support/context.js';
 
@@ -58,7 +59,8 @@ describe('rollbackInput', () => {
     const running: TaskDefinition = {
       containerDefinitions: [{ name: 'api', image: 'repo/api:v2', secrets: runningSecrets }],
     };
-    expect(rollbackInput({ names: stackNames('iclinic', 'us-east-1') }, earlier, running)).toEqual({
+    const from = { definition: earlier, revision: 3, origin: 3 };
+    expect(rollbackInput({ names: stackNames('iclinic', 'us-east-1') }, from, running)).toEqual({
       taskRoleArn: 'arn:aws:iam::123456789012:role/task',
       executionRoleArn: 'arn:aws:iam::123456789012:role/iclinic-task-execution',
       networkMode: 'awsvpc',
@@ -78,12 +80,13 @@ describe('rollbackInput', () => {
         { name: 'api', image: 'repo/api:v1', secrets: runningSecrets },
         { name: 'sidecar', image: 'repo/sidecar:1' },
       ],
-      tags: ecsTags('iclinic'),
+      tags: [...ecsTags('iclinic'), { key: ROLLBACK_OF_TAG, value: '3' }],
     });
   });
 
   it('gives the API container no secrets when the running revision has none', () => {
-    const input = rollbackInput({ names: stackNames('iclinic', 'us-east-1') }, earlier, {});
+    const from = { definition: earlier, revision: 3, origin: 3 };
+    const input = rollbackInput({ names: stackNames('iclinic', 'us-east-1') }, from, {});
     expect(input.containerDefinitions?.[0]?.secrets).toEqual([]);
   });
 });
@@ -139,8 +142,8 @@ describe('rollback refuses', () => {
     const error = await rollback(ctx).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RollbackTargetError);
     expect((error as Error).message).toBe(
-      'No earlier revision of iclinic-api with another image or settings than the running revision 4; ' +
-        'nothing to roll back to. Deploy another image with "iclinic-deploy up".',
+      'No revision of iclinic-api older than the running revision 4 has another image or settings; ' +
+        'nothing older to roll back to. Deploy another image with "iclinic-deploy up", or pick a revision with "iclinic-deploy rollback --to N".',
     );
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
   });
