@@ -1,4 +1,6 @@
 import { stackNames } from '../names.js';
+import { GITHUB_OIDC_HOST } from '../resources/ci-github/github.js';
+import { deployRoleName } from '../resources/ci-github/names.js';
 import { actions } from './actions.js';
 import type { PolicyDocument, Statement } from './document.js';
 
@@ -91,7 +93,9 @@ export function deployerPolicy(options: { region: string; stack: string }): Poli
         Effect: 'Allow',
         Action: actions(
           'iam',
-          (a) => !['PassRole', 'CreateServiceLinkedRole', 'ListRoles'].includes(a),
+          (a) =>
+            !['PassRole', 'CreateServiceLinkedRole', 'ListRoles'].includes(a) &&
+            !a.includes('OpenIDConnectProvider'),
         ),
         Resource: [...executionRoles, 'arn:aws:iam::*:role/aws-service-role/*'],
       },
@@ -137,8 +141,54 @@ export function deployerPolicy(options: { region: string; stack: string }): Poli
         },
       },
       ...operateStatements(region, stack, names.cluster, names.service),
+      ...githubDeployStatements(region, stack),
     ],
   };
+}
+
+/** The statements of `ci github`, which the deploy role itself does not carry. */
+export const GITHUB_DEPLOY_SIDS: readonly string[] = ['GitHubDeployRole', 'GitHubOidcProvider'];
+
+/** What `ci github` does to the deploy role: no AttachRolePolicy, no PassRole. */
+const DEPLOY_ROLE_ACTIONS = [
+  'CreateRole',
+  'DeleteRole',
+  'DeleteRolePolicy',
+  'DetachRolePolicy',
+  'GetRole',
+  'GetRolePolicy',
+  'ListAttachedRolePolicies',
+  'ListRolePolicies',
+  'PutRolePolicy',
+  'TagRole',
+  'UpdateAssumeRolePolicy',
+];
+
+/**
+ * `ci github`: the stack's deploy role by its name, and the account's OIDC
+ * provider for GitHub by its ARN, oidc-provider/<host> (Service
+ * Authorization Reference for IAM:
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html).
+ * ListOpenIDConnectProviderTags goes with TagOpenIDConnectProvider, which
+ * CreateOpenIDConnectProvider checks for its tags
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_oidc.html).
+ * Finding the roles that still trust the provider uses iam:ListRoles (Identity).
+ */
+function githubDeployStatements(region: string, stack: string): Statement[] {
+  return [
+    {
+      Sid: 'GitHubDeployRole',
+      Effect: 'Allow',
+      Action: actions('iam', (a) => DEPLOY_ROLE_ACTIONS.includes(a)),
+      Resource: `arn:aws:iam::*:role/${deployRoleName(stack, region)}`,
+    },
+    {
+      Sid: 'GitHubOidcProvider',
+      Effect: 'Allow',
+      Action: actions('iam', (a) => a.includes('OpenIDConnectProvider')),
+      Resource: `arn:aws:iam::*:oidc-provider/${GITHUB_OIDC_HOST}`,
+    },
+  ];
 }
 
 /**

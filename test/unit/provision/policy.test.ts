@@ -297,3 +297,49 @@ describe('deployerPolicy role resources', () => {
     ).toBeUndefined();
   });
 });
+
+describe('deployerPolicy for ci github', () => {
+  const policy = deployerPolicy({ region: 'sa-east-1', stack: 'iclinic-staging' });
+  const provider = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
+  const role = (name: string) => `arn:aws:iam::123456789012:role/${name}`;
+  const check = (action: string, resource: string) => ({ action, resource, context: {} });
+
+  it('lets ci github manage the stack and region deploy role by its name only', () => {
+    const own = role('iclinic-staging-sa-east-1-deploy');
+    for (const action of ['iam:CreateRole', 'iam:PutRolePolicy', 'iam:UpdateAssumeRolePolicy'])
+      expect(allowingStatement(policy, check(action, own))?.Sid, action).toBe('GitHubDeployRole');
+    expect(
+      allowingStatement(
+        policy,
+        check('iam:PutRolePolicy', role('iclinic-staging-us-east-1-deploy')),
+      ),
+    ).toBeUndefined();
+    expect(allowingStatement(policy, check('iam:PutRolePolicy', role('admin')))).toBeUndefined();
+  });
+
+  it('neither attaches managed policies to the deploy role nor passes it to a service', () => {
+    const own = role('iclinic-staging-sa-east-1-deploy');
+    expect(allowingStatement(policy, check('iam:AttachRolePolicy', own))).toBeUndefined();
+    expect(allowingStatement(policy, check('iam:PassRole', own))).toBeUndefined();
+  });
+
+  it("grants the OIDC provider actions on GitHub's provider ARN and nowhere else", () => {
+    for (const action of [
+      'iam:CreateOpenIDConnectProvider',
+      'iam:GetOpenIDConnectProvider',
+      'iam:TagOpenIDConnectProvider',
+      'iam:DeleteOpenIDConnectProvider',
+    ])
+      expect(allowingStatement(policy, check(action, provider))?.Sid, action).toBe(
+        'GitHubOidcProvider',
+      );
+    const other = 'arn:aws:iam::123456789012:oidc-provider/gitlab.com';
+    expect(
+      allowingStatement(policy, check('iam:DeleteOpenIDConnectProvider', other)),
+    ).toBeUndefined();
+    const granted = policy.Statement.filter((s) =>
+      s.Action.some((a) => a.includes('OpenIDConnectProvider')),
+    );
+    expect(granted.map((s) => s.Sid)).toEqual(['GitHubOidcProvider']);
+  });
+});
