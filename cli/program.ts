@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { createRequire } from 'node:module';
+import { ciGithubCommand, declareCiGithub } from './commands/ci.js';
 import { downCommand } from './commands/down.js';
 import { logsCommand } from './commands/logs.js';
 import { rollbackCommand } from './commands/rollback.js';
@@ -345,6 +346,10 @@ Examples:
     .action(async (_options: unknown, command: Command) =>
       runCommand('policy', policyCommand, command),
     );
+
+  declareCiGithub(program).action(async (_o: unknown, c: Command) =>
+    runCommand('ci github', ciGithubCommand, c),
+  );
 
   return program;
 }

@@ -61,9 +61,9 @@ function yamlQuoted(value: string): string {
 
 /**
  * A branch filter that matches only this branch: "+", "?", "*", "[", "]"
- * and a leading "!" are pattern characters in branch filters, escaped with
- * "\" for a literal match
- * (https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax#filter-pattern-cheat-sheet).
+ * and a leading "!" are pattern characters in branch filters, and "you need
+ * to escape each of these special characters with \" for a literal match
+ * (https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax#onpushbranchestagsbranches-ignoretags-ignore).
  * git itself refuses "?", "*" and "[" in branch names.
  */
 export function branchFilter(branch: string): string {
