@@ -16,10 +16,19 @@ export interface CommandTools {
 }
 
 /**
- * One per command, in cli/commands/: parse the options into settings (a
- * UsageError for a mistake), run them, and render the result (pure).
+ * One per command, in cli/commands/: declare its flags and help, parse the
+ * options into settings (a UsageError for a mistake), run them, and render the
+ * result (pure).
  */
 export interface CliCommand<S, R> {
+  /**
+   * Adds the command under `program` (through `program.command(...)`, so it
+   * inherits the program's help and error settings) with its argument,
+   * options, description and help text, and returns it; program.ts attaches
+   * the action that runs it. A nested command (`ci github`) adds its group
+   * and returns the leaf.
+   */
+  declare(program: Command): Command;
   /** Makes no change (status, token, policy): its clients are read-only even without --dry-run. */
   readonly readsOnly: boolean;
   /** A dry run runs its graph as a plan; for a command that changes nothing there is nothing to plan. */

@@ -59,71 +59,83 @@ export interface StepTitle {
   readonly after: readonly string[];
 }
 
+function settle(step: PendingStep, error?: Error): void {
+  if (step.settled) return;
+  step.settled = true;
+  step.settle?.(error);
+}
+
+/** Shows one event on its step's task; warnings also go into `kept`, printed once the list is gone. */
+function applyEvent(step: PendingStep, event: RunEvent, kept: string[], verbose: boolean): void {
+  const task = step.task;
+  if (task === undefined) {
+    step.early.push(event);
+    return;
+  }
+  switch (event.type) {
+    case 'step-started':
+      task.title = event.title;
+      return;
+    case 'progress':
+      task.output = event.message;
+      return;
+    case 'warning':
+      task.output = `warning: ${event.message}`;
+      kept.push(`warning: ${event.message}`);
+      return;
+    case 'step-finished':
+      task.title = `${event.title}: ${stepSummary(event)}`;
+      if (verbose && event.changes.length > 0) {
+        task.output = event.changes.map((c) => changeLine(c, 'done')).join('\n');
+      }
+      settle(step);
+      return;
+    case 'step-failed':
+      settle(step, new Error(`${event.title}: failed after ${seconds(event.durationMs)}`));
+      return;
+    case 'step-skipped':
+      task.skip(`${event.title}: skipped (${event.reason})`);
+      settle(step);
+      return;
+  }
+}
+
+/** A step's listr2 task: it ends when the step's own events settle it. */
+function stepTask(
+  title: string,
+  step: PendingStep,
+  verbose: boolean,
+  apply: (step: PendingStep, event: RunEvent) => void,
+) {
+  return {
+    title,
+    rendererOptions: { outputBar: verbose ? Infinity : 1, persistentOutput: verbose },
+    task: (_: unknown, task: StepTask) =>
+      new Promise<void>((resolve, reject) => {
+        step.task = task;
+        step.settle = (error) => (error === undefined ? resolve() : reject(error));
+        if (step.settled) return resolve();
+        for (const event of step.early.splice(0)) apply(step, event);
+      }),
+  };
+}
+
 export function liveProgress(steps: readonly StepTitle[], options: ProgressOptions): Progress {
   const pending = new Map<string, PendingStep>();
   const kept: string[] = [];
   const titleOf = new Map(steps.map((s) => [s.key, s.title]));
-
-  const apply = (step: PendingStep, event: RunEvent) => {
-    const task = step.task;
-    if (task === undefined) {
-      step.early.push(event);
-      return;
-    }
-    switch (event.type) {
-      case 'step-started':
-        task.title = event.title;
-        return;
-      case 'progress':
-        task.output = event.message;
-        return;
-      case 'warning':
-        task.output = `warning: ${event.message}`;
-        kept.push(`warning: ${event.message}`);
-        return;
-      case 'step-finished':
-        task.title = `${event.title}: ${stepSummary(event)}`;
-        if (options.verbose && event.changes.length > 0) {
-          task.output = event.changes.map((c) => changeLine(c, 'done')).join('\n');
-        }
-        settle(step);
-        return;
-      case 'step-failed':
-        settle(step, new Error(`${event.title}: failed after ${seconds(event.durationMs)}`));
-        return;
-      case 'step-skipped':
-        task.skip(`${event.title}: skipped (${event.reason})`);
-        settle(step);
-        return;
-    }
-  };
-  const settle = (step: PendingStep, error?: Error) => {
-    if (step.settled) return;
-    step.settled = true;
-    step.settle?.(error);
-  };
+  const apply = (step: PendingStep, event: RunEvent) =>
+    applyEvent(step, event, kept, options.verbose);
 
   const list = new Listr<unknown, 'default', 'simple'>(
     steps.map((s) => {
       const step: PendingStep = { settled: false, early: [] };
       pending.set(s.key, step);
-      return {
-        title:
-          s.after.length > 0
-            ? `${s.title} (waiting for: ${s.after.map((k) => titleOf.get(k) ?? k).join(', ')})`
-            : s.title,
-        rendererOptions: {
-          outputBar: options.verbose ? Infinity : 1,
-          persistentOutput: options.verbose,
-        },
-        task: (_: unknown, task: StepTask) =>
-          new Promise<void>((resolve, reject) => {
-            step.task = task;
-            step.settle = (error) => (error === undefined ? resolve() : reject(error));
-            if (step.settled) return resolve();
-            for (const event of step.early.splice(0)) apply(step, event);
-          }),
-      };
+      const title =
+        s.after.length > 0
+          ? `${s.title} (waiting for: ${s.after.map((k) => titleOf.get(k) ?? k).join(', ')})`
+          : s.title;
+      return stepTask(title, step, options.verbose, apply);
     }),
     {
       concurrent: true,

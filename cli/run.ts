@@ -99,28 +99,35 @@ function exitCodeFor(error: unknown): number {
   return error instanceof UsageError || error instanceof InvalidTokenError ? 2 : 1;
 }
 
-export async function runCommand<S, R>(
-  name: string,
-  command: CliCommand<S, R>,
+/** "up", or "ci github" for a nested command: its path below the program. */
+export function commandPath(commander: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = commander; at?.parent; at = at.parent) names.unshift(at.name());
+  return names.join(' ');
+}
+
+/** The global options with the region resolved, and the clock; undefined after printing a usage error. */
+async function prepare(
   commander: Command,
-): Promise<void> {
+): Promise<{ globals: GlobalOptions; clock: Clock } | undefined> {
   const raw = commander.optsWithGlobals<GlobalOptions & { region?: string }>();
-  const started = realClock.now();
-  let globals: GlobalOptions;
-  let clock: Clock;
   try {
-    clock = delayScaledClock(realClock, process.env.ICLINIC_DEPLOY_DELAY_SCALE);
-    globals = { ...raw, region: (await resolveRegion(raw.region, raw.profile)).region };
+    const clock = delayScaledClock(realClock, process.env.ICLINIC_DEPLOY_DELAY_SCALE);
+    const globals = { ...raw, region: (await resolveRegion(raw.region, raw.profile)).region };
+    return { globals, clock };
   } catch (error) {
     process.exitCode = 2;
     write(`error: ${errorMessage(error)}`);
-    return;
+    return undefined;
   }
-  const live =
-    !globals.json && process.stdout.isTTY && wantsLiveProgress(process.stderr, process.env);
-  const progress = new ProgressOutput(globals.verbose, live);
-  const ctx = createContext(globals, globals.dryRun || command.readsOnly, progress.events, clock);
-  const records: StepRecord[] = [];
+}
+
+/** Starts step graphs with their progress shown; every graph's records are added to `records`. */
+function stepTools(
+  ctx: StackContext,
+  progress: ProgressOutput,
+  records: StepRecord[],
+): CommandTools {
   const failAfter = process.env.ICLINIC_DEPLOY_FAIL_AFTER;
   const start = <G>(graph: StepGraph<G>): GraphRun<G> => {
     const finish = progress.begin(graph);
@@ -145,7 +152,7 @@ export async function runCommand<S, R>(
     );
     return { results, records: run.records };
   };
-  const tools: CommandTools = {
+  return {
     report: ctx.report,
     start,
     steps: async (graph) => {
@@ -153,7 +160,63 @@ export async function runCommand<S, R>(
       return { results: await run.results, records: run.records };
     },
   };
-  const record = (ok: boolean, extra: Pick<RunRecord, 'result' | 'error'> = {}): RunRecord => ({
+}
+
+type RecordOf = (ok: boolean, extra?: Pick<RunRecord, 'result' | 'error'>) => RunRecord;
+
+interface Finished<S, R> {
+  readonly name: string;
+  readonly globals: GlobalOptions;
+  readonly settings: S;
+  /** Undefined on a dry run of a command that plans nothing. */
+  readonly result: R | undefined;
+  readonly records: readonly StepRecord[];
+}
+
+/** What stdout carries: the plan on a dry run, else the rendered lines or the --json record. */
+function resultText<S, R>(
+  command: CliCommand<S, R>,
+  run: Finished<S, R>,
+  record: RecordOf,
+): string {
+  const { globals } = run;
+  if (globals.dryRun) {
+    const heading = { command: run.name, stack: globals.name, region: globals.region };
+    return globals.json ? jsonText(record(true)) : `${planText(run.records, heading)}\n`;
+  }
+  const rendered = command.render(run.result as R, run.settings, globals);
+  if (!globals.json) return rendered.lines.map((line) => `${line}\n`).join('');
+  // A command that streamed its own output (logs) renders no json.
+  if (command.ownJson) return rendered.json === undefined ? '' : jsonText(rendered.json);
+  return jsonText(record(true, rendered.json === undefined ? {} : { result: rendered.json }));
+}
+
+/**
+ * Test hook: the end-to-end suite collects every operation of every run and
+ * checks each against the deployer policy.
+ */
+function appendCallLog(calls: CallLog): void {
+  const callLogFile = process.env.ICLINIC_DEPLOY_CALL_LOG;
+  if (callLogFile !== undefined && callLogFile !== '' && calls.total > 0) {
+    appendFileSync(callLogFile, `${[...calls.byOperation.keys()].join('\n')}\n`);
+  }
+}
+
+export async function runCommand<S, R>(
+  command: CliCommand<S, R>,
+  commander: Command,
+): Promise<void> {
+  const name = commandPath(commander);
+  const started = realClock.now();
+  const prepared = await prepare(commander);
+  if (prepared === undefined) return;
+  const { globals, clock } = prepared;
+  const live =
+    !globals.json && process.stdout.isTTY && wantsLiveProgress(process.stderr, process.env);
+  const progress = new ProgressOutput(globals.verbose, live);
+  const ctx = createContext(globals, globals.dryRun || command.readsOnly, progress.events, clock);
+  const records: StepRecord[] = [];
+  const record: RecordOf = (ok, extra = {}) => ({
     command: name,
     stack: globals.name,
     region: globals.region,
@@ -164,35 +227,23 @@ export async function runCommand<S, R>(
     awsCalls: ctx.calls.toJSON(),
     ...extra,
   });
-  const out = (text: string) => process.stdout.write(text);
+  const out = (text: string) => {
+    if (text !== '') process.stdout.write(text);
+  };
   try {
     const settings = await command.parse(commander, globals, ctx.report);
     // A command that changes nothing has nothing to plan.
     const result =
-      globals.dryRun && !command.plans ? undefined : await command.run(ctx, settings, tools);
-    if (globals.dryRun) {
-      const heading = { command: name, stack: globals.name, region: globals.region };
-      out(globals.json ? jsonText(record(true)) : `${planText(records, heading)}\n`);
-      return;
-    }
-    const rendered = command.render(result as R, settings, globals);
-    if (!globals.json) out(rendered.lines.map((line) => `${line}\n`).join(''));
-    else if (command.ownJson) {
-      // A command that streamed its own output (logs) renders no json.
-      if (rendered.json !== undefined) out(jsonText(rendered.json));
-    } else
-      out(jsonText(record(true, rendered.json === undefined ? {} : { result: rendered.json })));
+      globals.dryRun && !command.plans
+        ? undefined
+        : await command.run(ctx, settings, stepTools(ctx, progress, records));
+    out(resultText(command, { name, globals, settings, result, records }, record));
   } catch (error) {
     process.exitCode = exitCodeFor(error);
     const message = describeError(error, { ...globals, env: process.env });
     if (globals.json) out(jsonText(record(false, { error: { name: errorCode(error), message } })));
     else write(`\nerror: ${message}`);
   } finally {
-    const callLogFile = process.env.ICLINIC_DEPLOY_CALL_LOG;
-    if (callLogFile !== undefined && callLogFile !== '' && ctx.calls.total > 0) {
-      // Test hook: the end-to-end suite collects every operation of every run
-      // and checks each against the deployer policy.
-      appendFileSync(callLogFile, `${[...ctx.calls.byOperation.keys()].join('\n')}\n`);
-    }
+    appendCallLog(ctx.calls);
   }
 }

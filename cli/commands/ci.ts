@@ -211,6 +211,7 @@ export function declareCiGithub(program: Command): Command {
 }
 
 export const ciGithubCommand: CliCommand<CiGithubCliSettings, CiGithubOutcome> = {
+  declare: declareCiGithub,
   readsOnly: false,
   plans: true,
   parse: (command, globals, report) => parseCiGithub(command, globals, report),

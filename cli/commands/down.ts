@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import type { Change } from '../../provision/plan.js';
 import { downGraph, removedBy } from '../../teardown/down.js';
 import type { CliCommand } from '../command.js';
@@ -24,7 +25,22 @@ export function renderDown(
   return { json: { removed }, lines };
 }
 
+const DOWN_HELP = `
+Asks you to type the stack name first; --yes skips that (and is required when not in a terminal).
+Deletes the service, cluster, load balancer, network, image repository with its images, the
+token secret (with no recovery window), the log group and the role. AWS releases network
+interfaces slowly, so this can take several minutes; if interrupted, run it again.
+
+Examples:
+  npx iclinic-deploy down
+  npx iclinic-deploy down --yes --name demo --region sa-east-1`;
+
 export const downCommand: CliCommand<DownSettings, readonly Change[]> = {
+  declare: (program: Command) =>
+    program
+      .command('down')
+      .description('delete every resource of the stack in dependency order; safe to run twice')
+      .addHelpText('after', DOWN_HELP),
   readsOnly: false,
   plans: true,
   parse: async (_command, globals) => {

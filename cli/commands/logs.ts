@@ -117,7 +117,39 @@ export async function printLogs(
   return { lines };
 }
 
+const LOGS_HELP = `
+With the global --json, prints one JSON record per line (JSON Lines) instead of text:
+  {"kind":"request","time":...,"task":...,"status":200,"method":"GET","path":"/","durationMs":1.2}
+Tokens never appear: the server does not log them, and anything that looks like one is redacted.
+Ctrl-C ends --follow normally (exit 0). CloudWatch shows a line a few seconds after it is written.
+
+Examples:
+  npx iclinic-deploy logs                          the last 10 minutes
+  npx iclinic-deploy logs --since 2h --filter 500  the last 2 hours, lines containing "500"
+  npx iclinic-deploy logs --follow                 live, until Ctrl-C
+  npx iclinic-deploy --json logs --since 1h | jq 'select(.status >= 500)'`;
+
+function declareLogs(program: Command): Command {
+  return program
+    .command('logs')
+    .description(
+      "print the service's log lines (CloudWatch Logs): time, task, status, method, path and duration of each request",
+    )
+    .option('--follow', 'keep printing new lines as they arrive (every 2 s) until Ctrl-C', false)
+    .option(
+      '--since <duration>',
+      'how far back to start: a number and s, m, h or d (30s, 10m, 2h, 1d)',
+      '10m',
+    )
+    .option(
+      '--filter <text>',
+      "only lines containing this text; a CloudWatch filter pattern such as '{ $.status >= 500 }' is used as it is",
+    )
+    .addHelpText('after', LOGS_HELP);
+}
+
 export const logsCommand: CliCommand<LogsSettings, LogsResult> = {
+  declare: declareLogs,
   readsOnly: true,
   plans: false,
   // The lines are the output, as they come; with --json they are JSON Lines.

@@ -5,7 +5,7 @@ import {
   type RollbackSteps,
 } from '../../provision/commands/rollback-graph.js';
 import type { CliCommand } from '../command.js';
-import type { GlobalOptions } from '../options.js';
+import { parsePositiveInteger, type GlobalOptions } from '../options.js';
 import type { Rendered } from '../output.js';
 import { changeLine } from '../render.js';
 
@@ -49,7 +49,35 @@ export function renderRollback(steps: RollbackSteps): Rendered {
   return { json, lines };
 }
 
+const ROLLBACK_HELP = `
+A rollback registers a new revision: a copy of the chosen one that reads the token secret
+version running now, so clients keep working with the current token. The desired count is left
+to the autoscaler. A later "up" deploys the image it is given again (or builds one).
+If the rollout fails, the circuit breaker puts the service back on the revision it ran, and the
+error shows the service events, stopped reasons and the last log lines of a stopped task.
+
+Examples:
+  npx iclinic-deploy rollback --dry-run   which revision and image it would go back to
+  npx iclinic-deploy rollback             back to the previous image
+  npx iclinic-deploy rollback --to 7      back to revision 7 (see "iclinic-deploy status")`;
+
+function declareRollback(program: Command): Command {
+  return program
+    .command('rollback')
+    .description(
+      "redeploy the previous (or --to) revision's image and settings, keeping the current token; waits and verifies like up",
+    )
+    .option(
+      '--to <revision>',
+      'the task definition revision to go back to ("status" lists them); default: the newest earlier one with another image or settings',
+      parsePositiveInteger('--to'),
+    )
+    .option('--no-verify', 'skip the request through the load balancer after the rollout')
+    .addHelpText('after', ROLLBACK_HELP);
+}
+
 export const rollbackCommand: CliCommand<RollbackSettings, RollbackSteps> = {
+  declare: declareRollback,
   readsOnly: false,
   plans: true,
   parse: parseRollback,

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { StackContext } from '../../provision/context.js';
 import type { Reporter } from '../../provision/events.js';
 import {
@@ -9,7 +9,7 @@ import {
 import { generateToken, validateToken } from '../../provision/token.js';
 import type { CliCommand, CommandTools } from '../command.js';
 import { UsageError } from '../errors.js';
-import type { GlobalOptions } from '../options.js';
+import { parseDurationMs, type GlobalOptions } from '../options.js';
 import type { Rendered } from '../output.js';
 import { readStdin } from '../terminal.js';
 
@@ -86,7 +86,52 @@ export function renderSetToken(
   return { json, lines };
 }
 
+/** A token that begins with "-" reads as an unknown option; the error must not print it. */
+export function hideUnknownOption(text: string): string {
+  return text.replace(
+    /unknown option '[^']*'/,
+    'unknown option (not shown: it may be a token). A value that begins with "-" goes after "--": set-token -- <value>',
+  );
+}
+
+const SET_TOKEN_HELP = `
+Examples:
+  npx iclinic-deploy set-token --generate              random token, printed once
+  printf %s "$T" | npx iclinic-deploy set-token -      value from stdin, not shell history
+  npx iclinic-deploy set-token --generate --grace 10m  old token keeps working 10 minutes after the end
+  npx iclinic-deploy set-token -- -starts-with-dash     a value that begins with "-" goes after --
+
+If the rollout fails, the secret and the service are put back and the old token keeps working.`;
+
+function declareSetToken(program: Command): Command {
+  return program
+    .command('set-token')
+    .description(
+      'change the token: new secret version, rolling deployment, verification; the old token keeps working for --grace',
+    )
+    .argument(
+      '[value]',
+      'the new token, or "-" to read it from stdin (keeps it out of shell history)',
+    )
+    .configureOutput({
+      outputError: (text, write) => write(hideUnknownOption(text)),
+    })
+    .option('--generate', 'generate a strong random token and print it once', false)
+    .addOption(
+      new Option(
+        '--grace <duration>',
+        'how long, at least, the previous token stays valid after the command ends (it is accepted until the end of --timeout plus this): 0, 90s, 5m, 1h (a bare number is seconds; at most 24h). 0 makes every new task refuse the old token',
+      )
+        .argParser(parseDurationMs)
+        .default(5 * 60_000, '5m'),
+    )
+    .option('--show-token', 'print the new token even when it was given', false)
+    .option('--no-verify', 'skip the requests through the load balancer after the rollout')
+    .addHelpText('after', SET_TOKEN_HELP);
+}
+
 export const setTokenCommand: CliCommand<SetTokenCliSettings, SetTokenResult> = {
+  declare: declareSetToken,
   readsOnly: false,
   plans: true,
   parse: parseSetToken,

@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { collectStatus, type StackStatus } from '../../provision/commands/status.js';
 import { stackFlags } from '../../provision/names.js';
 import type { CliCommand } from '../command.js';
@@ -110,6 +111,12 @@ export function formatOperateStatus(status: StackStatus): string[] {
 }
 
 export const statusCommand: CliCommand<undefined, StackStatus> = {
+  declare: (program: Command) =>
+    program
+      .command('status')
+      .description(
+        'show what exists and what is missing, the URL, running/desired tasks, the image, target health and token age',
+      ),
   readsOnly: true,
   plans: false,
   parse: async () => undefined,

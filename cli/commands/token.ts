@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { stackFlags } from '../../provision/names.js';
 import { hasErrorCode } from '../../provision/retry.js';
 import { readTokenSecret } from '../../provision/resources/secret.js';
@@ -5,6 +6,12 @@ import type { CliCommand } from '../command.js';
 
 /** Prints the token alone, for `$(npx iclinic-deploy token)`; --json gives it with the stack it belongs to. */
 export const tokenCommand: CliCommand<undefined, string> = {
+  declare: (program: Command) =>
+    program
+      .command('token')
+      .description(
+        'print the current token (for scripts: curl -H "Authorization: Token $(npx iclinic-deploy token)" ...)',
+      ),
   readsOnly: true,
   plans: false,
   ownJson: true,

@@ -1,6 +1,10 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Reporter } from '../../provision/events.js';
-import type { ContainerEngine, ImagePlatform } from '../../provision/resources/image/index.js';
+import {
+  nativePlatform,
+  type ContainerEngine,
+  type ImagePlatform,
+} from '../../provision/resources/image/index.js';
 import { stackFlags } from '../../provision/names.js';
 import { errorMessage } from '../../provision/retry.js';
 import { validateAlarmEmail } from '../../provision/resources/alarms/index.js';
@@ -10,7 +14,13 @@ import { validateToken } from '../../provision/token.js';
 import { upGraph, upResult, type UpResult, type UpSettings } from '../../provision/commands/up.js';
 import type { CliCommand } from '../command.js';
 import { UsageError } from '../errors.js';
-import type { GlobalOptions } from '../options.js';
+import {
+  parseCertificateArn,
+  parseEngine,
+  parsePlatform,
+  parsePositiveInteger,
+  type GlobalOptions,
+} from '../options.js';
 import type { Rendered } from '../output.js';
 import { readStdin } from '../terminal.js';
 
@@ -175,7 +185,111 @@ export function renderUp(
   return { json, lines };
 }
 
+const UP_HELP = `
+Examples:
+  npx iclinic-deploy up --dry-run                      what would be created or changed; changes nothing
+  npx iclinic-deploy up                                build, push and deploy (5-10 minutes the first time)
+  npx iclinic-deploy up --region sa-east-1 --name demo a second copy in another region
+  npx iclinic-deploy up --image REPO:TAG --platform linux/amd64   deploy an image built elsewhere
+  npx iclinic-deploy up --min-tasks 2 --max-tasks 10   scale between 2 and 10 tasks with the load
+  npx iclinic-deploy up --desired-count 1              always one task (the cheapest; no scaling)
+  npx iclinic-deploy up --alarm-email ops@example.com  be told by email when targets fail or 5xx rise
+
+The service scales on requests per task (3000/min) and average CPU (60 %): out after 1 min
+above target, in only after 5 min below it. Three alarms watch the stack: unhealthy targets, no
+healthy target, and a target 5xx rate over 5 %; they notify the SNS topic <stack>-alarms.
+
+How the API is reached:
+  (default)               https://<id>.cloudfront.net/ through a CloudFront distribution, nothing
+                          to own or configure; the load balancer admits only CloudFront. A new
+                          distribution takes a few minutes to deploy (it overlaps the ECS
+                          rollout), and "down" waits for it again to disable and delete it.
+                          CloudFront's default certificate still accepts TLS 1.0/1.1 clients;
+                          a TLS 1.2 floor needs your own domain.
+  --certificate-arn ARN   https://<your domain>/ on the load balancer's HTTPS listener (point a
+                          CNAME at it); no CloudFront, since your certificate already gives HTTPS.
+  --plain-http            http://<load balancer>/: no CloudFront, the token travels in clear text.
+
+Safe to run again at any time: it finds what exists by name and tag, fixes what drifted,
+and changes nothing when all is in place. After a Ctrl-C or an error, just run it again.`;
+
+/** The order of the options is the order --help lists them in. */
+function declareUp(program: Command): Command {
+  return program
+    .command('up')
+    .description(
+      'create or converge every resource, deploy the image, wait for the rollout and call the service',
+    )
+    .option(
+      '--token-stdin',
+      'read the initial token from stdin (used only when the secret does not exist yet)',
+      false,
+    )
+    .option('--show-token', 'print the token at the end (it is never printed otherwise)', false)
+    .option('--image <uri>', 'deploy this already pushed image instead of building one')
+    .addOption(
+      new Option(
+        '--engine <engine>',
+        'container engine that builds and pushes the image: docker, podman or finch',
+      )
+        .argParser(parseEngine)
+        .default('docker'),
+    )
+    .addOption(
+      new Option(
+        '--platform <platform>',
+        'image platform; the Fargate tasks use the same architecture: linux/amd64 or linux/arm64',
+      )
+        .argParser(parsePlatform)
+        .default(nativePlatform(), `${nativePlatform()}, this machine's`),
+    )
+    .option(
+      '--certificate-arn <arn>',
+      'your own domain: HTTPS on the load balancer with this ACM certificate, HTTP redirects to it; no CloudFront (your domain already gives HTTPS)',
+      parseCertificateArn,
+    )
+    .option(
+      '--plain-http',
+      'no CloudFront: plain HTTP on the load balancer (the token travels in clear text)',
+      false,
+    )
+    .option(
+      '--cpu <units>',
+      'Fargate CPU units per task (256, 512, 1024, ...)',
+      parsePositiveInteger('--cpu'),
+      256,
+    )
+    .option(
+      '--memory <MiB>',
+      'memory per task in MiB; must be valid for --cpu',
+      parsePositiveInteger('--memory'),
+      512,
+    )
+    .option(
+      '--min-tasks <n>',
+      `fewest tasks the autoscaler keeps (default ${DEFAULT_MIN_TASKS}; at most --max-tasks)`,
+      parsePositiveInteger('--min-tasks'),
+    )
+    .option(
+      '--max-tasks <n>',
+      `most tasks the autoscaler starts on load (default ${DEFAULT_MAX_TASKS}, or --min-tasks if higher); the Fargate vCPU quota is checked for twice this, the peak of a rolling deploy`,
+      parsePositiveInteger('--max-tasks'),
+    )
+    .option(
+      '--desired-count <n>',
+      'a fixed number of tasks, no scaling (the same as --min-tasks N --max-tasks N; not combined with them)',
+      parsePositiveInteger('--desired-count'),
+    )
+    .option(
+      '--alarm-email <address>',
+      'email the alarms (unhealthy targets, no healthy target, 5xx rate) to this address; AWS first mails it a confirmation link that must be clicked',
+    )
+    .option('--no-verify', 'skip the final request through the load balancer')
+    .addHelpText('after', UP_HELP);
+}
+
 export const upCommand: CliCommand<UpCliSettings, UpResult> = {
+  declare: declareUp,
   readsOnly: false,
   plans: true,
   parse: parseUp,

@@ -11,11 +11,8 @@
  * CLI calls them with the deployment id this returns.
  */
 import {
-  DescribeTaskDefinitionCommand,
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
-  paginateListTaskDefinitions,
-  type ContainerDefinition,
   type RegisterTaskDefinitionCommandInput,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
@@ -24,6 +21,21 @@ import { ecsTags, stackFlags } from '../names.js';
 import { ChangeSet, type Change } from '../plan.js';
 import { pinnedSecretVersion } from '../resources/secret.js';
 import { findService, primaryDeployment } from '../resources/ecs/index.js';
+import {
+  ROLLBACK_OF_TAG,
+  RollbackTargetError,
+  apiContainer,
+  chooseRevision,
+  copiedSettings,
+  describeRevision,
+  ensureImageExists,
+  imageOf,
+  revisionArns,
+  revisionOfArn,
+  type Revision,
+} from './rollback-target.js';
+
+export { ROLLBACK_OF_TAG, RollbackTargetError } from './rollback-target.js';
 
 export interface RevisionInfo {
   readonly revision: number;
@@ -36,46 +48,15 @@ export interface RevisionInfo {
   readonly running: boolean;
 }
 
-function apiContainer(ctx: StackContext, td: TaskDefinition): ContainerDefinition | undefined {
-  return td.containerDefinitions?.find((c) => c.name === ctx.names.containerName);
-}
-
-async function describeRevision(ctx: StackContext, arn: string): Promise<TaskDefinition> {
-  const out = await ctx.clients.ecs.send(
-    new DescribeTaskDefinitionCommand({ taskDefinition: arn }),
-  );
-  if (out.taskDefinition?.taskDefinitionArn === undefined) {
-    throw new Error(
-      `Task definition ${arn} was not found; run "iclinic-deploy status" to list revisions.`,
-    );
-  }
-  return out.taskDefinition;
-}
-
-const revisionOfArn = (arn: string): number => Number(/:(\d+)$/.exec(arn)?.[1] ?? 0);
-
-/** ACTIVE revisions of the family, newest first (familyPrefix also lists "x-api2": filtered). */
-async function revisionArns(ctx: StackContext): Promise<string[]> {
-  const family = ctx.names.taskFamily;
-  const arns: string[] = [];
-  for await (const page of paginateListTaskDefinitions(
-    { client: ctx.clients.ecs },
-    { familyPrefix: family, status: 'ACTIVE', sort: 'DESC' },
-  )) {
-    arns.push(...(page.taskDefinitionArns ?? []).filter((a) => a.includes(`/${family}:`)));
-  }
-  return arns.sort((a, b) => revisionOfArn(b) - revisionOfArn(a));
-}
-
 /** The most recent revisions with their image, date and pinned secret version. */
 export async function listRevisions(ctx: StackContext, limit = 10): Promise<RevisionInfo[]> {
   const running = (await findService(ctx))?.taskDefinition;
   const revisions: RevisionInfo[] = [];
   for (const arn of (await revisionArns(ctx)).slice(0, limit)) {
-    const td = await describeRevision(ctx, arn);
+    const { definition: td, revision } = await describeRevision(ctx, arn);
     const container = apiContainer(ctx, td);
     revisions.push({
-      revision: td.revision ?? revisionOfArn(arn),
+      revision,
       taskDefinitionArn: arn,
       image: container?.image,
       registeredAt: td.registeredAt,
@@ -86,74 +67,40 @@ export async function listRevisions(ctx: StackContext, limit = 10): Promise<Revi
   return revisions;
 }
 
-const COPIED_FIELDS = [
-  'taskRoleArn',
-  'executionRoleArn',
-  'networkMode',
-  'volumes',
-  'placementConstraints',
-  'requiresCompatibilities',
-  'cpu',
-  'memory',
-  'pidMode',
-  'ipcMode',
-  'proxyConfiguration',
-  'inferenceAccelerators',
-  'ephemeralStorage',
-  'runtimePlatform',
-] as const;
-
 /**
  * What a rollback copies: the registration input of `from`, with the
- * running revision's secret references on the API container. Fields ECS
- * fills in on registration (ARN, revision, status, requiresAttributes...)
- * are not inputs and are left out.
+ * running revision's secret references on the API container, tagged with
+ * the revision it copies (a copy of a copy names the original), which
+ * places it in the deploy history for the next rollback (rollback-target.ts).
  */
 export function rollbackInput(
   ctx: Pick<StackContext, 'names'>,
-  from: TaskDefinition,
+  from: Revision,
   running: TaskDefinition,
 ): RegisterTaskDefinitionCommandInput {
   const name = ctx.names.containerName;
   const currentSecrets = running.containerDefinitions?.find((c) => c.name === name)?.secrets;
-  const containerDefinitions = (from.containerDefinitions ?? []).map((c) =>
+  const containerDefinitions = (from.definition.containerDefinitions ?? []).map((c) =>
     c.name === name ? { ...c, secrets: currentSecrets ?? [] } : c,
   );
-  const settings = Object.fromEntries(
-    COPIED_FIELDS.filter((field) => from[field] !== undefined).map((field) => [field, from[field]]),
-  ) as Pick<RegisterTaskDefinitionCommandInput, (typeof COPIED_FIELDS)[number]>;
   return {
-    ...settings,
+    ...copiedSettings(from.definition),
     family: ctx.names.taskFamily,
     containerDefinitions,
-    tags: ecsTags(ctx.names.stack),
+    tags: [...ecsTags(ctx.names.stack), { key: ROLLBACK_OF_TAG, value: String(from.origin) }],
   };
 }
 
-/** The settings a user would call different, secrets excepted: comparing these finds a real previous version. */
-function settingsKey(ctx: Pick<StackContext, 'names'>, td: TaskDefinition): string {
-  const input = rollbackInput(ctx, td, { containerDefinitions: [] });
-  const { tags: _tags, ...rest } = input;
-  return JSON.stringify(rest);
-}
-
-export class RollbackTargetError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RollbackTargetError';
-  }
-}
-
 export interface RollbackPlan {
-  readonly from: TaskDefinition;
-  readonly running: TaskDefinition;
+  readonly from: Revision;
+  readonly running: Revision;
   readonly changes: readonly Change[];
 }
 
 /**
- * Without --to: the newest revision before the running one whose image or
- * settings differ (a set-token registers revisions that change only the
- * secret version; going back to one of those would change nothing).
+ * The revision to go back to (rollback-target.ts: the previous one in the
+ * deploy history, or --to), refused before anything is registered when
+ * its image is gone.
  */
 export async function planRollback(
   ctx: StackContext,
@@ -167,61 +114,28 @@ export async function planRollback(
     );
   }
   const running = await describeRevision(ctx, service.taskDefinition);
-  const runningRevision = running.revision ?? revisionOfArn(service.taskDefinition);
-  const from = await chooseRevision(ctx, running, runningRevision, options.to);
+  const from = await chooseRevision(ctx, running, options.to);
+  await ensureImageExists(ctx, from, running);
 
   const changes = new ChangeSet();
   const family = ctx.names.taskFamily;
   changes.create(
     'task definition revision',
     family,
-    `copy of revision ${from.revision ?? '?'} with the running token`,
+    `copy of revision ${from.revision} with the running token`,
   );
-  const image = (td: TaskDefinition) => apiContainer(ctx, td)?.image ?? 'none';
-  if (image(from) !== image(running)) {
-    changes.update('ECS service', ctx.names.service, 'image', image(running), image(from));
+  const [fromImage, runningImage] = [from, running].map((r) => imageOf(ctx, r.definition));
+  if (fromImage !== runningImage) {
+    changes.update('ECS service', ctx.names.service, 'image', runningImage, fromImage);
   }
   changes.update(
     'ECS service',
     ctx.names.service,
     'task definition',
-    `${family}:${runningRevision}`,
-    `copy of ${family}:${from.revision ?? '?'}`,
+    `${family}:${running.revision}`,
+    `copy of ${family}:${from.revision}`,
   );
   return { from, running, changes: changes.list };
-}
-
-async function chooseRevision(
-  ctx: StackContext,
-  running: TaskDefinition,
-  runningRevision: number,
-  to: number | undefined,
-): Promise<TaskDefinition> {
-  const family = ctx.names.taskFamily;
-  if (to !== undefined) {
-    if (!Number.isInteger(to) || to < 1) {
-      throw new RollbackTargetError(
-        `Invalid --to ${to}: give a revision number of ${family} (see "iclinic-deploy status").`,
-      );
-    }
-    const chosen = await describeRevision(ctx, `${family}:${to}`);
-    if (settingsKey(ctx, chosen) === settingsKey(ctx, running)) {
-      throw new RollbackTargetError(
-        `Revision ${to} of ${family} has the image and settings the service runs now (revision ${runningRevision}); nothing to roll back.`,
-      );
-    }
-    return chosen;
-  }
-  const runningKey = settingsKey(ctx, running);
-  for (const arn of await revisionArns(ctx)) {
-    if (revisionOfArn(arn) >= runningRevision) continue;
-    const candidate = await describeRevision(ctx, arn);
-    if (settingsKey(ctx, candidate) !== runningKey) return candidate;
-  }
-  throw new RollbackTargetError(
-    `No earlier revision of ${family} with another image or settings than the running revision ${runningRevision}; ` +
-      `nothing to roll back to. Deploy another image with "iclinic-deploy up".`,
-  );
 }
 
 export interface RollbackResult {
@@ -243,7 +157,7 @@ export async function rollback(
   options: { readonly to?: number } = {},
 ): Promise<RollbackResult> {
   const plan = await planRollback(ctx, options);
-  const fromRevision = plan.from.revision ?? 0;
+  const fromRevision = plan.from.revision;
   if (ctx.dryRun) {
     return {
       changes: plan.changes,
@@ -254,7 +168,7 @@ export async function rollback(
     };
   }
   const registered = await ctx.clients.ecs.send(
-    new RegisterTaskDefinitionCommand(rollbackInput(ctx, plan.from, plan.running)),
+    new RegisterTaskDefinitionCommand(rollbackInput(ctx, plan.from, plan.running.definition)),
   );
   const arn = registered.taskDefinition?.taskDefinitionArn;
   if (arn === undefined) {

@@ -31,7 +31,10 @@ export type { RunningRotation } from './running.js';
 
 export interface SetTokenSettings {
   readonly token: string;
-  /** How long after the new version is written the previous token is still accepted. */
+  /**
+   * How long the previous token is still accepted after the command ends:
+   * it is accepted until the end of `timeoutMs` plus this (see runSetToken).
+   */
   readonly graceMs: number;
   readonly timeoutMs: number;
   readonly verify: boolean;
@@ -227,9 +230,13 @@ async function rollOntoRevision(
     ...(started.createdAt === undefined ? {} : { deploymentCreatedAt: started.createdAt }),
     timeoutMs: rotation.remaining(60_000),
   });
-  if (settings.graceMs > 0 && ctx.clock.now() > Date.parse(rotation.validUntil)) {
+  // Only a rollout that ran past --timeout (the waits get at least a minute) leaves less.
+  if (
+    settings.graceMs > 0 &&
+    ctx.clock.now() + settings.graceMs > Date.parse(rotation.validUntil)
+  ) {
     ctx.report.warn(
-      `The rollout took longer than --grace: the previous token stopped being accepted by the new tasks at ${rotation.validUntil}, before the rollout completed. Use a longer --grace next time.`,
+      `The rollout ran past --timeout: the previous token is accepted only until ${rotation.validUntil}, less than --grace after the rollout completed. Use a longer --timeout next time.`,
     );
   }
   return {
@@ -350,7 +357,14 @@ export async function runSetToken(
     settings,
     undo: new UndoList(),
     remaining: (floorMs) => Math.max(floorMs, deadline - ctx.clock.now()),
-    validUntil: new Date(ctx.clock.now() + settings.graceMs).toISOString(),
+    // The deadline goes into the secret version before the rollout, and the
+    // tasks read it only when they start, so it cannot be moved once the
+    // new token is printed; counted from the write, a rollout of a few
+    // minutes on Fargate spent the default grace before clients could
+    // switch. Counted from --timeout, by which the command has either
+    // printed the token or given up and undone the rotation, clients get
+    // at least --grace after the print, however long the rollout took.
+    validUntil: new Date(deadline + settings.graceMs).toISOString(),
   };
   const graph = setTokenSteps(rotation);
   const run = options.start?.(graph) ?? runGraph(graph, { events: ignoreEvents, clock: ctx.clock });

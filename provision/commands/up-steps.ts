@@ -252,7 +252,7 @@ export function serviceSteps({
     },
     alarms: {
       kind: 'ensure',
-      title: 'Alarms on unhealthy targets and the 5xx rate (SNS topic)',
+      title: 'Alarms on unhealthy targets, no healthy target and the 5xx rate (SNS topic)',
       after: ['load-balancer'],
       run: async (input) => {
         const lb = input.get('load-balancer');

@@ -194,7 +194,11 @@ export const ACTIONS = {
 export type PolicyService = keyof typeof ACTIONS;
 
 /**
- * API operations authorized as other IAM actions than their own name.
+ * API operations authorized as other IAM actions than their own name. Every
+ * other operation the CLI calls is authorized as the action of its own name,
+ * which a unit test checks exists in the Service Authorization Reference's
+ * data; the data holds no operation-to-action map, so the operations with no
+ * action of their name are listed here, with their source.
  * CreateDistributionWithTags "Required Permissions (API Action):
  * cloudfront:CreateDistribution, cloudfront:TagResource":
  * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cf-api-permissions-ref.html

@@ -1,6 +1,13 @@
 import { stackNames } from '../names.js';
+import { partitionOf } from '../partition.js';
 
-/** Permissions AWS checks behind a call, which no call log shows. */
+/**
+ * Permissions AWS checks behind a call, which no call log shows, and which
+ * AWS's authorization data does not carry either: the Service Authorization
+ * Reference's "Dependent actions" are empty for these calls (a unit test
+ * checks each row against the data, so a row the data comes to cover is
+ * noticed). Each row names the page that documents it.
+ */
 
 /** One authorization AWS makes: an action on a resource, with the request's condition keys. */
 export interface AuthorizationCheck {
@@ -32,10 +39,15 @@ function regional(region: string, ...actions: string[]): AuthorizationCheck[] {
   }));
 }
 
-function serviceLinkedRole(account: string, service: string, roleName: string): AuthorizationCheck {
+function serviceLinkedRole(
+  request: { region: string; account: string },
+  service: string,
+  roleName: string,
+): AuthorizationCheck {
+  const { region, account } = request;
   return {
     action: 'iam:CreateServiceLinkedRole',
-    resource: `arn:aws:iam::${account}:role/aws-service-role/${service}/${roleName}`,
+    resource: `arn:${partitionOf(region)}:iam::${account}:role/aws-service-role/${service}/${roleName}`,
     context: { 'iam:AWSServiceName': service },
   };
 }
@@ -54,7 +66,7 @@ const AUTOSCALING_PERMISSIONS =
 /** The alarms a target-tracking policy on the stack's service gets (TargetTracking-<resource id>-AlarmHigh-<uuid>...). */
 function targetTrackingAlarm(request: { region: string; stack: string; account: string }): string {
   const n = stackNames(request.stack, request.region);
-  return `arn:aws:cloudwatch:${request.region}:${request.account}:alarm:TargetTracking-service/${n.cluster}/${n.service}-AlarmHigh-0b0c`;
+  return `arn:${partitionOf(request.region)}:cloudwatch:${request.region}:${request.account}:alarm:TargetTracking-service/${n.cluster}/${n.service}-AlarmHigh-0b0c`;
 }
 
 export const IMPLIED_PERMISSIONS: readonly ImpliedPermissions[] = [
@@ -62,10 +74,10 @@ export const IMPLIED_PERMISSIONS: readonly ImpliedPermissions[] = [
     // `ci github` creates the OIDC provider with its tag in the create call.
     call: 'iam:CreateOpenIDConnectProvider',
     source: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_oidc.html',
-    checks: ({ account }) =>
+    checks: ({ region, account }) =>
       ['iam:TagOpenIDConnectProvider', 'iam:ListOpenIDConnectProviderTags'].map((action) => ({
         action,
-        resource: `arn:aws:iam::${account}:oidc-provider/token.actions.githubusercontent.com`,
+        resource: `arn:${partitionOf(region)}:iam::${account}:oidc-provider/token.actions.githubusercontent.com`,
         context: {},
       })),
   },
@@ -75,10 +87,10 @@ export const IMPLIED_PERMISSIONS: readonly ImpliedPermissions[] = [
     // service, and creates the service-linked role on first use.
     call: 'application-autoscaling:RegisterScalableTarget',
     source: AUTOSCALING_PERMISSIONS,
-    checks: ({ region, account }) => [
-      ...regional(region, 'ecs:DescribeServices', 'ecs:UpdateService'),
+    checks: (request) => [
+      ...regional(request.region, 'ecs:DescribeServices', 'ecs:UpdateService'),
       serviceLinkedRole(
-        account,
+        request,
         'ecs.application-autoscaling.amazonaws.com',
         'AWSServiceRoleForApplicationAutoScaling_ECSService',
       ),
@@ -120,9 +132,9 @@ export const IMPLIED_PERMISSIONS: readonly ImpliedPermissions[] = [
   {
     call: 'elasticloadbalancing:CreateLoadBalancer',
     source: ELB_API_PERMISSIONS,
-    checks: ({ region, account }) => [
+    checks: (request) => [
       ...regional(
-        region,
+        request.region,
         'ec2:DescribeAccountAttributes',
         'ec2:DescribeAddresses',
         'ec2:DescribeInternetGateways',
@@ -131,7 +143,7 @@ export const IMPLIED_PERMISSIONS: readonly ImpliedPermissions[] = [
         'ec2:DescribeVpcs',
       ),
       serviceLinkedRole(
-        account,
+        request,
         'elasticloadbalancing.amazonaws.com',
         'AWSServiceRoleForElasticLoadBalancing',
       ),
@@ -165,9 +177,7 @@ export const IMPLIED_PERMISSIONS: readonly ImpliedPermissions[] = [
     // create the Amazon ECS service-linked role for your account."
     call: 'ecs:CreateCluster',
     source: 'https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateCluster.html',
-    checks: ({ account }) => [
-      serviceLinkedRole(account, 'ecs.amazonaws.com', 'AWSServiceRoleForECS'),
-    ],
+    checks: (request) => [serviceLinkedRole(request, 'ecs.amazonaws.com', 'AWSServiceRoleForECS')],
   },
   {
     // The task definition names the execution role; passing it to ECS is
@@ -179,7 +189,7 @@ export const IMPLIED_PERMISSIONS: readonly ImpliedPermissions[] = [
     checks: ({ region, stack, account }) => [
       {
         action: 'iam:PassRole',
-        resource: `arn:aws:iam::${account}:role/${stackNames(stack, region).executionRole}`,
+        resource: `arn:${partitionOf(region)}:iam::${account}:role/${stackNames(stack, region).executionRole}`,
         context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
       },
     ],
@@ -204,7 +214,7 @@ export const IMPLIED_PERMISSIONS: readonly ImpliedPermissions[] = [
         'ecr:UploadLayerPart',
       ].map((action) => ({
         action,
-        resource: `arn:aws:ecr:${region}:${account}:repository/${stackNames(stack, region).repository}`,
+        resource: `arn:${partitionOf(region)}:ecr:${region}:${account}:repository/${stackNames(stack, region).repository}`,
         context: { 'aws:RequestedRegion': region },
       })),
     ],

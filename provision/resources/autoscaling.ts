@@ -10,10 +10,12 @@
  *   UpdateService that sends desiredCount resets it (the same bug as
  *   https://github.com/aws/aws-cdk/issues/3919 and
  *   https://github.com/hashicorp/terraform/issues/10308, whose fix is
- *   `ignore_changes = [desired_count]`). So the service's ensure must send
- *   desiredCount only in CreateService (with the minimum), never in
- *   UpdateService, and diffService must not report it as drift. ECS keeps
- *   the current count when UpdateService omits it
+ *   `ignore_changes = [desired_count]`). So the service's ensure sends
+ *   desiredCount in CreateService (the minimum), and in UpdateService only
+ *   when the count is below the minimum (set by hand: the scaler does not
+ *   notice until a policy fires, see countBelowMinimum in ecs/service.ts);
+ *   a count at or above it is no drift. ECS keeps the current count when
+ *   UpdateService omits it
  *   (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html#ECS-UpdateService-request-desiredCount),
  *   and a count below a raised minimum is raised by the scaler itself when
  *   the target is registered again

@@ -208,6 +208,68 @@ export async function imageTagExists(ctx: StackContext, tag: string): Promise<bo
   }
 }
 
+export interface EcrImage {
+  readonly registryId: string;
+  readonly region: string;
+  readonly repositoryName: string;
+  /** One of the two: "repo:tag" or "repo@sha256:...". */
+  readonly imageTag?: string;
+  readonly imageDigest?: string;
+}
+
+// "<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>" or "...@sha256:<digest>"
+// (https://docs.aws.amazon.com/AmazonECR/latest/userguide/docker-pull-ecr-image.html).
+const ECR_IMAGE_URI =
+  /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([\w][\w.-]{0,127})|@(sha256:[a-f0-9]{64}))$/;
+
+/** Pure: the parts of an ECR image URI, undefined for an image in any other registry. */
+export function parseEcrImage(imageUri: string): EcrImage | undefined {
+  const match = ECR_IMAGE_URI.exec(imageUri);
+  if (match === null) return undefined;
+  const [, registryId = '', region = '', repositoryName = '', imageTag, imageDigest] = match;
+  return {
+    registryId,
+    region,
+    repositoryName,
+    ...(imageTag === undefined ? {} : { imageTag }),
+    ...(imageDigest === undefined ? {} : { imageDigest }),
+  };
+}
+
+/**
+ * Whether an image a task definition names is still in the stack's
+ * repository, where LIFECYCLE_POLICY expires all but the most recent
+ * images; undefined for an image anywhere else (`up --image` from another
+ * repository), whose retention is not this tool's to know nor its policy's
+ * to read.
+ */
+export async function stackImageExists(
+  ctx: StackContext,
+  imageUri: string,
+): Promise<boolean | undefined> {
+  const image = parseEcrImage(imageUri);
+  if (image?.repositoryName !== ctx.names.repository || image.region !== ctx.region) {
+    return undefined;
+  }
+  const imageId =
+    image.imageDigest === undefined
+      ? { imageTag: image.imageTag }
+      : { imageDigest: image.imageDigest };
+  try {
+    const found = await ctx.clients.ecr.send(
+      new DescribeImagesCommand({
+        registryId: image.registryId,
+        repositoryName: image.repositoryName,
+        imageIds: [imageId],
+      }),
+    );
+    return (found.imageDetails ?? []).length > 0;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+}
+
 export interface RegistryLogin {
   readonly username: string;
   readonly password: string;

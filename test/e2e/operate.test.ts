@@ -9,7 +9,11 @@ import {
   PutLogEventsCommand,
   type InputLogEvent,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
 import { ListSubscriptionsByTopicCommand, ListTopicsCommand } from '@aws-sdk/client-sns';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { aws, endpoint, PREBUILT_IMAGE } from '../support/e2e.js';
@@ -26,7 +30,11 @@ const IMAGE_B = '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v2';
 const UP = ['up', '--platform', 'linux/amd64', '--plain-http', '--no-verify'];
 const RESOURCE_ID = 'service/iclinic/iclinic-api';
 const SCALING = { ServiceNamespace: 'ecs' as const, ResourceIds: [RESOURCE_ID] };
-const ALARMS = ['iclinic-target-5xx-rate', 'iclinic-unhealthy-targets'];
+const ALARMS = [
+  'iclinic-no-healthy-targets',
+  'iclinic-target-5xx-rate',
+  'iclinic-unhealthy-targets',
+];
 /**
  * What leftovers() lists of the scaler and the alarms after an up with
  * --alarm-email, sorted, the random suffix of the policies' own alarms
@@ -40,6 +48,7 @@ const OPERATE_RESOURCES = [
   `${TRACKING_ALARM}-AlarmHigh-<id>`,
   `${TRACKING_ALARM}-AlarmLow-<id>`,
   `${TRACKING_ALARM}-AlarmLow-<id>`,
+  'alarm iclinic-no-healthy-targets',
   'alarm iclinic-target-5xx-rate',
   'alarm iclinic-unhealthy-targets',
   `scalable target ${RESOURCE_ID}`,
@@ -158,12 +167,13 @@ describe('autoscaling and alarms', () => {
     ]);
   });
 
-  it('up creates both alarms on the SNS topic', async () => {
+  it('up creates the three alarms on the SNS topic', async () => {
     await up();
     const topic = await alarmTopicArn();
     expect(topic).toBeDefined();
     const out = await aws.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: ALARMS }));
     expect(out.MetricAlarms?.map((a) => [a.AlarmName, a.AlarmActions]).sort()).toEqual([
+      ['iclinic-no-healthy-targets', [topic]],
       ['iclinic-target-5xx-rate', [topic]],
       ['iclinic-unhealthy-targets', [topic]],
     ]);
@@ -229,10 +239,25 @@ describe('autoscaling and alarms', () => {
       new DeleteAlarmsCommand({ AlarmNames: ['iclinic-unhealthy-targets'] }),
     );
     expect((await scalingPolicies()).map((p) => p.name)).toEqual(['iclinic-requests-per-task']);
-    expect(await stackAlarms()).toEqual(['iclinic-target-5xx-rate']);
+    expect(await stackAlarms()).toEqual(['iclinic-no-healthy-targets', 'iclinic-target-5xx-rate']);
     await up();
     expect(await scalingPolicies()).toEqual(before);
     expect(await stackAlarms()).toEqual(ALARMS);
+  });
+
+  it('up brings a desired count set to 0 by hand back to the minimum', async () => {
+    await up();
+    await aws.ecs.send(
+      new UpdateServiceCommand({ cluster: 'iclinic', service: 'iclinic-api', desiredCount: 0 }),
+    );
+    const record = await up();
+    const service = await aws.ecs.send(
+      new DescribeServicesCommand({ cluster: 'iclinic', services: ['iclinic-api'] }),
+    );
+    expect(service.services?.[0]?.desiredCount).toBe(2);
+    // The one change: the count, not a new deployment or anything else.
+    expect(...mutating(record)).toBe(1);
+    expect(record.awsCalls.byOperation['ecs:UpdateService']).toBe(1);
   });
 
   it('a second up after a converged one makes no mutating call', async () => {

@@ -1,8 +1,8 @@
 /**
- * Hear when it breaks: two CloudWatch alarms on the target group (targets
- * failing their health check, and the share of requests the tasks answer
- * with 5xx), both notifying one SNS topic, and an email subscription to it
- * when the user gives an address.
+ * Hear when it breaks: three CloudWatch alarms on the target group (targets
+ * failing their health check, no healthy target at all, and the share of
+ * requests the tasks answer with 5xx), all notifying one SNS topic, and an
+ * email subscription to it when the user gives an address.
  */
 import {
   DeleteAlarmsCommand,
@@ -24,6 +24,7 @@ import { isNotFound } from '../../retry.js';
 import {
   errorRateAlarm,
   metricDimensions,
+  noHealthyTargetAlarm,
   unhealthyAlarm,
   type AlarmInput,
 } from './definitions.js';
@@ -68,10 +69,12 @@ export interface AlarmsRef {
 export function alarmNames(ctx: Pick<StackContext, 'names'>): {
   unhealthy: string;
   errorRate: string;
+  noHealthy: string;
 } {
   return {
     unhealthy: `${ctx.names.stack}-unhealthy-targets`,
     errorRate: `${ctx.names.stack}-target-5xx-rate`,
+    noHealthy: `${ctx.names.stack}-no-healthy-targets`,
   };
 }
 
@@ -102,6 +105,7 @@ function desiredAlarms(
     inputs: [
       { ...unhealthyAlarm(names.unhealthy, dimensions), ...actions },
       { ...errorRateAlarm(names.errorRate, dimensions), ...actions },
+      { ...noHealthyTargetAlarm(names.noHealthy, dimensions), ...actions },
     ],
     dimensionsKnown: found !== undefined,
   };

@@ -5,9 +5,11 @@ import {
   type Deployment,
   type Service,
   type ServiceEvent,
+  type Task,
 } from '@aws-sdk/client-ecs';
 import type { StackContext } from '../../context.js';
 import { errorCode } from '../../retry.js';
+import { isIamPropagationStop } from './propagation.js';
 import { findService, primaryDeployment } from './service.js';
 
 export { primaryDeployment } from './service.js';
@@ -78,7 +80,14 @@ function formatEvent(event: ServiceEvent): string {
   return `${at} ${event.message ?? ''}`.trim();
 }
 
-async function stoppedTaskReasons(ctx: StackContext): Promise<string[]> {
+interface StoppedTasks {
+  /** The most recently stopped first, at most 10. */
+  readonly tasks: readonly Task[];
+  /** Why they could not be listed, when they could not. */
+  readonly unreadable?: string;
+}
+
+async function recentStoppedTasks(ctx: StackContext): Promise<StoppedTasks> {
   try {
     const list = await ctx.clients.ecs.send(
       new ListTasksCommand({
@@ -88,41 +97,91 @@ async function stoppedTaskReasons(ctx: StackContext): Promise<string[]> {
       }),
     );
     const arns = (list.taskArns ?? []).slice(0, 10);
-    if (arns.length === 0) return [];
+    if (arns.length === 0) return { tasks: [] };
     const out = await ctx.clients.ecs.send(
       new DescribeTasksCommand({ cluster: ctx.names.cluster, tasks: arns }),
     );
-    return (out.tasks ?? [])
-      .sort((a, b) => (b.stoppedAt?.getTime() ?? 0) - (a.stoppedAt?.getTime() ?? 0))
-      .slice(0, 3)
-      .map((task) => {
-        const id = task.taskArn?.split('/').pop() ?? 'task';
-        const containerReasons = (task.containers ?? [])
-          .map((c) => c.reason)
-          .filter((r): r is string => r !== undefined && r !== '');
-        return [
-          `stopped task ${id}: ${task.stoppedReason ?? 'no reason given'}`,
-          ...containerReasons,
-        ].join('; ');
-      });
+    const tasks = [...(out.tasks ?? [])].sort(
+      (a, b) => (b.stoppedAt?.getTime() ?? 0) - (a.stoppedAt?.getTime() ?? 0),
+    );
+    return { tasks };
   } catch (error) {
-    return [`(could not list stopped tasks: ${errorCode(error)})`];
+    return { tasks: [], unreadable: errorCode(error) };
   }
 }
 
-async function failureDetails(
-  ctx: StackContext,
+function stoppedTaskLine(task: Task): string {
+  const id = task.taskArn?.split('/').pop() ?? 'task';
+  const containerReasons = (task.containers ?? [])
+    .map((c) => c.reason)
+    .filter((r): r is string => r !== undefined && r !== '');
+  return [
+    `stopped task ${id}: ${task.stoppedReason ?? 'no reason given'}`,
+    ...containerReasons,
+  ].join('; ');
+}
+
+function failureDetails(
   service: Service | undefined,
   deployment: Deployment | undefined,
-) {
+  stopped: StoppedTasks,
+): string[] {
   const details: string[] = [];
   if (deployment?.rolloutStateReason) details.push(`Rollout: ${deployment.rolloutStateReason}`);
   const events = (service?.events ?? []).slice(0, 5).reverse();
   if (events.length > 0)
     details.push('Latest service events:', ...events.map((e) => `  ${formatEvent(e)}`));
-  const stopped = await stoppedTaskReasons(ctx);
-  if (stopped.length > 0) details.push('Recently stopped tasks:', ...stopped.map((s) => `  ${s}`));
+  const lines =
+    stopped.unreadable === undefined
+      ? stopped.tasks.slice(0, 3).map(stoppedTaskLine)
+      : [`(could not list stopped tasks: ${stopped.unreadable})`];
+  if (lines.length > 0) details.push('Recently stopped tasks:', ...lines.map((l) => `  ${l}`));
   return details;
+}
+
+async function failure(
+  ctx: StackContext,
+  message: string,
+  id: string,
+  service: Service | undefined,
+  deployment: Deployment | undefined,
+): Promise<DeploymentFailedError> {
+  const stopped = await recentStoppedTasks(ctx);
+  return new DeploymentFailedError(message, id, failureDetails(service, deployment, stopped));
+}
+
+/**
+ * A first deployment (nothing else listed, so the circuit breaker had
+ * nothing to roll back to) whose every stopped task stopped because the
+ * new execution role could not be used yet: started again once by
+ * waitForDeployment instead of failing the run.
+ */
+class IamPropagationFailure extends DeploymentFailedError {
+  constructor(
+    message: string,
+    deploymentId: string,
+    details: readonly string[],
+    readonly taskDefinitionArn: string,
+  ) {
+    super(message, deploymentId, details);
+  }
+}
+
+async function failedRollout(
+  ctx: StackContext,
+  service: Service | undefined,
+  deployment: Deployment,
+): Promise<DeploymentFailedError> {
+  const id = deployment.id ?? '';
+  const message = `Deployment ${id} of ${ctx.names.service} failed.`;
+  const stopped = await recentStoppedTasks(ctx);
+  const details = failureDetails(service, deployment, stopped);
+  const first = (service?.deployments ?? []).every((d) => d.id === id);
+  const taskDefinitionArn = deployment.taskDefinition ?? service?.taskDefinition;
+  const onlyIam = stopped.tasks.length > 0 && stopped.tasks.every(isIamPropagationStop);
+  return first && onlyIam && taskDefinitionArn !== undefined
+    ? new IamPropagationFailure(message, id, details, taskDefinitionArn)
+    : new DeploymentFailedError(message, id, details);
 }
 
 /**
@@ -157,12 +216,58 @@ export function replacingDeployment(
   return ours.seen ? primary : undefined;
 }
 
+/** How often a first deployment that failed on IAM propagation is started again. */
+const IAM_PROPAGATION_RESTARTS = 1;
+/** Not worth a new deployment with less time than this left. */
+const RESTART_MIN_TIME_MS = 60_000;
+
 /**
  * "Stable" is not enough: after a circuit-breaker rollback the service is
  * stable again on the old revision. Success means this deployment id is
  * listed and its rollout COMPLETED; a newer PRIMARY means it was rolled back.
+ *
+ * A first deployment whose tasks all stopped because ECS could not yet use
+ * the execution role created moments before (IAM is eventually consistent:
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency;
+ * the same failure, fixed by ordering, in
+ * https://github.com/telia-oss/terraform-aws-ecs-fargate/pull/58) is
+ * started again once, within the timeout, instead of failing the run: by
+ * the time the circuit breaker gives up the role has propagated.
  */
 export async function waitForDeployment(
+  ctx: StackContext,
+  options: WaitForDeploymentOptions,
+): Promise<void> {
+  const deadline = ctx.clock.now() + options.timeoutMs;
+  let current = options;
+  for (let restarts = 0; ; restarts += 1) {
+    try {
+      await followDeployment(ctx, current);
+      return;
+    } catch (error) {
+      const timeLeft = deadline - ctx.clock.now();
+      const retry =
+        error instanceof IamPropagationFailure &&
+        restarts < IAM_PROPAGATION_RESTARTS &&
+        timeLeft >= RESTART_MIN_TIME_MS;
+      if (!retry) throw error;
+      ctx.report.progress(
+        `Deployment ${error.deploymentId} failed because its tasks could not use the new execution role yet (IAM propagation); starting a new deployment`,
+      );
+      const restarted = await rollService(ctx, error.taskDefinitionArn);
+      if (restarted.deploymentId === undefined) throw error;
+      current = {
+        ...options,
+        deploymentId: restarted.deploymentId,
+        ...(restarted.createdAt === undefined ? {} : { deploymentCreatedAt: restarted.createdAt }),
+        since: new Date(ctx.clock.now()),
+        timeoutMs: timeLeft,
+      };
+    }
+  }
+}
+
+async function followDeployment(
   ctx: StackContext,
   options: WaitForDeploymentOptions,
 ): Promise<void> {
@@ -188,30 +293,28 @@ export async function waitForDeployment(
       ours.createdAt ??= deployment.createdAt;
       invisibleSince = undefined;
       if (deployment.rolloutState === 'COMPLETED') return;
-      if (deployment.rolloutState === 'FAILED') {
-        throw new DeploymentFailedError(
-          `Deployment ${id} of ${ctx.names.service} failed.`,
-          id,
-          await failureDetails(ctx, service, deployment),
-        );
-      }
+      if (deployment.rolloutState === 'FAILED') throw await failedRollout(ctx, active, deployment);
     } else {
       const replacement = active && replacingDeployment(active, id, ours);
       if (replacement !== undefined) {
-        throw new DeploymentFailedError(
+        throw await failure(
+          ctx,
           `Deployment ${id} of ${ctx.names.service} is gone: the circuit breaker rolled it back ` +
             `(the newer deployment ${replacement.id ?? '?'} is now the primary one).`,
           id,
-          await failureDetails(ctx, service, undefined),
+          service,
+          undefined,
         );
       }
       invisibleSince ??= ctx.clock.now();
       const invisibleFor = ctx.clock.now() - invisibleSince;
       if (invisibleFor >= visibilityTimeout) {
-        throw new DeploymentFailedError(
+        throw await failure(
+          ctx,
           notVisibleMessage(ctx, id, service, invisibleFor),
           id,
-          await failureDetails(ctx, active, undefined),
+          active,
+          undefined,
         );
       }
     }
@@ -221,10 +324,12 @@ export async function waitForDeployment(
       const progress = deployment
         ? `rollout ${deployment.rolloutState ?? 'unknown'}, ${deployment.runningCount ?? 0}/${deployment.desiredCount ?? 0} running`
         : 'not listed by DescribeServices yet';
-      throw new DeploymentFailedError(
+      throw await failure(
+        ctx,
         `Deployment ${id} of ${ctx.names.service} timed out after ${Math.round(elapsed / 1000)} s (${progress}).`,
         id,
-        await failureDetails(ctx, active, deployment),
+        active,
+        deployment,
       );
     }
     await ctx.clock.sleep(interval);

@@ -2,6 +2,7 @@
  * Retrying ECS calls while what they depend on is moments old: IAM roles
  * (the service-linked role, the task execution role) and a new listener.
  */
+import type { Task } from '@aws-sdk/client-ecs';
 import type { StackContext } from '../../context.js';
 import { hasErrorCode, messageMatches, retry } from '../../retry.js';
 
@@ -16,6 +17,21 @@ export function isIamPropagationError(error: unknown): boolean {
     hasErrorCode(error, 'InvalidParameterException', 'ClientException', 'AccessDeniedException') &&
     messageMatches(error, IAM_PROPAGATION_MESSAGE)
   );
+}
+
+// How a task that could not use its execution role stops: ECS could not
+// assume it, or the role could assume but not yet read the secret (or the
+// registry auth) at task start, e.g. "ResourceInitializationError: unable to
+// pull secrets or registry auth: ... AccessDeniedException: User: ... is not
+// authorized to perform: secretsmanager:GetSecretValue"
+// (https://github.com/aws/copilot-cli/issues/5752).
+const IAM_PROPAGATION_STOP =
+  /ECS was unable to assume the role|ResourceInitializationError: unable to pull secrets or registry auth:.*AccessDenied/is;
+
+/** Whether a stopped task stopped because its execution role could not be used (yet). */
+export function isIamPropagationStop(task: Task): boolean {
+  const reasons = [task.stoppedReason, ...(task.containers ?? []).map((c) => c.reason)];
+  return reasons.some((reason) => reason !== undefined && IAM_PROPAGATION_STOP.test(reason));
 }
 
 // Right after CreateListener, CreateService can still answer that the target

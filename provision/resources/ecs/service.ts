@@ -29,7 +29,8 @@ export interface ServiceSettings {
    * UpdateService omits it, so ECS keeps what the scaler set
    * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html#ECS-UpdateService-request-desiredCount;
    * the fight is aws/aws-cdk#3919, hashicorp/terraform#10308), and a
-   * different count is no drift.
+   * different count is no drift, except a count below `desiredCount` (the
+   * minimum): see countBelowMinimum.
    */
   autoscaled?: boolean;
   /** The port the load balancer forwards to; must match the task definition's. Default 8080. */
@@ -128,6 +129,20 @@ function sameMapping(found: readonly LoadBalancerMapping[], wanted: LoadBalancer
   );
 }
 
+/**
+ * The minimum, when an autoscaled service's count was set below it behind
+ * the tool's back (0 in the console): the scaler never goes below its
+ * minimum but does not notice a change made outside it until a policy
+ * fires or the target is registered again
+ * (https://docs.aws.amazon.com/autoscaling/application/userguide/getting-started.html,
+ * "Scalable target"), and with no task no metric makes a policy fire. At
+ * or above the minimum the count is the scaler's, and this is undefined.
+ */
+function countBelowMinimum(service: Service, settings: ServiceSettings): number | undefined {
+  if (settings.autoscaled !== true) return undefined;
+  return (service.desiredCount ?? 0) < settings.desiredCount ? settings.desiredCount : undefined;
+}
+
 /** The settings this tool owns that differ on an ACTIVE service, one update each. */
 export function diffService(
   ctx: Pick<StackContext, 'names'>,
@@ -140,7 +155,9 @@ export function diffService(
     const from = service.taskDefinition ?? 'none';
     changes.update(KIND, name, 'task definition', from, settings.taskDefinitionArn);
   }
-  if (settings.autoscaled !== true && service.desiredCount !== settings.desiredCount) {
+  const fixedCountDiffers =
+    settings.autoscaled !== true && service.desiredCount !== settings.desiredCount;
+  if (fixedCountDiffers || countBelowMinimum(service, settings) !== undefined) {
     const from = String(service.desiredCount ?? 0);
     changes.update(KIND, name, 'desired count', from, String(settings.desiredCount));
   }
@@ -304,6 +321,8 @@ function updateService(
   const name = ctx.names.service;
   const taskDefinitionChanged = current.taskDefinition !== settings.taskDefinitionArn;
   const lastRolloutFailed = failedPrimaryDeployment(current) !== undefined;
+  const desiredCount =
+    settings.autoscaled === true ? countBelowMinimum(current, settings) : settings.desiredCount;
   return retryWhileServiceDependenciesPropagate(
     ctx,
     `updating ECS service ${name}`,
@@ -314,7 +333,7 @@ function updateService(
           cluster: ctx.names.cluster,
           service: name,
           taskDefinition: settings.taskDefinitionArn,
-          ...(settings.autoscaled === true ? {} : { desiredCount: settings.desiredCount }),
+          ...(desiredCount === undefined ? {} : { desiredCount }),
           networkConfiguration: networkConfiguration(settings),
           loadBalancers: loadBalancerMapping(ctx, settings),
           healthCheckGracePeriodSeconds: HEALTH_CHECK_GRACE_SECONDS,

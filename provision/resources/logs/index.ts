@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import type { Converged, Removal, StackContext } from '../../context.js';
 import { stackTags } from '../../names.js';
+import { partitionOf } from '../../partition.js';
 import { ChangeSet, NOT_CREATED_YET, type Change } from '../../plan.js';
 import { hasErrorCode, isNotFound } from '../../retry.js';
 
@@ -121,7 +122,7 @@ export async function ensureLogGroup(
     value: {
       name,
       // An emulator may not report the ARN; IAM then gets the wildcard-account form.
-      arn: arn || `arn:aws:logs:${ctx.region}:*:log-group:${name}`,
+      arn: arn || `arn:${partitionOf(ctx.region)}:logs:${ctx.region}:*:log-group:${name}`,
       retentionDays: settings.retentionDays,
     },
   };

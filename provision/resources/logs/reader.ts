@@ -1,7 +1,7 @@
 /**
  * Reading the service's logs without another tool: FilterLogEvents over the
  * stack's log group, its JSON request lines made readable, and a --follow
- * that polls from the last event seen.
+ * that polls again every two seconds.
  *
  * Why polling and not StartLiveTail: live tail is billed per session minute,
  * samples once a session passes 500 events/s, ends after 3 hours
@@ -197,8 +197,8 @@ export async function* readLogEvents(
 
 /**
  * Events arrive in CloudWatch Logs up to a few seconds after their
- * timestamp, so each poll looks back this far and skips the event ids
- * already shown.
+ * timestamp, so each poll looks back this far before the previous poll
+ * started and skips the event ids already shown.
  */
 const FOLLOW_OVERLAP_MS = 10_000;
 export const FOLLOW_INTERVAL_MS = 2_000;
@@ -228,13 +228,12 @@ export async function* followLogEvents(
   const seen = new Map<string, number>();
   let since = options.sinceMs ?? ctx.clock.now();
   while (!signal.aborted) {
-    let newest = since;
+    const pollStartedAt = ctx.clock.now();
     try {
       for await (const event of readLogEvents(ctx, { ...options, sinceMs: since })) {
         const id = event.eventId ?? `${event.logStreamName}:${event.timestamp}:${event.message}`;
         if (seen.has(id)) continue;
         seen.set(id, event.timestamp);
-        newest = Math.max(newest, event.timestamp);
         if (signal.aborted) return;
         yield event;
       }
@@ -242,7 +241,14 @@ export async function* followLogEvents(
       if (signal.aborted) return;
       throw error;
     }
-    since = Math.max(since, newest - FOLLOW_OVERLAP_MS);
+    // Everything up to the poll's start has been read, matching or not, so
+    // the next poll only needs the overlap before it; moving on only when an
+    // event matched kept a quiet --filter rescanning from --since on every
+    // poll, each one longer (FilterLogEvents pages through the whole window:
+    // https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html).
+    // The poll's start is this machine's time: one set more than the overlap
+    // ahead of AWS's would skip late events.
+    since = Math.max(since, pollStartedAt - FOLLOW_OVERLAP_MS);
     for (const [id, timestamp] of seen) if (timestamp < since) seen.delete(id);
     await sleepUnlessAborted(ctx, options.intervalMs ?? FOLLOW_INTERVAL_MS, signal);
   }

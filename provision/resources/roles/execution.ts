@@ -20,7 +20,7 @@ import {
   readSecretPolicyDocument,
   resourcesOf,
   summarizePolicy,
-  TASK_EXECUTION_MANAGED_POLICY_ARN,
+  taskExecutionManagedPolicyArn,
   TASK_EXECUTION_MANAGED_POLICY_NAME,
   trustedServices,
   trustPolicyDocument,
@@ -151,7 +151,7 @@ function planInlinePolicy(
 
 /** Pure: what ensureExecutionRole applies, in order, given the current state. */
 export function planExecutionRole(
-  ctx: Pick<StackContext, 'names'>,
+  ctx: Pick<StackContext, 'names' | 'region'>,
   current: ExecutionRoleState | undefined,
   settings: ExecutionRoleSettings,
 ): Change[] {
@@ -168,7 +168,7 @@ export function planExecutionRole(
       changes.update(IAM_ROLE, role, STACK_TAG, 'none', `${STACK_TAG_KEY}=${ctx.names.stack}`);
     }
   }
-  if (!current?.attachedPolicyArns.includes(TASK_EXECUTION_MANAGED_POLICY_ARN)) {
+  if (!current?.attachedPolicyArns.includes(taskExecutionManagedPolicyArn(ctx.region))) {
     changes.create(MANAGED_POLICY_ATTACHMENT, TASK_EXECUTION_MANAGED_POLICY_NAME, `on ${role}`);
   }
   const policy = ctx.names.executionRolePolicy;
@@ -262,7 +262,7 @@ async function applyRoleChange(
   } else if (change.kind === IAM_ROLE && change.detail === STACK_TAG) {
     await iam.send(new TagRoleCommand({ RoleName, Tags: stackTags(ctx.names.stack, RoleName) }));
   } else if (change.kind === MANAGED_POLICY_ATTACHMENT) {
-    const PolicyArn = TASK_EXECUTION_MANAGED_POLICY_ARN;
+    const PolicyArn = taskExecutionManagedPolicyArn(ctx.region);
     await onRole('AttachRolePolicy', () =>
       iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn })),
     );

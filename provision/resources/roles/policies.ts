@@ -1,3 +1,5 @@
+import { partitionOf } from '../../partition.js';
+
 /** The IAM policy documents of the execution role, and how to compare them (pure). */
 
 export interface PolicyStatement {
@@ -14,8 +16,13 @@ export interface PolicyDocument {
   Statement: PolicyStatement | PolicyStatement[];
 }
 
-export const TASK_EXECUTION_MANAGED_POLICY_ARN =
-  'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy';
+/** AWS managed policies live in each partition: arn:aws-us-gov:iam::aws:policy/... in GovCloud. */
+export function taskExecutionManagedPolicyArn(region: string): string {
+  return `arn:${partitionOf(region)}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`;
+}
+
+/** The commercial partition's ARN. */
+export const TASK_EXECUTION_MANAGED_POLICY_ARN = taskExecutionManagedPolicyArn('us-east-1');
 
 export const TASK_EXECUTION_MANAGED_POLICY_NAME = 'AmazonECSTaskExecutionRolePolicy';
 

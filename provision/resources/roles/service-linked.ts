@@ -30,15 +30,20 @@ export async function roleExists(ctx: StackContext, roleName: string): Promise<b
 
 /**
  * A service-linked role always lives under /aws-service-role/SERVICE/
- * (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html).
- * Checking the path as well as the name keeps a second run read-only where
- * the role carries another name (moto spells it "AWSServiceRoleForecs").
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html),
+ * so listing that path finds it whatever its name (moto spells it
+ * "AWSServiceRoleForecs"). ListRoles, not GetRole: IAM authorizes GetRole
+ * on the role's ARN, which holds the path, and a role that does not exist
+ * yet can only be matched as role/NAME, outside the policy's
+ * role/aws-service-role/*: a brand-new account would get AccessDenied
+ * instead of NoSuchEntity. ListRoles takes no resource ("*", Service
+ * Authorization Reference for IAM:
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html).
  */
 async function serviceLinkedRoleExists(
   ctx: StackContext,
-  { service, roleName }: ServiceLinkedRole,
+  { service }: ServiceLinkedRole,
 ): Promise<boolean> {
-  if (await roleExists(ctx, roleName)) return true;
   const pages = paginateListRoles(
     { client: ctx.clients.iam },
     { PathPrefix: `/aws-service-role/${service}/` },

@@ -155,7 +155,10 @@ export function parseAwsRequest(raw: RawRequest): AwsRequest | undefined {
   if (protocol === 'rest-xml') {
     const found = restXmlOperation(raw.method, raw.url);
     if (found === undefined) return undefined;
-    return { ...scope, protocol, ...found, stack, cliRegion };
+    // The XML body, for what a create sends in it (CloudFront's tags).
+    const body = raw.body.length > 0 ? { Body: raw.body.toString('utf8') } : {};
+    const params = { ...found.params, ...body };
+    return { ...scope, protocol, operation: found.operation, params, stack, cliRegion };
   }
   const params = formParams(raw);
   const operation = params.Action;

@@ -30,7 +30,8 @@ export interface AwsRequest {
   /**
    * Request parameters. Query protocols: the flat form map
    * (`TagSpecification.1.ResourceType` → value). JSON: the parsed body.
-   * REST-XML: the path's `Id` and the query string (`Resource`, `Operation`).
+   * REST-XML: the path's `Id`, the query string (`Resource`, `Operation`) and the
+   * XML body as `Body`.
    */
   readonly params: Readonly<Record<string, unknown>>;
   /** The stack the CLI run works on, when the test runner told the proxy (see proxy.ts). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deployerPolicy } from '../../../provision/policy/index.js';
+import { deployerStatements } from '../../../provision/policy/index.js';
 import type { TestClients } from '../../support/aws.js';
 import { evaluate, type Policy } from '../../support/strict-aws/rules/iam-eval.js';
 import {
@@ -17,7 +17,9 @@ const env: RuleEnv = {
   now: () => 0,
 };
 
-const policy = (stack: string, region: string): Policy => deployerPolicy({ stack, region });
+const policy = (stack: string, region: string): Policy => ({
+  Statement: deployerStatements({ stack, region }),
+});
 
 function request(
   service: string,
@@ -46,8 +48,9 @@ describe('the permission rule', () => {
   it('denies a call missing from the policy with EC2 UnauthorizedOperation', async () => {
     const reply = await check(request('ec2', 'RunInstances'));
     expect(reply).toMatchObject({ status: 403, code: 'UnauthorizedOperation' });
+    // RunInstances takes instances among others: the data names the resource.
     expect(reply?.message).toContain(
-      'is not authorized to perform: ec2:RunInstances on resource: *',
+      'is not authorized to perform: ec2:RunInstances on resource: arn:aws:ec2:us-east-1:',
     );
   });
 
@@ -127,7 +130,12 @@ describe('the permission rule', () => {
       request('ec2', 'CreateSubnet', { 'TagSpecification.1.ResourceType': 'subnet' }),
       env,
     );
-    expect(auths.map((a) => a.action)).toEqual(['ec2:CreateSubnet', 'ec2:CreateTags']);
+    // CreateSubnet takes the subnet and its VPC; the tags go on the subnet it creates.
+    expect(auths.map((a) => `${a.action} ${a.resource}`)).toEqual([
+      'ec2:CreateSubnet arn:aws:ec2:us-east-1:123456789012:subnet/*',
+      'ec2:CreateSubnet arn:aws:ec2:us-east-1:123456789012:vpc/*',
+      'ec2:CreateTags arn:aws:ec2:us-east-1:123456789012:subnet/*',
+    ]);
     const untagged = await authorizationsFor(
       request('logs', 'CreateLogGroup', { logGroupName: '/ecs/x' }),
       env,
@@ -140,10 +148,7 @@ describe('the permission rule', () => {
     expect(tagged.map((a) => a.action)).toEqual(['logs:CreateLogGroup', 'logs:TagResource']);
   });
 
-  it('authorizes a service-linked role by its /aws-service-role/ path', async () => {
-    expect(
-      await check(request('iam', 'GetRole', { RoleName: 'AWSServiceRoleForECS' })),
-    ).toBeUndefined();
+  it('creates a service-linked role under its /aws-service-role/ path, for the three services the policy names', async () => {
     expect(
       await check(
         request('iam', 'CreateServiceLinkedRole', { AWSServiceName: 'ecs.amazonaws.com' }),
@@ -153,6 +158,84 @@ describe('the permission rule', () => {
       request('iam', 'CreateServiceLinkedRole', { AWSServiceName: 'rds.amazonaws.com' }),
     );
     expect(other?.code).toBe('AccessDenied');
+  });
+
+  it('evaluates GetRole of a role that does not exist as role/NAME, with no path IAM could know (aws-review finding 3)', async () => {
+    const auths = await authorizationsFor(
+      request('iam', 'GetRole', { RoleName: 'AWSServiceRoleForECS' }),
+      env,
+    );
+    expect(auths.map((a) => a.resource)).toEqual([
+      'arn:aws:iam::123456789012:role/AWSServiceRoleForECS',
+    ]);
+    expect(
+      (await check(request('iam', 'GetRole', { RoleName: 'AWSServiceRoleForECS' })))?.code,
+    ).toBe('AccessDenied');
+  });
+
+  it('authorizes CreateDistributionWithTags on "*", as CreateDistribution takes no resource type, with the tags it sends (aws-review finding 1)', async () => {
+    const body =
+      '<DistributionConfigWithTags><Tags><Items>' +
+      '<Tag><Key>iclinic-deploy:stack</Key><Value>iclinic</Value></Tag>' +
+      '<Tag><Key>managed-by</Key><Value>iclinic-deploy</Value></Tag>' +
+      '<Tag><Key>iclinic-deploy:region</Key><Value>us-east-1</Value></Tag>' +
+      '</Items></Tags></DistributionConfigWithTags>';
+    const create = request('cloudfront', 'CreateDistributionWithTags', {
+      WithTags: '',
+      Body: body,
+    });
+    const auths = await authorizationsFor(create, env);
+    expect(auths.map((a) => `${a.action} ${a.resource}`)).toEqual([
+      'cloudfront:CreateDistribution *',
+      'cloudfront:TagResource *',
+    ]);
+    expect(auths[0]?.context).toMatchObject({
+      'aws:RequestTag/iclinic-deploy:stack': 'iclinic',
+      'aws:TagKeys': ['iclinic-deploy:stack', 'managed-by', 'iclinic-deploy:region'],
+    });
+    expect(await check(create)).toBeUndefined();
+    const otherStack = { ...create, params: { Body: body.replace('>iclinic<', '>other<') } };
+    expect((await check(otherStack))?.message).toContain(
+      'cloudfront:CreateDistribution on resource: *',
+    );
+  });
+
+  it('refuses an action granted only on an ARN when AWS authorizes it on "*" (it takes no resource type)', async () => {
+    const onArn = (): Policy => ({
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: ['cloudfront:CreateDistribution', 'cloudfront:TagResource'],
+          Resource: 'arn:aws:cloudfront::*:distribution/*',
+        },
+      ],
+    });
+    const reply = await check(request('cloudfront', 'CreateDistributionWithTags', {}), onArn);
+    expect(reply?.message).toContain('cloudfront:CreateDistribution on resource: *');
+  });
+
+  it('refuses an action AWS does not have, saying the authorization data lacks it', async () => {
+    const reply = await check(request('ecs', 'CreateClusters', {}), () => ({
+      Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+    }));
+    expect(reply?.message).toContain('has no action ecs:CreateClusters');
+  });
+
+  it('names resources by the data: a log stream for GetLogEvents, the service of its cluster for UpdateService', async () => {
+    const events = await authorizationsFor(
+      request('logs', 'GetLogEvents', { logGroupName: '/ecs/x', logStreamName: 'api/1' }),
+      env,
+    );
+    expect(events.map((a) => a.resource)).toEqual([
+      'arn:aws:logs:us-east-1:123456789012:log-group:/ecs/x:log-stream:api/1',
+    ]);
+    const update = await authorizationsFor(
+      request('ecs', 'UpdateService', { cluster: 'c', service: 's' }),
+      env,
+    );
+    expect(update.map((a) => a.resource)).toEqual([
+      'arn:aws:ecs:us-east-1:123456789012:service/c/s',
+    ]);
   });
 
   it('refuses a request that names no stack', async () => {

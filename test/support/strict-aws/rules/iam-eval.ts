@@ -1,8 +1,9 @@
 /**
  * The part of IAM policy evaluation the deployer policy needs: Allow/Deny
  * statements, Action and Resource wildcards, and the condition operators
- * StringEquals / StringLike. Anything else fails closed with a message that
- * names what this evaluator does not know.
+ * StringEquals / StringLike, also with ForAllValues: for multivalued keys
+ * such as aws:TagKeys. Anything else fails closed with a message that names
+ * what this evaluator does not know.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
  */
 
@@ -20,12 +21,15 @@ export interface Policy {
   readonly Statement: readonly PolicyStatement[];
 }
 
+/** Condition keys and their values for a request; aws:TagKeys is multivalued. */
+export type Context = Readonly<Record<string, string | readonly string[]>>;
+
 /** One authorization AWS performs: an action on a resource with the request's context keys. */
 export interface Authorization {
   readonly action: string;
   readonly resource: string;
   /** Condition keys and their values for this request, e.g. aws:RequestedRegion. */
-  readonly context: Readonly<Record<string, string>>;
+  readonly context: Context;
   /** Why AWS checks it, when the call itself is another action (shown in refusals). */
   readonly because?: string;
 }
@@ -48,12 +52,18 @@ export function wildcardMatch(pattern: string, value: string, ignoreCase = false
 /** The condition keys this evaluator knows how to supply (see permissions.ts). */
 export const KNOWN_CONDITION_KEYS = new Set([
   'aws:requestedregion',
+  'aws:tagkeys',
   'iam:passedtoservice',
   'iam:awsservicename',
   'ec2:createaction',
   'ecs:createaction',
   'elasticloadbalancing:createaction',
 ]);
+
+function knownKey(key: string): boolean {
+  const lower = key.toLowerCase();
+  return KNOWN_CONDITION_KEYS.has(lower) || lower.startsWith('aws:requesttag/');
+}
 
 const OPERATORS: Record<string, (expected: string, actual: string) => boolean> = {
   // Condition keys are case-insensitive; StringEquals values are case-sensitive.
@@ -64,21 +74,37 @@ const OPERATORS: Record<string, (expected: string, actual: string) => boolean> =
 
 type ConditionResult = { readonly matches: boolean } | { readonly unknown: string };
 
+/**
+ * Single-valued: the key must be present and match a value. ForAllValues:
+ * every value of the key must match one; an absent key matches
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html).
+ */
+function keyMatches(
+  qualifier: string | undefined,
+  compare: (expected: string, actual: string) => boolean,
+  expected: readonly string[],
+  actual: string | readonly string[] | undefined,
+): boolean {
+  const values = actual === undefined ? [] : list(actual);
+  const fits = (value: string) => expected.some((e) => compare(e, value));
+  if (qualifier === 'ForAllValues') return values.every(fits);
+  return actual !== undefined && typeof actual === 'string' && fits(actual);
+}
+
 function evaluateCondition(
   condition: NonNullable<PolicyStatement['Condition']>,
-  context: Readonly<Record<string, string>>,
+  context: Context,
 ): ConditionResult {
   const lowerContext = new Map(Object.entries(context).map(([k, v]) => [k.toLowerCase(), v]));
   for (const [operator, keys] of Object.entries(condition)) {
-    const compare = OPERATORS[operator];
-    if (compare === undefined) return { unknown: `condition operator ${operator}` };
+    const [qualifier, name] = operator.includes(':') ? operator.split(':') : [undefined, operator];
+    const compare = OPERATORS[name ?? ''];
+    if (compare === undefined || (qualifier !== undefined && qualifier !== 'ForAllValues'))
+      return { unknown: `condition operator ${operator}` };
     for (const [key, expected] of Object.entries(keys)) {
-      if (!KNOWN_CONDITION_KEYS.has(key.toLowerCase())) return { unknown: `condition key ${key}` };
+      if (!knownKey(key)) return { unknown: `condition key ${key}` };
       const actual = lowerContext.get(key.toLowerCase());
-      // A key absent from the request makes a String* condition false.
-      if (actual === undefined || !list(expected).some((value) => compare(value, actual))) {
-        return { matches: false };
-      }
+      if (!keyMatches(qualifier, compare, list(expected), actual)) return { matches: false };
     }
   }
   return { matches: true };

@@ -4,23 +4,32 @@
  * the call itself and every extra permission AWS documents for that call
  * (EXTRA_PERMISSIONS below). Refusals use each protocol's AccessDenied shape.
  */
-import { GetRoleCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import { execFileSync } from 'node:child_process';
+import { partitionOf } from '../../../../provision/partition.js';
 import { iamActionsOf } from '../../../../provision/policy/index.js';
 import { CLI } from '../../cli.js';
+import { actionData, supportsConditionKey, type ActionInfo } from '../../iam-data.js';
 import type { AwsErrorReply, AwsRequest, RuleEnv, StrictRule } from '../types.js';
-import { evaluate, type Authorization, type Policy } from './iam-eval.js';
+import { evaluate, type Authorization, type Context, type Policy } from './iam-eval.js';
+import {
+  ACCOUNT,
+  createdResources,
+  iamPrefixOf,
+  resourcesOf,
+  serviceLinkedRoleArn,
+  serviceLinkedRoleListed,
+  tagContext,
+  text,
+  type Params,
+} from './permission-resources.js';
 
-/** moto's account. */
-export const ACCOUNT = '123456789012';
+export { ACCOUNT, iamPrefixOf } from './permission-resources.js';
+
+// ---------------------------------------------------------------------------
+// Extra permissions AWS documents per call
+// ---------------------------------------------------------------------------
+
 const CALLER = `arn:aws:iam::${ACCOUNT}:user/iclinic-deployer`;
-
-type Params = Readonly<Record<string, unknown>>;
-
-function text(params: Params, key: string): string | undefined {
-  const value = params[key];
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
 
 /** Query protocols flatten lists: `Tags.member.1.Key`, `TagSpecification.1.ResourceType`. */
 function hasFlatList(params: Params, prefix: string): boolean {
@@ -33,168 +42,15 @@ function hasJsonItems(params: Params, key: string): boolean {
   return typeof value === 'object' && value !== null && Object.keys(value).length > 0;
 }
 
-// ---------------------------------------------------------------------------
-// Resource ARNs AWS authorizes, derived from the request
-// ---------------------------------------------------------------------------
-
-/**
- * AWS appends "-" and six random characters to a secret's ARN, so a policy
- * names `NAME-??????`; a request by name is authorized as such an ARN.
- * https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_iam-policies.html
- */
-function secretArn(region: string, id: string): string {
-  return id.startsWith('arn:')
-    ? id
-    : `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:${id}-AbCdEf`;
-}
-
-/** Service-linked roles live under /aws-service-role/SERVICE/ with these documented names. */
-const SERVICE_LINKED_ROLE_NAMES: Readonly<Record<string, string>> = {
-  // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html
-  'ecs.amazonaws.com': 'AWSServiceRoleForECS',
-  // https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-service-linked-roles.html
-  'elasticloadbalancing.amazonaws.com': 'AWSServiceRoleForElasticLoadBalancing',
-  // https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-service-linked-roles.html
-  'ecs.application-autoscaling.amazonaws.com': 'AWSServiceRoleForApplicationAutoScaling_ECSService',
-};
-
-/**
- * The IAM prefix of a SigV4 signing name, where they differ: CloudWatch
- * signs as "monitoring"
- * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html).
- */
-const IAM_PREFIX: Readonly<Record<string, string>> = { monitoring: 'cloudwatch' };
-
-export function iamPrefixOf(signingName: string): string {
-  return IAM_PREFIX[signingName] ?? signingName;
-}
-
-/** Query protocols flatten lists: `AlarmNames.member.1`; JSON sends arrays. */
-function listOf(params: Params, key: string): string[] {
-  const value = params[key];
-  if (Array.isArray(value)) return value.map(String);
-  return Object.entries(params)
-    .filter(([k]) => k.startsWith(`${key}.member.`))
-    .map(([, v]) => String(v));
-}
-
-function serviceLinkedRoleArn(service: string): string {
-  const name =
-    SERVICE_LINKED_ROLE_NAMES[service] ?? `AWSServiceRoleFor${service.split('.')[0] ?? ''}`;
-  return `arn:aws:iam::${ACCOUNT}:role/aws-service-role/${service}/${name}`;
-}
-
-/** IAM authorizes a role by its ARN, which includes its path: ask moto for it. */
-async function roleArn(env: RuleEnv, roleName: string): Promise<string> {
-  if (roleName.startsWith('arn:')) return roleName;
-  try {
-    const out = await env.moto('us-east-1').iam.send(new GetRoleCommand({ RoleName: roleName }));
-    if (out.Role?.Arn !== undefined) return out.Role.Arn;
-  } catch {
-    // not there (yet): fall through
-  }
-  const service = Object.entries(SERVICE_LINKED_ROLE_NAMES).find(
-    ([, name]) => name === roleName,
-  )?.[0];
-  return service === undefined
-    ? `arn:aws:iam::${ACCOUNT}:role/${roleName}`
-    : serviceLinkedRoleArn(service);
-}
-
-async function serviceLinkedRoleListed(env: RuleEnv, service: string): Promise<boolean> {
-  try {
-    const out = await env
-      .moto('us-east-1')
-      .iam.send(new ListRolesCommand({ PathPrefix: `/aws-service-role/${service}/` }));
-    return (out.Roles ?? []).length > 0;
-  } catch {
-    return false;
-  }
-}
-
-async function resourcesOf(request: AwsRequest, env: RuleEnv): Promise<string[]> {
-  const { params, region, operation } = request;
-  switch (request.service) {
-    case 'ecr': {
-      const repo = (name: string) => `arn:aws:ecr:${region}:${ACCOUNT}:repository/${name}`;
-      const arn = text(params, 'resourceArn');
-      if (arn !== undefined) return [arn];
-      const names = params.repositoryNames;
-      if (Array.isArray(names) && names.length > 0) return names.map((n) => repo(String(n)));
-      const name = text(params, 'repositoryName');
-      return [name === undefined ? '*' : repo(name)];
-    }
-    case 'secretsmanager': {
-      const id = text(params, 'SecretId') ?? text(params, 'Name');
-      return [id === undefined ? '*' : secretArn(region, id)];
-    }
-    case 'logs': {
-      const arn = text(params, 'resourceArn');
-      if (arn !== undefined) return [arn];
-      const name = operation === 'DescribeLogGroups' ? undefined : text(params, 'logGroupName');
-      return [name === undefined ? '*' : `arn:aws:logs:${region}:${ACCOUNT}:log-group:${name}`];
-    }
-    case 'iam': {
-      if (operation === 'CreateServiceLinkedRole') {
-        return [serviceLinkedRoleArn(text(params, 'AWSServiceName') ?? '')];
-      }
-      const name = text(params, 'RoleName');
-      if (name === undefined) return ['*'];
-      if (operation === 'CreateRole') {
-        const path = text(params, 'Path') ?? '/';
-        return [`arn:aws:iam::${ACCOUNT}:role${path}${name}`];
-      }
-      return [await roleArn(env, name)];
-    }
-    case 'sns': {
-      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html
-      const arn = text(params, 'TopicArn') ?? text(params, 'ResourceArn');
-      if (arn !== undefined) return [arn];
-      const name = text(params, 'Name');
-      return [name === undefined ? '*' : `arn:aws:sns:${region}:${ACCOUNT}:${name}`];
-    }
-    case 'monitoring': {
-      const alarm = (name: string) => `arn:aws:cloudwatch:${region}:${ACCOUNT}:alarm:${name}`;
-      const arn = text(params, 'ResourceARN');
-      if (arn !== undefined) return [arn];
-      if (operation === 'DescribeAlarms') return ['*'];
-      const names = listOf(params, 'AlarmNames');
-      if (names.length > 0) return names.map(alarm);
-      const name = text(params, 'AlarmName');
-      return [name === undefined ? '*' : alarm(name)];
-    }
-    case 'application-autoscaling':
-      // A scalable target's ARN ends in an id AWS assigns; Describe* take no resource
-      // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsapplicationautoscaling.html).
-      return operation.startsWith('Describe')
-        ? ['*']
-        : [`arn:aws:application-autoscaling:${region}:${ACCOUNT}:scalable-target/0123456789abcdef`];
-    case 'cloudfront': {
-      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudfront.html#amazoncloudfront-resources-for-iam-policies
-      if (operation === 'ListDistributions') return ['*'];
-      const arn = text(params, 'Resource');
-      if (arn !== undefined) return [arn];
-      const id = text(params, 'Id') ?? '*';
-      return [`arn:aws:cloudfront::${ACCOUNT}:distribution/${id}`];
-    }
-    default:
-      return ['*'];
-  }
-}
-
 const AUTOSCALING_PERMISSIONS =
   'https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html';
 
 /** The alarms target tracking creates for a resource id: TargetTracking-<ResourceId>-AlarmHigh-<uuid>. */
 function targetTrackingAlarms(request: AwsRequest, actions: readonly string[]): Authorization[] {
   const resourceId = text(request.params, 'ResourceId') ?? '';
-  const resource = `arn:aws:cloudwatch:${request.region}:${ACCOUNT}:alarm:TargetTracking-${resourceId}-AlarmHigh-0b0c`;
+  const resource = `arn:${partitionOf(request.region)}:cloudwatch:${request.region}:${ACCOUNT}:alarm:TargetTracking-${resourceId}-AlarmHigh-0b0c`;
   return actions.map((action) => ({ action, resource, context: baseContext(request) }));
 }
-
-// ---------------------------------------------------------------------------
-// Extra permissions AWS documents per call
-// ---------------------------------------------------------------------------
 
 interface ExtraPermission {
   /** The call that triggers the extra check: `service:Operation`. */
@@ -218,7 +74,7 @@ function tagOnCreate(
 ): ExtraPermission['required'] {
   return async (request, env) => {
     if (!present(request.params)) return [];
-    const resources = await resourcesOf(request, env);
+    const resources = await createdResources(request, env);
     const context = {
       ...baseContext(request),
       ...(createActionKey === undefined ? {} : { [createActionKey]: request.operation }),
@@ -256,7 +112,7 @@ export const EXTRA_PERMISSIONS: readonly ExtraPermission[] = [
         ...checks,
         {
           action: 'iam:CreateServiceLinkedRole',
-          resource: serviceLinkedRoleArn(service),
+          resource: serviceLinkedRoleArn(service, request.region),
           context: { ...baseContext(request), 'iam:AWSServiceName': service },
         },
       ];
@@ -306,14 +162,11 @@ export const EXTRA_PERMISSIONS: readonly ExtraPermission[] = [
     source: ELB_API_PERMISSIONS,
     required: async (request, env) => {
       const service = 'elasticloadbalancing.amazonaws.com';
-      const arn = serviceLinkedRoleArn(service);
-      const exists = (await roleArn(env, SERVICE_LINKED_ROLE_NAMES[service] ?? '')) === arn;
-      const listed = exists || (await serviceLinkedRoleListed(env, service));
-      if (listed) return [];
+      if (await serviceLinkedRoleListed(env, service)) return [];
       return [
         {
           action: 'iam:CreateServiceLinkedRole',
-          resource: arn,
+          resource: serviceLinkedRoleArn(service, request.region),
           context: { ...baseContext(request), 'iam:AWSServiceName': service },
         },
       ];
@@ -382,6 +235,13 @@ export const EXTRA_PERMISSIONS: readonly ExtraPermission[] = [
     source: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_roles.html',
     required: tagOnCreate('iam:TagRole', (params) => hasFlatList(params, 'Tags')),
   },
+  ...['iam:TagOpenIDConnectProvider', 'iam:ListOpenIDConnectProviderTags'].map((action) => ({
+    // "The iam:TagOpenIDConnectProvider action requires that you also include
+    // the iam:ListOpenIDConnectProviderTags action."
+    call: 'iam:CreateOpenIDConnectProvider',
+    source: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_oidc.html',
+    required: tagOnCreate(action, (params) => hasFlatList(params, 'Tags')),
+  })),
   {
     call: 'secretsmanager:CreateSecret',
     source: 'https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html',
@@ -406,6 +266,20 @@ function baseContext(request: AwsRequest): Record<string, string> {
   return { 'aws:RequestedRegion': request.region };
 }
 
+/**
+ * IAM puts in the request context only the keys the action supports (the
+ * data's condition keys, or global keys); a condition on another key finds
+ * it absent.
+ */
+async function supportedContext(auth: Authorization): Promise<Authorization> {
+  const info = await actionData(auth.action);
+  if (info === undefined) return auth;
+  const context = Object.fromEntries(
+    Object.entries(auth.context).filter(([key]) => supportsConditionKey(info, key)),
+  );
+  return { ...auth, context };
+}
+
 /** Every authorization AWS performs for this request: the call itself, then the documented extras. */
 export async function authorizationsFor(
   request: AwsRequest,
@@ -415,14 +289,19 @@ export async function authorizationsFor(
   const awsServiceName = text(request.params, 'AWSServiceName');
   // iam:AWSServiceName is the service a CreateServiceLinkedRole names.
   // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_awsservicename
-  const context =
-    request.operation === 'CreateServiceLinkedRole' && awsServiceName !== undefined
-      ? { ...baseContext(request), 'iam:AWSServiceName': awsServiceName }
-      : baseContext(request);
-  const resources = await resourcesOf(request, env);
-  const own = iamActionsOf(call).flatMap((action) =>
-    resources.map((resource) => ({ action, resource, context })),
-  );
+  const context: Context = {
+    ...baseContext(request),
+    ...tagContext(request),
+    ...(request.operation === 'CreateServiceLinkedRole' && awsServiceName !== undefined
+      ? { 'iam:AWSServiceName': awsServiceName }
+      : {}),
+  };
+  const own: Authorization[] = [];
+  for (const action of iamActionsOf(call)) {
+    const info: ActionInfo | undefined = await actionData(action);
+    const resources = info === undefined ? ['*'] : await resourcesOf(info, request, env);
+    own.push(...resources.map((resource) => ({ action, resource, context })));
+  }
   const extras: Authorization[] = [];
   for (const extra of EXTRA_PERMISSIONS) {
     if (request.protocol === 'ec2' || extra.call !== call) continue;
@@ -434,7 +313,11 @@ export async function authorizationsFor(
       extras.push({ ...auth, because: `${call} with TagSpecification (${EC2_TAG_ON_CREATE})` });
     }
   }
-  return [...own, ...extras];
+  const tagged = extras.map((auth) => ({
+    ...auth,
+    context: { ...tagContext(request), ...auth.context },
+  }));
+  return Promise.all([...own, ...tagged].map(supportedContext));
 }
 
 // ---------------------------------------------------------------------------
@@ -457,7 +340,10 @@ function accessDenied(request: AwsRequest, auth: Authorization, reason: string):
   return { status: 400, code: 'AccessDeniedException', message };
 }
 
-/** Runs the built CLI, as a user would, for the policy it prints. */
+/**
+ * Runs the built CLI, as a user would, for the policy it prints: every
+ * document (one managed policy each) attached together.
+ */
 export function printedPolicy(stack: string, region: string): Policy {
   const out = execFileSync(process.execPath, [CLI, 'policy', '--name', stack, '--region', region], {
     encoding: 'utf8',
@@ -467,7 +353,8 @@ export function printedPolicy(stack: string, region: string): Policy {
       AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     },
   });
-  return JSON.parse(out) as Policy;
+  const printed = JSON.parse(out) as Policy | Policy[];
+  return { Statement: [printed].flat().flatMap((document) => document.Statement) };
 }
 
 export interface PermissionOptions {
@@ -507,6 +394,13 @@ export function permissionRule(options: PermissionOptions = {}): StrictRule {
       // IAM is global (signed for us-east-1): the policy is the one of the CLI run's region.
       const policy = policyFor(request.stack, request.cliRegion ?? request.region);
       for (const auth of await authorizationsFor(request, env)) {
+        if ((await actionData(auth.action)) === undefined) {
+          return accessDenied(
+            request,
+            auth,
+            `AWS's authorization data (the Service Authorization Reference) has no action ${auth.action}`,
+          );
+        }
         if (withheld.has(auth.action.toLowerCase())) {
           return accessDenied(request, auth, `the test withheld ${auth.action} from the policy`);
         }

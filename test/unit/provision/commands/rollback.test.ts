@@ -4,12 +4,21 @@ import {
   ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
+  type DescribeTaskDefinitionCommandInput,
+  type RegisterTaskDefinitionCommandInput,
+  type Tag,
   type TaskDefinition,
+  type UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
+import { DescribeImagesCommand, type DescribeImagesCommandInput } from '@aws-sdk/client-ecr';
 import { describe, expect, it } from 'vitest';
-import { listRevisions, rollback } from '../../../../provision/commands/rollback.js';
+import {
+  RollbackTargetError,
+  listRevisions,
+  rollback,
+} from '../../../../provision/commands/rollback.js';
 import { secretReferences } from '../../../../provision/resources/secret.js';
-import { mutatingOperations, testContext } from '../../support/context.js';
+import { awsError, mutatingOperations, testContext } from '../../support/context.js';
 
 const FAMILY_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/iclinic-api';
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-AbCdEf';
@@ -189,5 +198,153 @@ describe('rollback', () => {
     await expect(rollback(ctx)).rejects.toThrow(
       'Stack "iclinic" has no active service iclinic-api in us-east-1; run "iclinic-deploy up --region us-east-1" first.',
     );
+  });
+});
+
+const ECR = '123456789012.dkr.ecr.us-east-1.amazonaws.com/iclinic/api';
+
+/**
+ * A task family kept as state: RegisterTaskDefinition adds the next revision
+ * with its tags, UpdateService moves the service onto one, and ECR has every
+ * image of the stack's repository but the `expired` tags.
+ */
+function liveFamily(tags: readonly string[], running: number, expired: readonly string[] = []) {
+  const { ctx, mocks } = testContext();
+  const family = new Map<number, { td: TaskDefinition; tags: Tag[] }>();
+  tags.forEach((tag, i) =>
+    family.set(i + 1, { td: revision(i + 1, `${ECR}:${tag}`, 'v'), tags: [] }),
+  );
+  const service = { running };
+  mocks.ecs.on(DescribeServicesCommand).callsFake(() => ({
+    services: [
+      {
+        serviceName: 'iclinic-api',
+        status: 'ACTIVE',
+        taskDefinition: `${FAMILY_ARN}:${service.running}`,
+      },
+    ],
+  }));
+  mocks.ecs.on(ListTaskDefinitionsCommand).callsFake(() => ({
+    taskDefinitionArns: [...family.keys()].map((n) => `${FAMILY_ARN}:${n}`),
+  }));
+  mocks.ecs
+    .on(DescribeTaskDefinitionCommand)
+    .callsFake((input: DescribeTaskDefinitionCommandInput) => {
+      const found = family.get(Number(/:(\d+)$/.exec(input.taskDefinition ?? '')?.[1]));
+      if (found === undefined)
+        throw awsError('ClientException', 'Unable to describe task definition.');
+      return {
+        taskDefinition: found.td,
+        ...(input.include?.includes('TAGS') ? { tags: found.tags } : {}),
+      };
+    });
+  mocks.ecs
+    .on(RegisterTaskDefinitionCommand)
+    .callsFake((input: RegisterTaskDefinitionCommandInput) => {
+      const n = Math.max(...family.keys()) + 1;
+      const { tags: registeredTags = [], ...rest } = input;
+      const td = {
+        ...rest,
+        taskDefinitionArn: `${FAMILY_ARN}:${n}`,
+        revision: n,
+        status: 'ACTIVE',
+      };
+      family.set(n, { td: td as TaskDefinition, tags: registeredTags });
+      return { taskDefinition: td };
+    });
+  mocks.ecs.on(UpdateServiceCommand).callsFake((input: UpdateServiceCommandInput) => {
+    service.running = Number(/:(\d+)$/.exec(input.taskDefinition ?? '')?.[1]);
+    return { service: { deployments: [{ id: `ecs-svc/${service.running}`, status: 'PRIMARY' }] } };
+  });
+  mocks.ecr.on(DescribeImagesCommand).callsFake((input: DescribeImagesCommandInput) => {
+    const tag = input.imageIds?.[0]?.imageTag ?? '';
+    if (expired.includes(tag)) {
+      throw awsError(
+        'ImageNotFoundException',
+        `The image with imageId {imageTag:'${tag}'} does not exist`,
+      );
+    }
+    return { imageDetails: [{ imageTags: [tag] }] };
+  });
+  /** An `up` of a new image: the next revision, and the service on it. */
+  const deploy = (tag: string) => {
+    const n = Math.max(...family.keys()) + 1;
+    family.set(n, { td: revision(n, `${ECR}:${tag}`, 'v'), tags: [] });
+    service.running = n;
+  };
+  const registered = () =>
+    mocks.ecs.commandCalls(RegisterTaskDefinitionCommand).map((c) => ({
+      image: c.args[0].input.containerDefinitions?.[0]?.image?.replace(`${ECR}:`, ''),
+      rollbackOf: c.args[0].input.tags?.find((t) => t.key === 'iclinic-deploy:rollback-of')?.value,
+    }));
+  return { ctx, mocks, service, deploy, registered };
+}
+
+describe('rollback through the deploy history', () => {
+  it('goes further back on a second rollback, not to the build the first one left', async () => {
+    const { ctx, registered } = liveFamily(['Z', 'A', 'B'], 3);
+    await rollback(ctx);
+    await rollback(ctx);
+    expect(registered()).toEqual([
+      { image: 'A', rollbackOf: '2' },
+      { image: 'Z', rollbackOf: '1' },
+    ]);
+  });
+
+  it('says there is nothing older when the first rollback went back to the oldest image', async () => {
+    const { ctx, mocks, service } = liveFamily(['A', 'B'], 2);
+    await rollback(ctx);
+    expect(service.running).toBe(3);
+    await expect(rollback(ctx)).rejects.toThrow(
+      new RollbackTargetError(
+        'No revision of iclinic-api older than the running revision 3 (a rollback to revision 1, so nothing after 1 counts) has another image or settings; ' +
+          'nothing older to roll back to. Deploy another image with "iclinic-deploy up", or pick a revision with "iclinic-deploy rollback --to N".',
+      ),
+    );
+    expect(mocks.ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(1);
+  });
+
+  it('tags a copy of a copy with the original revision, so history survives an up in between', async () => {
+    const { ctx, deploy, registered } = liveFamily(['Z', 'A', 'B'], 3);
+    await rollback(ctx); // 4: A again
+    deploy('C'); // 5
+    await rollback(ctx); // 6: A, copied from 4
+    await rollback(ctx); // 7: Z
+    expect(registered()).toEqual([
+      { image: 'A', rollbackOf: '2' },
+      { image: 'A', rollbackOf: '2' },
+      { image: 'Z', rollbackOf: '1' },
+    ]);
+  });
+
+  it('never picks a revision newer than the running one (an up the circuit breaker undid)', async () => {
+    const { ctx, registered } = liveFamily(['A', 'B', 'C'], 2);
+    const result = await rollback(ctx);
+    expect(result.fromRevision).toBe(1);
+    expect(registered().map((r) => r.image)).toEqual(['A']);
+  });
+});
+
+describe('rollback to an image the lifecycle policy expired', () => {
+  const twelve = Array.from({ length: 12 }, (_, i) => `v${i + 1}`);
+
+  it('refuses --to before registering anything, naming the image and the revisions still runnable', async () => {
+    const { ctx, mocks } = liveFamily(twelve, 12, ['v1']);
+    await expect(rollback(ctx, { to: 1 })).rejects.toThrow(
+      new RollbackTargetError(
+        `Revision 1 of iclinic-api runs image ${ECR}:v1, which is no longer in ECR repository iclinic/api ` +
+          '(its lifecycle policy keeps the 10 most recent images), so its tasks could not start. ' +
+          'Revisions whose image is still there: 11, 10, 9, 8, 7, 6, 5, 4, 3, 2; pick one with "iclinic-deploy rollback --to N".',
+      ),
+    );
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
+  });
+
+  it('refuses the previous revision too, and says when no other image is left', async () => {
+    const { ctx, mocks } = liveFamily(['A', 'B'], 2, ['A']);
+    await expect(rollback(ctx)).rejects.toThrow(
+      /Revision 1 of iclinic-api runs image \S+:A, which is no longer in ECR .* No other revision's image is still there; deploy one with "iclinic-deploy up"\.$/,
+    );
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
   });
 });

@@ -241,18 +241,18 @@ afterEach(() => {
 });
 
 describe('runSetToken', () => {
-  it('writes a new secret version with the new token, the previous token and validUntil = now + grace', async () => {
+  it('writes a new secret version with the new token, the previous token and validUntil = end of --timeout + grace', async () => {
     const { ctx, mocks } = stack();
-    const result = await run(ctx, settings({ graceMs: 600_000 })).result;
+    const result = await run(ctx, settings({ graceMs: 600_000, timeoutMs: 600_000 })).result;
     expect(writtenSecret(mocks)).toEqual({
       token: NEW_TOKEN,
       previousToken: OLD_TOKEN,
-      previousTokenValidUntil: '2026-01-01T00:10:00.000Z',
+      previousTokenValidUntil: '2026-01-01T00:20:00.000Z',
     });
     expect(mocks.secrets.commandCalls(PutSecretValueCommand)[0]?.args[0].input.SecretId).toBe(
       'iclinic/api-token',
     );
-    expect(result.previousTokenValidUntil).toBe('2026-01-01T00:10:00.000Z');
+    expect(result.previousTokenValidUntil).toBe('2026-01-01T00:20:00.000Z');
   });
 
   it('writes previousToken "" when the grace period is 0', async () => {
@@ -304,7 +304,7 @@ describe('runSetToken', () => {
       forceNewDeployment: true,
     });
     expect(result).toMatchObject({
-      previousTokenValidUntil: '2026-01-01T00:10:00.000Z',
+      previousTokenValidUntil: '2026-01-01T00:20:00.000Z',
       taskDefinitionArn: TD_NEW,
       deploymentId: 'ecs-svc/1',
       verified: false,
@@ -366,14 +366,15 @@ describe('runSetToken', () => {
     expect(mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
   });
 
-  it('warns when the rollout outlasted the grace window', async () => {
-    const { ctx, report, clock, mocks, state } = stack();
-    // The rollout takes three minutes: the first poll after the update waits that long.
+  /** The first poll after UpdateService returns `ms` later: the rollout takes that long. */
+  function slowRollout(ms: number) {
+    const scenario = stack();
+    const { clock, mocks, state } = scenario;
     let waited = false;
     mocks.ecs.on(DescribeServicesCommand).callsFake(async () => {
       if (!waited && mocks.ecs.commandCalls(UpdateServiceCommand).length > 0) {
         waited = true;
-        await clock.sleep(180_000);
+        await clock.sleep(ms);
       }
       return {
         services: [
@@ -387,8 +388,29 @@ describe('runSetToken', () => {
         ],
       };
     });
-    await run(ctx, settings({ graceMs: 60_000 })).result;
-    expect(report.warnings.join()).toMatch(/rollout took longer than --grace/);
+    return scenario;
+  }
+
+  it('keeps the previous token for --grace after the command ends when the rollout takes 5 minutes', async () => {
+    const { ctx, clock, mocks } = slowRollout(5 * 60_000);
+    // The CLI's defaults: --grace 5m, --timeout 20.
+    const result = await run(ctx, settings({ graceMs: 5 * 60_000, timeoutMs: 20 * 60_000 })).result;
+    const printedAt = clock.now();
+    expect(printedAt).toBeGreaterThanOrEqual(Date.parse('2026-01-01T00:05:00.000Z'));
+    expect(Date.parse(result.previousTokenValidUntil ?? '')).toBeGreaterThanOrEqual(
+      printedAt + 5 * 60_000,
+    );
+    expect(writtenSecret(mocks)).toMatchObject({
+      previousTokenValidUntil: result.previousTokenValidUntil,
+    });
+  });
+
+  it('warns when the rollout ran past --timeout and left less than --grace', async () => {
+    const { ctx, report } = slowRollout(180_000);
+    await run(ctx, settings({ graceMs: 60_000, timeoutMs: 60_000 })).result;
+    expect(report.warnings.join()).toMatch(
+      /rollout ran past --timeout: the previous token is accepted only until 2026-01-01T00:02:00.000Z/,
+    );
   });
 
   it('completes when the first read after UpdateService does not list the new deployment yet', async () => {

@@ -16,8 +16,10 @@ import {
   ensureRepository,
   imageTagExists,
   LIFECYCLE_POLICY,
+  parseEcrImage,
   registryLogin,
   removeRepository,
+  stackImageExists,
 } from '../../../../provision/resources/registry.js';
 import { awsError, mutatingOperations, operations, testContext } from '../../support/context.js';
 
@@ -143,6 +145,66 @@ describe('imageTagExists', () => {
     const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeImagesCommand).rejects(awsError('AccessDeniedException', 'denied'));
     await expect(imageTagExists(ctx, 'abc')).rejects.toThrow('denied');
+  });
+});
+
+const STACK_IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/iclinic/api';
+const DIGEST = `sha256:${'ab'.repeat(32)}`;
+
+describe('parseEcrImage', () => {
+  it('reads account, region, repository and tag', () => {
+    expect(parseEcrImage(`${STACK_IMAGE}:0123abcd-amd64`)).toEqual({
+      registryId: '123456789012',
+      region: 'us-east-1',
+      repositoryName: 'iclinic/api',
+      imageTag: '0123abcd-amd64',
+    });
+  });
+
+  it('reads a digest reference', () => {
+    expect(parseEcrImage(`${STACK_IMAGE}@${DIGEST}`)).toMatchObject({ imageDigest: DIGEST });
+  });
+
+  it('is undefined for another registry', () => {
+    expect(parseEcrImage('public.ecr.aws/nginx/nginx:1.27')).toBeUndefined();
+    expect(parseEcrImage('ghcr.io/acme/api:v1')).toBeUndefined();
+  });
+});
+
+describe('stackImageExists', () => {
+  it("asks ECR for the tag in the stack's repository", async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageTags: ['v1'] }] });
+    await expect(stackImageExists(ctx, `${STACK_IMAGE}:v1`)).resolves.toBe(true);
+    expect(mocks.ecr.commandCalls(DescribeImagesCommand)[0]?.args[0].input).toEqual({
+      registryId: '123456789012',
+      repositoryName: 'iclinic/api',
+      imageIds: [{ imageTag: 'v1' }],
+    });
+  });
+
+  it('is false when the lifecycle policy expired the image', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecr
+      .on(DescribeImagesCommand)
+      .rejects(
+        awsError(
+          'ImageNotFoundException',
+          "The image with imageId {imageDigest:'null', imageTag:'v1'} does not exist",
+        ),
+      );
+    await expect(stackImageExists(ctx, `${STACK_IMAGE}@${DIGEST}`)).resolves.toBe(false);
+  });
+
+  it('is undefined, without a call, for an image in another repository or region', async () => {
+    const { ctx, mocks } = testContext();
+    await expect(
+      stackImageExists(ctx, '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v1'),
+    ).resolves.toBeUndefined();
+    await expect(
+      stackImageExists(ctx, '123456789012.dkr.ecr.eu-west-1.amazonaws.com/iclinic/api:v1'),
+    ).resolves.toBeUndefined();
+    expect(mocks.ecr.calls()).toHaveLength(0);
   });
 });
 

@@ -76,7 +76,7 @@ describe('metricDimensions', () => {
 });
 
 describe('ensureAlarms', () => {
-  it('creates the topic, the subscription and both alarms on an empty account', async () => {
+  it('creates the topic, the subscription and the three alarms on an empty account', async () => {
     const { ctx, mocks } = accountWith({});
     const result = await ensureAlarms(ctx, { ...SETTINGS, email: 'ops@example.com' });
 
@@ -85,10 +85,15 @@ describe('ensureAlarms', () => {
       'create email subscription ops@example.com',
       'create alarm iclinic-unhealthy-targets',
       'create alarm iclinic-target-5xx-rate',
+      'create alarm iclinic-no-healthy-targets',
     ]);
     expect(result.value).toEqual({
       topicArn: TOPIC_ARN,
-      alarmNames: ['iclinic-unhealthy-targets', 'iclinic-target-5xx-rate'],
+      alarmNames: [
+        'iclinic-unhealthy-targets',
+        'iclinic-target-5xx-rate',
+        'iclinic-no-healthy-targets',
+      ],
       confirmationMailSent: true,
       email: { address: 'ops@example.com', pendingConfirmation: true },
     });
@@ -114,6 +119,28 @@ describe('ensureAlarms', () => {
     );
   });
 
+  it('creates an alarm that fires when no target is healthy, counting no data as breaching', async () => {
+    const { ctx, mocks } = accountWith({});
+    const result = await ensureAlarms(ctx, SETTINGS);
+
+    expect(result.value.alarmNames).toContain('iclinic-no-healthy-targets');
+    const noHealthy = mocks.cloudwatch
+      .commandCalls(PutMetricAlarmCommand)
+      .map((c) => c.args[0].input)
+      .find((a) => a.AlarmName === 'iclinic-no-healthy-targets');
+    expect(noHealthy).toMatchObject({
+      Namespace: 'AWS/ApplicationELB',
+      MetricName: 'HealthyHostCount',
+      Dimensions: metricDimensions(LB_ARN, TG_ARN),
+      Statistic: 'Minimum',
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [TOPIC_ARN],
+      OKActions: [TOPIC_ARN],
+    });
+  });
+
   it('makes no mutating call when topic, subscription and alarms match', async () => {
     const alarms = await alarmsAsCreated();
     const { ctx, mocks } = accountWith({
@@ -132,8 +159,10 @@ describe('ensureAlarms', () => {
   });
 
   it('puts back a deleted alarm and nothing else', async () => {
-    const [unhealthy] = await alarmsAsCreated();
-    const { ctx, mocks } = accountWith({ topic: true, alarms: unhealthy ? [unhealthy] : [] });
+    const alarms = (await alarmsAsCreated()).filter(
+      (a) => a.AlarmName !== 'iclinic-target-5xx-rate',
+    );
+    const { ctx, mocks } = accountWith({ topic: true, alarms });
     const result = await ensureAlarms(ctx, SETTINGS);
 
     expect(result.changes.map((c) => `${c.action} ${c.name}`)).toEqual([
@@ -167,6 +196,19 @@ describe('ensureAlarms', () => {
     expect(mutatingOperations(mocks.cloudwatch)).toEqual(['PutMetricAlarm']);
   });
 
+  it('puts back the no-healthy-target alarm when missing data was set to not breaching', async () => {
+    const alarms = (await alarmsAsCreated()).map((a) =>
+      a.AlarmName === 'iclinic-no-healthy-targets' ? { ...a, TreatMissingData: 'notBreaching' } : a,
+    );
+    const { ctx, mocks } = accountWith({ topic: true, alarms });
+    const result = await ensureAlarms(ctx, SETTINGS);
+
+    expect(result.changes.map((c) => [c.name, c.detail, c.from, c.to])).toEqual([
+      ['iclinic-no-healthy-targets', 'missing data', 'notBreaching', 'breaching'],
+    ]);
+    expect(mutatingOperations(mocks.cloudwatch)).toEqual(['PutMetricAlarm']);
+  });
+
   it('plans everything without a mutating call in a dry run', async () => {
     const { ctx, mocks } = accountWith({});
     const result = await ensureAlarms(
@@ -174,7 +216,7 @@ describe('ensureAlarms', () => {
       { loadBalancerArn: NOT_CREATED_YET, targetGroupArn: NOT_CREATED_YET, email: 'a@b.io' },
     );
 
-    expect(result.changes).toHaveLength(4);
+    expect(result.changes).toHaveLength(5);
     expect(result.value.topicArn).toBe(NOT_CREATED_YET);
     expect([...mutatingOperations(mocks.sns), ...mutatingOperations(mocks.cloudwatch)]).toEqual([]);
   });
@@ -200,6 +242,7 @@ describe('removeAlarms', () => {
     expect(result.changes).toEqual([
       { action: 'delete', kind: 'alarm', name: 'iclinic-unhealthy-targets' },
       { action: 'delete', kind: 'alarm', name: 'iclinic-target-5xx-rate' },
+      { action: 'delete', kind: 'alarm', name: 'iclinic-no-healthy-targets' },
       {
         action: 'delete',
         kind: 'SNS topic',
@@ -208,7 +251,7 @@ describe('removeAlarms', () => {
       },
     ]);
     expect(mocks.cloudwatch.commandCalls(DeleteAlarmsCommand)[0]?.args[0].input.AlarmNames).toEqual(
-      ['iclinic-unhealthy-targets', 'iclinic-target-5xx-rate'],
+      ['iclinic-unhealthy-targets', 'iclinic-target-5xx-rate', 'iclinic-no-healthy-targets'],
     );
     expect(mutatingOperations(mocks.sns)).toEqual(['DeleteTopic']);
   });
@@ -221,7 +264,7 @@ describe('removeAlarms', () => {
 
   it('lists the deletions without making them in a dry run', async () => {
     const { ctx, mocks } = accountWith({ topic: true, alarms: await alarmsAsCreated() });
-    expect((await removeAlarms({ ...ctx, dryRun: true })).changes).toHaveLength(3);
+    expect((await removeAlarms({ ...ctx, dryRun: true })).changes).toHaveLength(4);
     expect([...mutatingOperations(mocks.sns), ...mutatingOperations(mocks.cloudwatch)]).toEqual([]);
   });
 });

@@ -11,7 +11,6 @@ import {
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
-import { allowingStatement } from '../../../../../provision/policy/index.js';
 import {
   checkInlineQuota,
   deployRolePolicies,
@@ -21,6 +20,7 @@ import {
   removeDeployRole,
 } from '../../../../../provision/resources/ci-github/role.js';
 import { deployTrustPolicy } from '../../../../../provision/resources/ci-github/trust.js';
+import { simulate } from '../../../../support/iam-simulate.js';
 import { awsError, callInputs, mutatingOperations, testContext } from '../../../support/context.js';
 
 const PROVIDER = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
@@ -160,11 +160,12 @@ describe('ensureDeployRole', () => {
 });
 
 describe('deployRolePolicies', () => {
-  const all = policies.flatMap((p) => p.document.Statement);
-  const document = { Version: '2012-10-17' as const, Statement: all };
-  const check = (action: string, resource: string) => ({ action, resource, context: {} });
+  const documents = policies.map((p) => p.document);
+  const all = documents.flatMap((d) => d.Statement);
+  const decide = (action: string, resource: string) =>
+    simulate(documents, { action, resource, context: { 'aws:RequestedRegion': 'us-east-1' } });
 
-  it('is the deployer policy without the statements over the CI wiring, so the role cannot widen itself', () => {
+  it('is the deployer policy without the statements over the CI wiring, so the role cannot widen itself', async () => {
     expect(all.map((s) => s.Sid)).not.toContain('GitHubDeployRole');
     expect(all.map((s) => s.Sid)).not.toContain('GitHubOidcProvider');
     for (const action of [
@@ -172,25 +173,15 @@ describe('deployRolePolicies', () => {
       'iam:UpdateAssumeRolePolicy',
       'iam:AttachRolePolicy',
     ])
-      expect(allowingStatement(document, check(action, ARN)), action).toBeUndefined();
-    expect(
-      allowingStatement(document, check('iam:CreateOpenIDConnectProvider', PROVIDER)),
-    ).toBeUndefined();
+      expect(await decide(action, ARN), action).toBe('ImplicitlyDenied');
+    expect(await decide('iam:CreateOpenIDConnectProvider', PROVIDER)).toBe('ImplicitlyDenied');
   });
 
-  it('keeps what up needs, e.g. the execution role and the image repository', () => {
-    expect(
-      allowingStatement(
-        document,
-        check('iam:PutRolePolicy', 'arn:aws:iam::123456789012:role/iclinic-us-east-1-exec'),
-      ),
-    ).toBeDefined();
-    expect(
-      allowingStatement(
-        document,
-        check('ecr:PutImage', 'arn:aws:ecr:us-east-1:123456789012:repository/iclinic/api'),
-      ),
-    ).toBeDefined();
+  it('keeps what up needs, e.g. the execution role and the image repository', async () => {
+    const exec = 'arn:aws:iam::123456789012:role/iclinic-us-east-1-exec';
+    expect(await decide('iam:PutRolePolicy', exec)).toBe('Allowed');
+    const repository = 'arn:aws:ecr:us-east-1:123456789012:repository/iclinic/api';
+    expect(await decide('ecr:PutImage', repository)).toBe('Allowed');
   });
 
   it("fits IAM's 10,240 characters of inline policy per role for the longest stack name and region", () => {

@@ -2,6 +2,7 @@ import {
   DescribeServicesCommand,
   DescribeTasksCommand,
   ListTasksCommand,
+  UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -251,5 +252,121 @@ describe('waitForDeployment', () => {
       'ECS: has started 2 tasks',
       'ECS: has reached a steady state',
     ]);
+  });
+});
+
+describe('waitForDeployment on a first deployment that failed on IAM propagation', () => {
+  const at = (offsetMs: number) => new Date(Date.parse('2026-01-01T00:00:00Z') + offsetMs);
+  const ROLE = 'arn:aws:iam::123456789012:role/iclinic-us-east-1-exec';
+  // ECS's own wording, as tasks report it right after the role was created.
+  const CANNOT_ASSUME = `ECS was unable to assume the role '${ROLE}' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.`;
+  const CANNOT_READ_SECRET =
+    'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-AbCdEf from secrets manager: AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/iclinic-us-east-1-exec/0f1e is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:123456789012:secret:iclinic/api-token-AbCdEf because no identity-based policy allows the secretsmanager:GetSecretValue action status code: 400';
+  const stoppedWith = (...reasons: string[]) => ({
+    tasks: reasons.map((stoppedReason, i) => ({
+      taskArn: `arn:aws:ecs:us-east-1:123456789012:task/iclinic/${i}`,
+      stoppedReason,
+      stoppedAt: at(1000 + i),
+    })),
+  });
+  const failedFirst = failedRolloutService(at(500));
+  const completed = (id: string) => ({
+    services: [
+      activeService({ deployments: [{ id, status: 'PRIMARY', rolloutState: 'COMPLETED' }] }),
+    ],
+  });
+
+  function firstDeployment(stopped: ReturnType<typeof stoppedWith>) {
+    const { ctx, mocks, report } = testContext();
+    mocks.ecs.on(ListTasksCommand).resolves({ taskArns: stopped.tasks.map((t) => t.taskArn) });
+    mocks.ecs.on(DescribeTasksCommand).resolves(stopped);
+    mocks.ecs.on(UpdateServiceCommand).resolves({
+      service: {
+        deployments: [
+          {
+            id: 'ecs-svc/10',
+            status: 'PRIMARY',
+            rolloutState: 'IN_PROGRESS',
+            createdAt: at(90_000),
+          },
+        ],
+      },
+    });
+    return { ctx, mocks, report };
+  }
+
+  it('starts a new deployment once when every task stopped on the role, and follows it', async () => {
+    const { ctx, mocks, report } = firstDeployment(stoppedWith(CANNOT_ASSUME, CANNOT_READ_SECRET));
+    mocks.ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce({ services: [failedFirst] })
+      .resolves(completed('ecs-svc/10'));
+
+    await expect(
+      waitForDeployment(ctx, { deploymentId: 'ecs-svc/9', timeoutMs: 600_000 }),
+    ).resolves.toBeUndefined();
+
+    expect(mocks.ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        cluster: 'iclinic',
+        service: 'iclinic-api',
+        taskDefinition: failedFirst.taskDefinition,
+        forceNewDeployment: true,
+      },
+    ]);
+    expect(report.progressLines.join('\n')).toMatch(
+      /Deployment ecs-svc\/9 failed because its tasks could not use the new execution role yet \(IAM propagation\); starting a new deployment/,
+    );
+  });
+
+  it('fails after that one new deployment fails the same way', async () => {
+    const { ctx, mocks } = firstDeployment(stoppedWith(CANNOT_ASSUME));
+    const secondFailed = activeService({
+      deployments: [{ id: 'ecs-svc/10', status: 'PRIMARY', rolloutState: 'FAILED' }],
+    });
+    mocks.ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce({ services: [failedFirst] })
+      .resolves({ services: [secondFailed] });
+
+    const error = await waitForDeployment(ctx, {
+      deploymentId: 'ecs-svc/9',
+      timeoutMs: 600_000,
+    }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(DeploymentFailedError);
+    expect((error as Error).message).toMatch(/^Deployment ecs-svc\/10 of iclinic-api failed\./);
+    expect(mocks.ecs.commandCalls(UpdateServiceCommand)).toHaveLength(1);
+  });
+
+  it('does not start again when a task stopped for another reason', async () => {
+    const { ctx, mocks } = firstDeployment(
+      stoppedWith(
+        CANNOT_ASSUME,
+        'CannotPullContainerError: pull image manifest has been retried 5 time(s): not found',
+      ),
+    );
+    mocks.ecs.on(DescribeServicesCommand).resolves({ services: [failedFirst] });
+
+    await expect(
+      waitForDeployment(ctx, { deploymentId: 'ecs-svc/9', timeoutMs: 600_000 }),
+    ).rejects.toThrow(/^Deployment ecs-svc\/9 of iclinic-api failed\./);
+    expect(mocks.ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+  });
+
+  it('does not start again a deployment that was not the first one', async () => {
+    const { ctx, mocks } = firstDeployment(stoppedWith(CANNOT_ASSUME));
+    const withEarlier = activeService({
+      deployments: [
+        ...(failedFirst.deployments ?? []),
+        { id: 'ecs-svc/1', status: 'ACTIVE', rolloutState: 'COMPLETED' },
+      ],
+    });
+    mocks.ecs.on(DescribeServicesCommand).resolves({ services: [withEarlier] });
+
+    await expect(
+      waitForDeployment(ctx, { deploymentId: 'ecs-svc/9', timeoutMs: 600_000 }),
+    ).rejects.toThrow(DeploymentFailedError);
+    expect(mocks.ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
   });
 });

@@ -425,6 +425,42 @@ describe('ensureService with autoscaling', () => {
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
   });
 
+  it('brings a count set below the minimum behind its back up to the minimum', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [activeService({ desiredCount: 0, runningCount: 0 })] });
+    mocks.ecs.on(UpdateServiceCommand).resolves({ service: activeService() });
+
+    const result = await ensureService(ctx, scaled);
+
+    expect(result.changes).toEqual([
+      {
+        action: 'update',
+        kind: 'ECS service',
+        name: 'iclinic-api',
+        detail: 'desired count',
+        from: '0',
+        to: '2',
+      },
+    ]);
+    expect(mocks.ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input.desiredCount).toBe(2);
+  });
+
+  it('sends no desiredCount when the count is at the minimum, even with a new task definition', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [activeService({ taskDefinition: 'arn:old:2', desiredCount: 2 })] });
+    mocks.ecs.on(UpdateServiceCommand).resolves({ service: activeService() });
+
+    await ensureService(ctx, scaled);
+
+    expect(mocks.ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input).not.toHaveProperty(
+      'desiredCount',
+    );
+  });
+
   it('updates a new task definition without sending desiredCount, so the scaled count stays', async () => {
     const { ctx, mocks } = testContext();
     mocks.ecs

@@ -11,6 +11,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import {
   filterPatternFor,
+  FOLLOW_INTERVAL_MS,
   followLogEvents,
   formatLogLine,
   parseLogEvent,
@@ -164,6 +165,27 @@ describe('followLogEvents', () => {
       .commandCalls(FilterLogEventsCommand)
       .map((c) => c.args[0].input.startTime);
     expect(starts).toEqual([AT, AT, AT]);
+  });
+
+  it('moves its window forward on every poll even when nothing matches', async () => {
+    const { ctx, mocks, clock } = testContext();
+    const controller = new AbortController();
+    const started = clock.now();
+    // --since 10m on a filter that never matches: 30 polls, two seconds apart.
+    mocks.logs.on(FilterLogEventsCommand).callsFake(() => {
+      if (mocks.logs.commandCalls(FilterLogEventsCommand).length >= 30) controller.abort();
+      return { events: [] };
+    });
+
+    await collect(followLogEvents(ctx, { sinceMs: started - 600_000, signal: controller.signal }));
+
+    const starts = mocks.logs
+      .commandCalls(FilterLogEventsCommand)
+      .map((c) => c.args[0].input.startTime ?? 0);
+    expect(starts).toHaveLength(30);
+    expect(clock.now()).toBe(started + 29 * FOLLOW_INTERVAL_MS);
+    // The overlap (10 s) plus one poll interval behind now, never back at --since.
+    expect(starts.at(-1)).toBeGreaterThanOrEqual(clock.now() - 10_000 - FOLLOW_INTERVAL_MS);
   });
 
   it('ends at once when aborted while waiting for the next poll', async () => {

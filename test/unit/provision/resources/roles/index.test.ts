@@ -159,7 +159,6 @@ describe('ensureExecutionRole', () => {
 describe('ensureServiceLinkedRoles', () => {
   it('creates only the missing role and treats "has been taken" as existing', async () => {
     const { ctx, mocks } = testContext();
-    mocks.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity', 'not found'));
     mocks.iam.on(ListRolesCommand).resolves({ Roles: [] });
     mocks.iam
       .on(CreateServiceLinkedRoleCommand, { AWSServiceName: 'ecs.amazonaws.com' })
@@ -186,7 +185,7 @@ describe('ensureServiceLinkedRoles', () => {
 
   it('makes no mutating call when both roles exist', async () => {
     const { ctx, mocks } = testContext();
-    mocks.iam.on(GetRoleCommand).resolves(existingRole);
+    mocks.iam.on(ListRolesCommand).resolves({ Roles: [existingRole.Role] });
     expect((await ensureServiceLinkedRoles(ctx)).changes).toEqual([]);
     expect(mutatingOperations(mocks.iam)).toEqual([]);
   });
