@@ -6,7 +6,11 @@
  * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
  * Condition operators other than StringEquals and StringLike, and policy
  * variables other than the literal escapes ${$} ${*} ${?}, fail loudly
- * instead of guessing.
+ * instead of guessing. (@cloud-copilot/iam-simulate, the referee of the
+ * deployer policy, cannot judge this: it drops the
+ * token.actions.githubusercontent.com:* keys, which AWS's authorization data
+ * does not list for sts:AssumeRoleWithWebIdentity, and so denies every
+ * request to a trust policy that conditions on them.)
  */
 
 /** One simulated request: GitHub's token, presented for a role. */
