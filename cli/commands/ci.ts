@@ -13,7 +13,10 @@ import { stackFlags } from '../../provision/names.js';
 import type { Change } from '../../provision/plan.js';
 import {
   describeTarget,
+  ForeignWorkflowError,
   GITHUB_OIDC_HOST,
+  isOwnWorkflow,
+  readWorkflowFile,
   repositoryPath,
   validateBranch,
   validateRepository,
@@ -81,13 +84,20 @@ export async function parseCiGithub(
         'Run the command there, or use --stdout.',
     );
   }
+  const workflowFile = options.stdout
+    ? undefined
+    : { path: resolve(cwd, WORKFLOW_PATH), shownPath: WORKFLOW_PATH, force: options.force };
+  // Refused before any AWS call, so a refusal leaves the account as it was.
+  if (workflowFile !== undefined && !workflowFile.force) {
+    const current = await readWorkflowFile(workflowFile.path);
+    if (current !== undefined && !isOwnWorkflow(current))
+      throw new UsageError(new ForeignWorkflowError(WORKFLOW_PATH).message);
+  }
   return {
     remove: false,
     stdout: options.stdout,
     target: { repo: options.repo, branch: options.branch },
-    workflowFile: options.stdout
-      ? undefined
-      : { path: resolve(cwd, WORKFLOW_PATH), shownPath: WORKFLOW_PATH, force: options.force },
+    workflowFile,
   };
 }
 

@@ -39,6 +39,8 @@ export { deployTrustPolicy, trustedTarget } from './trust.js';
 export {
   ensureWorkflowFile,
   ForeignWorkflowError,
+  isOwnWorkflow,
+  readWorkflowFile,
   WORKFLOW_PATH,
   workflowText,
   type WorkflowFile,

@@ -139,6 +139,11 @@ export class ForeignWorkflowError extends Error {
   }
 }
 
+/** Whether the tool wrote this workflow text (and so may rewrite it). */
+export function isOwnWorkflow(text: string): boolean {
+  return text.startsWith(WORKFLOW_MARKER);
+}
+
 /** The file's text, or undefined when there is none. */
 export async function readWorkflowFile(path: string): Promise<string | undefined> {
   try {
@@ -159,11 +164,11 @@ export function planWorkflowFile(
   const changes = new ChangeSet();
   if (current === undefined) changes.create(WORKFLOW_FILE, shownPath);
   else if (current !== desired) {
-    if (!current.startsWith(WORKFLOW_MARKER) && !force) throw new ForeignWorkflowError(shownPath);
+    if (!isOwnWorkflow(current) && !force) throw new ForeignWorkflowError(shownPath);
     changes.update(
       WORKFLOW_FILE,
       shownPath,
-      current.startsWith(WORKFLOW_MARKER) ? 'content' : 'replaced (--force)',
+      isOwnWorkflow(current) ? 'content' : 'replaced (--force)',
     );
   }
   return [...changes.list];

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +63,22 @@ describe('parseCiGithub', () => {
     expect(await parseCiGithub(leaf(['--remove']), globals, new RecordingReporter())).toEqual({
       remove: true,
     });
+  });
+
+  it('refuses, before any AWS call, to replace a workflow file it did not write, unless --force', async () => {
+    const dir = await repoDir();
+    await mkdir(join(dir, '.github', 'workflows'), { recursive: true });
+    await writeFile(join(dir, '.github/workflows/iclinic-deploy.yml'), 'name: mine\n');
+    const report = new RecordingReporter();
+    await expect(parseCiGithub(leaf(['--repo', 'acme/api']), globals, report, dir)).rejects.toThrow(
+      UsageError,
+    );
+    await expect(
+      parseCiGithub(leaf(['--repo', 'acme/api', '--force']), globals, report, dir),
+    ).resolves.toMatchObject({ remove: false });
+    await expect(
+      parseCiGithub(leaf(['--repo', 'acme/api', '--stdout']), globals, report, dir),
+    ).resolves.toMatchObject({ stdout: true });
   });
 
   it('warns when the directory is not the root of a git repository', async () => {
