@@ -1,23 +1,17 @@
 # The iclinic-deploy API image.
-#   build:   docker build -t iclinic-api .        (or: podman build ...)
+#   build:   npm ci && docker build -t iclinic-api .      (or: podman build ...)
+#            (npm ci, or npm run build after a change, bundles server/ into
+#            dist/image/server.cjs; the published package ships that bundle)
 #   run:     docker run -p 80:8080 -e ICLINIC_PASS=... iclinic-api
 #   health:  /usr/local/bin/node /app/server.js --healthcheck   (exit 0 = healthy)
 #
-# Stage 1 installs dependencies and bundles server/main.ts into one file.
-# Stage 2 collects the node binary and the shared libraries it links to.
+# The service is bundled before the build, so the build copies one file and
+# needs no npm, no registry access and no TypeScript.
+# Stage 1 collects the node binary and the shared libraries it links to.
 # The final image is FROM scratch: node, those libraries, /etc/passwd with a
 # non-root user and the bundle. No shell, no npm, no package manager.
 
 ARG NODE_IMAGE=node:24-slim
-
-FROM ${NODE_IMAGE} AS build
-WORKDIR /src
-COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && npm cache clean --force
-COPY tsconfig.json ./
-COPY server ./server
-RUN npx esbuild server/main.ts --bundle --platform=node --target=node24 --format=cjs \
-      --legal-comments=none --outfile=/out/app/server.js
 
 FROM ${NODE_IMAGE} AS runtime
 RUN set -eu; \
@@ -31,7 +25,8 @@ RUN set -eu; \
 
 FROM scratch
 COPY --from=runtime /rootfs/ /
-COPY --from=build /out/app/server.js /app/server.js
+# Missing? Run "npm run build" first (see the top of this file).
+COPY dist/image/server.cjs /app/server.js
 ENV NODE_ENV=production \
     PORT=8080
 USER 1000:1000

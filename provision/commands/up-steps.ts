@@ -6,7 +6,13 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { StackContext } from '../context.js';
 import type { StepGraph, StepInput } from '../graph.js';
-import { checkEngine, cpuArchitectureFor, ensureImage } from '../resources/image/index.js';
+import {
+  buildContextDir,
+  checkEngine,
+  checkServiceBundle,
+  cpuArchitectureFor,
+  ensureImage,
+} from '../resources/image/index.js';
 import { ensureLoadBalancer } from '../resources/load-balancer/index.js';
 import { ensureAlarms } from '../resources/alarms/index.js';
 import { ensureAutoscaling } from '../resources/autoscaling.js';
@@ -114,6 +120,8 @@ export function foundationSteps({
         const identity = await checkCredentials(ctx);
         // A plan needs no engine: nothing is built in a dry run.
         if (settings.image === undefined && !ctx.dryRun) await checkEngine(settings.engine);
+        // Before any resource: a missing or stale bundle would stop the run at the image step.
+        if (settings.image === undefined) await checkServiceBundle(buildContextDir());
         return { value: identity, summary: `account ${identity.account} as ${identity.arn}` };
       },
     },

@@ -1,5 +1,6 @@
-// Builds the real Dockerfile once for the 'container' project and hands the
-// image tag and engine command to the tests through vitest's provide/inject.
+// Bundles server/ and builds the real Dockerfile once for the 'container'
+// project, and hands the image tag and engine command to the tests through
+// vitest's provide/inject.
 // Throws (so the run fails, never skips) when no container engine exists.
 import type { TestProject } from 'vitest/node';
 import { detectEngine } from '../support/container-engine.js';

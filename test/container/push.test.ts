@@ -1,9 +1,7 @@
-// The CLI's own build-and-push path (provision/image.ts), run for real with
+// The CLI's own build-and-push path (provision/resources/image/), run for real with
 // the local engine against a local TLS registry standing in for ECR: ECR
 // itself cannot be reached here and moto has no registry.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile, copyFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,87 +16,21 @@ import {
   type ContainerEngine,
 } from '../../provision/resources/image/index.js';
 import { decodeAuthorization } from '../../provision/resources/registry.js';
-import { selfSignedCertificate } from '../support/certificate.js';
-import { exec, freePort } from '../support/container-engine.js';
+import { cliEngine } from '../support/container-engine.js';
+import { startLocalRegistry, type LocalRegistry } from './local-registry.js';
 
-const PODMAN_SOCKET = '/run/podman/podman.sock';
-
-let registry: ChildProcess | undefined;
-let workDir = '';
+let registry: LocalRegistry;
 let registryHost = '';
 let engine: ContainerEngine = 'docker';
-const trustDirs: string[] = [];
-
-/** The docker client when it reaches an engine (podman's API counts), else podman itself. */
-async function pickEngine(): Promise<ContainerEngine> {
-  if (process.env.DOCKER_HOST === undefined && existsSync(PODMAN_SOCKET)) {
-    process.env.DOCKER_HOST = `unix://${PODMAN_SOCKET}`;
-  }
-  const docker = await runEngine('docker', ['version']).catch(() => undefined);
-  if (docker?.code === 0) return 'docker';
-  const podman = await runEngine('podman', ['version']).catch(() => undefined);
-  if (podman?.code === 0) return 'podman';
-  throw new Error(
-    'Neither docker nor podman works here; run "bash .ci/setup-containers.sh" or start Docker.',
-  );
-}
 
 beforeAll(async () => {
-  engine = await pickEngine();
-  workDir = await mkdtemp(join(tmpdir(), 'iclinic-registry-'));
-  const port = await freePort();
-  registryHost = `127.0.0.1:${port}`;
-  const { certPath: cert, keyPath: key } = selfSignedCertificate(
-    '127.0.0.1',
-    'IP:127.0.0.1',
-    workDir,
-  );
-  // Both engines look up a registry's CA by host:port in these folders.
-  for (const base of ['/etc/containers/certs.d', '/etc/docker/certs.d']) {
-    const dir = join(base, registryHost);
-    try {
-      await mkdir(dir, { recursive: true });
-      await copyFile(cert, join(dir, 'ca.crt'));
-      trustDirs.push(dir);
-    } catch {
-      // Not writable (not root): the engine may already trust the certificate another way.
-    }
-  }
-  const config = join(workDir, 'config.yml');
-  await writeFile(
-    config,
-    [
-      'version: 0.1',
-      'storage:',
-      `  filesystem: { rootdirectory: ${join(workDir, 'data')} }`,
-      'http:',
-      `  addr: ${registryHost}`,
-      `  tls: { certificate: ${cert}, key: ${key} }`,
-      '',
-    ].join('\n'),
-  );
-  const binary = process.env.REGISTRY_BINARY ?? 'docker-registry';
-  registry = spawn(binary, ['serve', config], { stdio: 'ignore' });
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const probe = await exec('openssl', ['s_client', '-connect', registryHost], {
-      input: '',
-      timeoutMs: 3_000,
-    });
-    if (probe.stdout.includes('BEGIN CERTIFICATE')) break;
-    if (Date.now() > deadline || registry.exitCode !== null) {
-      throw new Error(
-        `${binary} did not start on ${registryHost} (install Debian's docker-registry or set REGISTRY_BINARY)`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  engine = await cliEngine();
+  registry = await startLocalRegistry();
+  registryHost = registry.host;
 });
 
 afterAll(async () => {
-  registry?.kill('SIGTERM');
-  for (const dir of trustDirs) await rm(dir, { recursive: true, force: true });
-  if (workDir) await rm(workDir, { recursive: true, force: true });
+  await registry?.stop();
 });
 
 describe('building and pushing the image the way up does', () => {
@@ -127,23 +59,21 @@ describe('building and pushing the image the way up does', () => {
         );
       }
     } finally {
-      userConfigs.restore();
+      await userConfigs.restore();
     }
     expect(lines.some((l) => l.includes(`pushing ${imageRef}`))).toBe(true);
 
-    const tags = await fetchTags(
-      `https://${registryHost}/v2/iclinic/api/tags/list`,
-      join(workDir, 'cert.pem'),
-    );
-    expect(tags).toContain(tag);
+    expect(await registry.tags('iclinic/api')).toContain(tag);
     await runEngine(engine, ['rmi', imageRef]);
   });
 });
 
 /** Points docker's and podman's user credential config at files that name the ECR helper. */
-async function credentialHelperUserConfigs(): Promise<{ files: string[]; restore: () => void }> {
-  const dir = join(workDir, 'user-config');
-  await mkdir(dir, { recursive: true });
+async function credentialHelperUserConfigs(): Promise<{
+  files: string[];
+  restore: () => Promise<void>;
+}> {
+  const dir = await mkdtemp(join(tmpdir(), 'iclinic-user-config-'));
   const helper = JSON.stringify({
     credsStore: 'ecr-login',
     credHelpers: { [registryHost]: 'ecr-login' },
@@ -158,17 +88,12 @@ async function credentialHelperUserConfigs(): Promise<{ files: string[]; restore
   process.env.REGISTRY_AUTH_FILE = join(dir, 'auth.json');
   return {
     files: [join(dir, 'config.json'), join(dir, 'auth.json')],
-    restore: () => {
+    restore: async () => {
+      await rm(dir, { recursive: true, force: true });
       if (saved.DOCKER_CONFIG === undefined) delete process.env.DOCKER_CONFIG;
       else process.env.DOCKER_CONFIG = saved.DOCKER_CONFIG;
       if (saved.REGISTRY_AUTH_FILE === undefined) delete process.env.REGISTRY_AUTH_FILE;
       else process.env.REGISTRY_AUTH_FILE = saved.REGISTRY_AUTH_FILE;
     },
   };
-}
-
-async function fetchTags(url: string, caFile: string): Promise<string[]> {
-  const result = await exec('curl', ['-sS', '--cacert', caFile, url]);
-  if (result.code !== 0) throw new Error(`curl ${url}: ${result.stderr}`);
-  return (JSON.parse(result.stdout) as { tags?: string[] }).tags ?? [];
 }

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { CALL_LOG } from '../support/call-log.js';
 import { REPO_ROOT, startMoto, type Moto } from '../support/moto.js';
+import { printApiModelSummary } from '../support/strict-aws/models/report.js';
 import { startStrictProxy, type StrictProxy } from '../support/strict-aws/proxy.js';
 import { strictSeed } from '../support/strict-aws/random.js';
 import { allStrictRules } from '../support/strict-aws/rules/index.js';
@@ -56,4 +57,5 @@ export async function setup(project: TestProject): Promise<void> {
 export async function teardown(): Promise<void> {
   await proxy?.stop();
   await moto?.stop();
+  printApiModelSummary();
 }

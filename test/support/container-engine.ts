@@ -3,6 +3,7 @@
 // CONTAINER_ENGINE, else podman when installed, else docker when its daemon
 // answers. No engine is an error, never a silent skip.
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -18,13 +19,19 @@ export interface RunResult {
 export function exec(
   command: string,
   args: string[],
-  options: { timeoutMs?: number; input?: string } = {},
+  options: { timeoutMs?: number; input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = execFile(
       command,
       args,
-      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 120_000 },
+      {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: options.timeoutMs ?? 120_000,
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+        ...(options.env === undefined ? {} : { env: options.env }),
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr: stderr || (error && code !== 0 ? error.message : '') });
@@ -32,6 +39,18 @@ export function exec(
     );
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
+}
+
+/**
+ * Bundles the checked-out server/ into the file the Dockerfile copies (what
+ * `npm run build` does after compiling), so an image built from the
+ * repository runs the current code.
+ */
+export async function bundleService(): Promise<void> {
+  const result = await exec(process.execPath, ['--import', 'tsx', 'scripts/bundle-service.ts'], {
+    cwd: REPO_ROOT,
+  });
+  if (result.code !== 0) throw new Error(`bundling the service failed:\n${result.stderr}`);
 }
 
 export class ContainerEngine {
@@ -62,10 +81,18 @@ export class ContainerEngine {
   /**
    * Builds the repository's Dockerfile. On podman, `--pull=never` is added
    * only when the base image is already present (e.g. the CI stand-in), so a
-   * machine with registry access still pulls what it lacks.
+   * machine with registry access still pulls what it lacks. `noCache`
+   * rebuilds every step (a cold engine cache; the base image stays). The
+   * repository itself is bundled first unless `bundle` is false.
    */
-  async build(tag: string, contextDir = REPO_ROOT): Promise<void> {
+  async build(
+    tag: string,
+    contextDir = REPO_ROOT,
+    options: { noCache?: boolean; bundle?: boolean } = {},
+  ): Promise<void> {
+    if (options.bundle ?? contextDir === REPO_ROOT) await bundleService();
     const args = ['build', '-t', tag, '-f', `${contextDir}/Dockerfile`];
+    if (options.noCache === true) args.push('--no-cache');
     if (this.isPodman && (await this.imageExists(BASE_IMAGE))) args.push('--pull=never');
     args.push(contextDir);
     await this.mustRun(args, 900_000);
@@ -91,6 +118,24 @@ export async function detectEngine(): Promise<ContainerEngine> {
   throw new Error(
     'No container engine available: install podman (see .ci/setup-containers.sh) or start a Docker daemon, ' +
       'or set CONTAINER_ENGINE. The container tests cannot run without one.',
+  );
+}
+
+const PODMAN_SOCKET = '/run/podman/podman.sock';
+
+/**
+ * The `--engine` the CLI is given in the container suite: the docker client
+ * when it reaches an engine (podman's Docker API counts; DOCKER_HOST is
+ * pointed at its socket when unset), else podman itself.
+ */
+export async function cliEngine(): Promise<'docker' | 'podman'> {
+  if (process.env.DOCKER_HOST === undefined && existsSync(PODMAN_SOCKET)) {
+    process.env.DOCKER_HOST = `unix://${PODMAN_SOCKET}`;
+  }
+  if (await works('docker', ['version'])) return 'docker';
+  if (await works('podman', ['version'])) return 'podman';
+  throw new Error(
+    'Neither docker nor podman works here; run "bash .ci/setup-containers.sh" or start Docker.',
   );
 }
 

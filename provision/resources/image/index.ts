@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Converged, StackContext } from '../../context.js';
 import { ChangeSet, isNotCreatedYet, NOT_CREATED_YET } from '../../plan.js';
+import { checkServiceBundle, SERVICE_BUNDLE } from './bundle.js';
 import { buildImage, pushImage, type ContainerEngine, type ImagePlatform } from './engine.js';
 import { imageTagExists, registryLogin, type RepositoryRef } from '../registry.js';
 
@@ -25,6 +26,7 @@ export {
 } from './engine.js';
 
 export type { ImagePlatform } from './engine.js';
+export { checkServiceBundle, SERVICE_BUNDLE, ServiceBundleError } from './bundle.js';
 export type CpuArchitecture = 'X86_64' | 'ARM64';
 
 /** Fargate must run the architecture the image was built for, or tasks die with "exec format error". */
@@ -47,40 +49,45 @@ export function buildContextDir(): string {
   throw new Error('Could not find the Dockerfile next to the iclinic-deploy package.');
 }
 
-const CONTEXT_ENTRIES = [
-  'Dockerfile',
-  '.dockerignore',
-  'package.json',
-  'package-lock.json',
-  'tsconfig.json',
-  'server',
-];
+/**
+ * What the Dockerfile puts in the image besides its base: itself (the stages,
+ * the entrypoint) and the service bundle. Nothing else (package.json, the
+ * lockfile, the TypeScript sources) reaches the image, so nothing else moves
+ * the tag.
+ */
+const IMAGE_INPUTS = ['Dockerfile', SERVICE_BUNDLE];
 
-async function listFiles(root: string, entry: string): Promise<string[]> {
-  const path = join(root, entry);
-  if (!existsSync(path)) return [];
-  const stats = await readdir(path, { withFileTypes: true }).catch(() => undefined);
-  if (stats === undefined) return [entry];
-  const nested = await Promise.all(
-    stats.map((child) => listFiles(root, relative(root, join(path, child.name)))),
-  );
-  return nested.flat();
+/**
+ * The Dockerfile without its comments and blank lines: only its instructions
+ * shape the image. Parser directives (`# syntax=...`, `# escape=...`) look
+ * like comments but change the build, so they stay
+ * (https://docs.docker.com/reference/dockerfile/#parser-directives). A
+ * here-document's lines are content, comments included, so a Dockerfile with
+ * one counts whole (https://docs.docker.com/reference/dockerfile/#here-documents).
+ */
+export function dockerfileInstructions(text: string): string {
+  if (/<<-?\s*["']?[A-Za-z_]/.test(text)) return text;
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && (!line.startsWith('#') || /^#\s*\w+\s*=/.test(line)))
+    .join('\n');
 }
 
 /**
  * The image tag is a hash of what goes into the image plus the platform, so
- * an unchanged source is never rebuilt or pushed again, and a changed one
+ * an unchanged image is never rebuilt or pushed again, and a changed one
  * always gets a new tag (the repository's tags are immutable).
  */
 export async function contentTag(contextDir: string, platform: ImagePlatform): Promise<string> {
-  const files = (await Promise.all(CONTEXT_ENTRIES.map((entry) => listFiles(contextDir, entry))))
-    .flat()
-    .sort();
   const hash = createHash('sha256');
   hash.update(platform);
-  for (const file of files) {
+  for (const file of IMAGE_INPUTS) {
+    const path = join(contextDir, file);
+    if (!existsSync(path)) continue;
+    const bytes = await readFile(path);
     hash.update(`\0${file}\0`);
-    hash.update(await readFile(join(contextDir, file)));
+    hash.update(file === 'Dockerfile' ? dockerfileInstructions(bytes.toString('utf8')) : bytes);
   }
   return `${hash.digest('hex').slice(0, 16)}-${platform.split('/')[1] ?? 'unknown'}`;
 }
@@ -92,6 +99,8 @@ export interface ImageSettings {
   readonly image?: string;
   readonly engine: ContainerEngine;
   readonly platform: ImagePlatform;
+  /** The folder holding the Dockerfile and the bundle; the package's own by default. */
+  readonly contextDir?: string;
 }
 
 /**
@@ -106,7 +115,8 @@ export async function ensureImage(
   signal?: AbortSignal,
 ): Promise<Converged<{ imageUri: string }>> {
   if (settings.image !== undefined) return { changes: [], value: { imageUri: settings.image } };
-  const contextDir = buildContextDir();
+  const contextDir = settings.contextDir ?? buildContextDir();
+  await checkServiceBundle(contextDir);
   const tag = await contentTag(contextDir, settings.platform);
   const absent = isNotCreatedYet(repository.repositoryUri);
   const imageUri = absent ? NOT_CREATED_YET : `${repository.repositoryUri}:${tag}`;

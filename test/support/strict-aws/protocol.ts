@@ -11,7 +11,7 @@
  * (rpcv2Cbor) in these versions.
  */
 import { randomUUID } from 'node:crypto';
-import type { AwsErrorReply, AwsRequest, WireProtocol } from './types.js';
+import type { AwsErrorReply, AwsRequest, WireProtocol, WireRequest } from './types.js';
 
 const QUERY_SERVICES = new Set(['elasticloadbalancing', 'iam', 'sts', 'sns']);
 
@@ -58,12 +58,15 @@ export function restXmlOperation(
 ): { operation: string; params: Record<string, string> } | undefined {
   const parsed = new URL(url, 'http://localhost');
   const path = parsed.pathname.replace(/^\/\d{4}-\d{2}-\d{2}/, '');
-  const query = parsed.search.slice(1);
+  // The SDK writes a valueless flag as `WithTags=`: compare as key and value.
+  const pairs = [...parsed.searchParams].map(([key, value]) =>
+    value === '' ? key : `${key}=${value}`,
+  );
   const route = CLOUDFRONT_ROUTES.find(
     (r) =>
       r.method === method &&
       r.path.test(path) &&
-      (r.query === undefined || query.split('&').includes(r.query)),
+      (r.query === undefined || pairs.includes(r.query)),
   );
   if (route === undefined) return undefined;
   const params: Record<string, string> = Object.fromEntries(parsed.searchParams);
@@ -105,12 +108,7 @@ export function stackFromUserAgent(
     : { stack: match[1], region: match[2] };
 }
 
-export interface RawRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly body: Buffer;
-}
+export type RawRequest = WireRequest;
 
 function header(request: RawRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -150,7 +148,15 @@ export function parseAwsRequest(raw: RawRequest): AwsRequest | undefined {
     const target = header(raw, 'x-amz-target') ?? '';
     const operation = target.slice(target.lastIndexOf('.') + 1);
     if (operation === '') return undefined;
-    return { ...scope, protocol, operation, params: jsonParams(raw.body), stack, cliRegion };
+    return {
+      ...scope,
+      protocol,
+      operation,
+      params: jsonParams(raw.body),
+      stack,
+      cliRegion,
+      wire: raw,
+    };
   }
   if (protocol === 'rest-xml') {
     const found = restXmlOperation(raw.method, raw.url);
@@ -158,12 +164,12 @@ export function parseAwsRequest(raw: RawRequest): AwsRequest | undefined {
     // The XML body, for what a create sends in it (CloudFront's tags).
     const body = raw.body.length > 0 ? { Body: raw.body.toString('utf8') } : {};
     const params = { ...found.params, ...body };
-    return { ...scope, protocol, operation: found.operation, params, stack, cliRegion };
+    return { ...scope, protocol, operation: found.operation, params, stack, cliRegion, wire: raw };
   }
   const params = formParams(raw);
   const operation = params.Action;
   if (operation === undefined) return undefined;
-  return { ...scope, protocol, operation, params, stack, cliRegion };
+  return { ...scope, protocol, operation, params, stack, cliRegion, wire: raw };
 }
 
 function xmlEscape(text: string): string {

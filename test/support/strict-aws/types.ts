@@ -41,6 +41,18 @@ export interface AwsRequest {
    * the proxy; differs from `region` for IAM and STS calls signed for us-east-1.
    */
   readonly cliRegion?: string | undefined;
+  /**
+   * The request as it came: for a rule that reads what `params` leaves out
+   * (a REST-XML body and headers, for the API-model check).
+   */
+  readonly wire?: WireRequest;
+}
+
+export interface WireRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: Buffer;
 }
 
 /** A refusal in AWS's own error shape for the request's protocol. */

@@ -135,6 +135,12 @@ describe('parsing CloudFront REST-XML requests', () => {
     }
   });
 
+  it('reads CreateDistributionWithTags as the installed SDK sends it: ?WithTags= with an empty value', () => {
+    expect(parseAwsRequest(rest('POST', '/2020-05-31/distribution?WithTags='))).toMatchObject({
+      operation: 'CreateDistributionWithTags',
+    });
+  });
+
   it('reads the tagging routes with the resource ARN from the query string', () => {
     const arn = 'arn:aws:cloudfront::123456789012:distribution/E2ABC';
     const listed = parseAwsRequest(

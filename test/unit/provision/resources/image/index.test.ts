@@ -10,13 +10,16 @@ import {
   checkEngine,
   contentTag,
   cpuArchitectureFor,
+  dockerfileInstructions,
   EngineUnavailableError,
   ensureImage,
   loginToRegistry,
   nativePlatform,
   pushImage,
   runEngine,
+  SERVICE_BUNDLE,
 } from '../../../../../provision/resources/image/index.js';
+import { BUNDLE_INPUTS } from '../../../../../provision/resources/image/bundle.js';
 import { awsError, mutatingOperations, operations, testContext } from '../../../support/context.js';
 
 let dir: string;
@@ -30,11 +33,15 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A clone's layout: the Dockerfile, the built bundle, and what never reaches the image. */
 async function buildContext(): Promise<string> {
   const context = join(dir, 'context');
   await mkdir(join(context, 'server'), { recursive: true });
-  await writeFile(join(context, 'Dockerfile'), 'FROM node:20-alpine\n');
-  await writeFile(join(context, 'package.json'), '{"name":"x"}\n');
+  await mkdir(join(context, 'dist', 'image'), { recursive: true });
+  await writeFile(join(context, 'Dockerfile'), '# the image\nFROM node:20-alpine\n');
+  await writeFile(join(context, SERVICE_BUNDLE), 'console.log(1);\n');
+  await writeFile(join(context, 'package.json'), '{"name":"x","version":"1.0.0"}\n');
+  await writeFile(join(context, 'package-lock.json'), '{}\n');
   await writeFile(join(context, 'server', 'x.ts'), 'export const x = 1;\n');
   return context;
 }
@@ -58,18 +65,35 @@ describe('contentTag', () => {
     expect(first).toMatch(/^[0-9a-f]{16}-arm64$/);
   });
 
-  it('changes when a server file changes', async () => {
+  it('changes when the service bundle changes', async () => {
     const context = await buildContext();
     const before = await contentTag(context, 'linux/amd64');
-    await writeFile(join(context, 'server', 'x.ts'), 'export const x = 2;\n');
+    await writeFile(join(context, SERVICE_BUNDLE), 'console.log(2);\n');
     expect(await contentTag(context, 'linux/amd64')).not.toBe(before);
   });
 
-  it('changes when a server file is added', async () => {
+  it('changes when a Dockerfile instruction changes', async () => {
     const context = await buildContext();
     const before = await contentTag(context, 'linux/amd64');
-    await writeFile(join(context, 'server', 'y.ts'), '');
+    await writeFile(join(context, 'Dockerfile'), '# the image\nFROM node:22-alpine\n');
     expect(await contentTag(context, 'linux/amd64')).not.toBe(before);
+  });
+
+  it('stays when only comments or blank lines of the Dockerfile change', async () => {
+    const context = await buildContext();
+    const before = await contentTag(context, 'linux/amd64');
+    await writeFile(join(context, 'Dockerfile'), '# build it so\n\nFROM node:20-alpine\n\n');
+    expect(await contentTag(context, 'linux/amd64')).toBe(before);
+  });
+
+  it('stays when package.json, the lockfile or the TypeScript sources change, since the image holds only the bundle', async () => {
+    const context = await buildContext();
+    const before = await contentTag(context, 'linux/amd64');
+    await writeFile(join(context, 'package.json'), '{"name":"x","version":"1.0.1"}\n');
+    await writeFile(join(context, 'package-lock.json'), '{"lockfileVersion":3}\n');
+    await writeFile(join(context, 'server', 'x.ts'), 'export const x = 2;\n');
+    await writeFile(join(context, 'server', 'y.ts'), '');
+    expect(await contentTag(context, 'linux/amd64')).toBe(before);
   });
 
   it('changes when the platform changes', async () => {
@@ -80,11 +104,24 @@ describe('contentTag', () => {
     expect(arm.slice(0, 16)).not.toBe(amd.slice(0, 16));
   });
 
-  it('ignores files outside the build context entries', async () => {
+  it('ignores files outside the image inputs', async () => {
     const context = await buildContext();
     const before = await contentTag(context, 'linux/amd64');
     await writeFile(join(context, 'README.md'), 'notes');
     expect(await contentTag(context, 'linux/amd64')).toBe(before);
+  });
+});
+
+describe('dockerfileInstructions', () => {
+  it('keeps parser directives, which look like comments but change the build', () => {
+    expect(dockerfileInstructions('# syntax=docker/dockerfile:1\n# a note\nFROM x\n')).toBe(
+      '# syntax=docker/dockerfile:1\nFROM x',
+    );
+  });
+
+  it('keeps a Dockerfile with a here-document whole, since its lines are content', () => {
+    const text = 'FROM x\nCOPY <<EOF /etc/conf\n# a setting\nEOF\n';
+    expect(dockerfileInstructions(text)).toBe(text);
   });
 });
 
@@ -303,7 +340,12 @@ describe('ensureImage in a dry run', () => {
     repositoryUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/iclinic/api',
     repositoryArn: 'arn:aws:ecr:us-east-1:123456789012:repository/iclinic/api',
   };
-  const settings = { engine: 'docker', platform: 'linux/amd64' } as const;
+  const base = { engine: 'docker', platform: 'linux/amd64' } as const;
+  let settings: typeof base & { contextDir: string };
+
+  beforeEach(async () => {
+    settings = { ...base, contextDir: await buildContext() };
+  });
 
   /** An engine that records that it ran at all: a dry run must never start one. */
   async function engineThatMustNotRun(): Promise<string> {
@@ -317,7 +359,7 @@ describe('ensureImage in a dry run', () => {
     const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageTags: ['t'] }] });
     const result = await ensureImage({ ...ctx, dryRun: true }, settings, repository);
-    const tag = await contentTag(buildContextDir(), 'linux/amd64');
+    const tag = await contentTag(settings.contextDir, 'linux/amd64');
     expect(result).toEqual({
       changes: [],
       value: { imageUri: `${repository.repositoryUri}:${tag}` },
@@ -334,7 +376,7 @@ describe('ensureImage in a dry run', () => {
     const { ctx, mocks } = testContext();
     mocks.ecr.on(DescribeImagesCommand).rejects(awsError('ImageNotFoundException', 'no image'));
     const result = await ensureImage({ ...ctx, dryRun: true }, settings, repository);
-    const tag = await contentTag(buildContextDir(), 'linux/amd64');
+    const tag = await contentTag(settings.contextDir, 'linux/amd64');
     expect(result.changes).toEqual([
       {
         action: 'create',
@@ -354,5 +396,29 @@ describe('ensureImage in a dry run', () => {
     expect(result.value.imageUri).toBe(NOT_CREATED_YET);
     expect(result.changes).toMatchObject([{ action: 'create', kind: 'container image' }]);
     expect(operations(mocks.ecr)).toEqual([]);
+  });
+
+  it('refuses a bundle older than its sources before asking ECR, saying to run npm run build', async () => {
+    const { ctx, mocks } = testContext();
+    await writeFile(
+      join(settings.contextDir, BUNDLE_INPUTS),
+      JSON.stringify({ 'server/x.ts': 'the hash of an older server/x.ts' }),
+    );
+    await expect(ensureImage({ ...ctx, dryRun: true }, settings, repository)).rejects.toThrow(
+      /older than server\/x\.ts[\s\S]*npm run build/,
+    );
+    expect(operations(mocks.ecr)).toEqual([]);
+  });
+});
+
+describe('the package’s own build context', () => {
+  it('is the folder holding the Dockerfile, whose .dockerignore admits the bundle', async () => {
+    const context = buildContextDir();
+    expect(existsSync(join(context, 'Dockerfile'))).toBe(true);
+    const ignore = await readFile(join(context, '.dockerignore'), 'utf8');
+    expect(ignore.split('\n')).toContain(`!${SERVICE_BUNDLE}`);
+    expect(await readFile(join(context, 'Dockerfile'), 'utf8')).toMatch(
+      new RegExp(`^COPY ${SERVICE_BUNDLE.replaceAll('.', '\\.')} /app/server\\.js$`, 'm'),
+    );
   });
 });
