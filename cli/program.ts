@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { createRequire } from 'node:module';
 import type { CliCommand } from './command.js';
+import { ciGithubCommand } from './commands/ci.js';
 import { downCommand } from './commands/down.js';
 import { logsCommand } from './commands/logs.js';
 import { rollbackCommand } from './commands/rollback.js';
@@ -40,6 +41,7 @@ const COMMANDS: readonly CliCommand<unknown, unknown>[] = [
   tokenCommand,
   downCommand,
   policyCommand,
+  ciGithubCommand,
 ];
 
 const PROGRAM_HELP = `

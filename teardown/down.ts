@@ -1,3 +1,8 @@
+import {
+  CI_REMOVAL_TITLES,
+  removeCiProvider,
+  removeCiRole,
+} from '../provision/commands/ci-github.js';
 import type { Removal, StackContext } from '../provision/context.js';
 import type { StepGraph, StepInput, StepResult } from '../provision/graph.js';
 import { removeDistribution } from '../provision/resources/cloudfront/index.js';
@@ -11,6 +16,7 @@ import { removeLogGroup } from '../provision/resources/logs/index.js';
 import { removeNetwork } from '../provision/resources/network/index.js';
 import type { Change } from '../provision/plan.js';
 import { removeRepository } from '../provision/resources/registry.js';
+import { deployRoleName } from '../provision/resources/ci-github/index.js';
 import { removeExecutionRole } from '../provision/resources/roles/index.js';
 import { removeSecret } from '../provision/resources/secret.js';
 import {
@@ -31,7 +37,9 @@ type DownKey =
   | 'repository'
   | 'secret'
   | 'log-group'
-  | 'execution-role';
+  | 'execution-role'
+  | 'deploy-role'
+  | 'oidc-provider';
 
 /** A remove's deletions as the result of a step that yields no value. */
 async function removal(removing: Promise<Removal>): Promise<StepResult<undefined>> {
@@ -51,11 +59,26 @@ export type DownSteps = { readonly [K in DownKey]: undefined };
  * edge keeps calling a name that no longer exists. The steps that hold no
  * network resource start as soon as the service is gone. The scaler goes
  * first, so it never acts on a draining service; the alarms go with it.
+ * The GitHub Actions deploy role (ci github) goes at once, so no workflow
+ * run starts a deploy while the stack is taken down, and the account's OIDC
+ * provider after it, only if this tool created it and no other role trusts it.
  */
 export function downGraph(ctx: StackContext, timeoutMs: number): StepGraph<DownSteps> {
   const n = ctx.names;
   const on = (input: StepInput<DownSteps>): StackContext => ({ ...ctx, report: input.report });
   return {
+    'deploy-role': {
+      kind: 'remove',
+      title: CI_REMOVAL_TITLES['deploy-role'](deployRoleName(n.stack, ctx.region)),
+      after: [],
+      run: (input) => removeCiRole(on(input)),
+    },
+    'oidc-provider': {
+      kind: 'remove',
+      title: CI_REMOVAL_TITLES['oidc-provider'],
+      after: ['deploy-role'],
+      run: (input) => removeCiProvider(on(input)),
+    },
     autoscaling: {
       kind: 'remove',
       title: `Delete the autoscaling of ${n.service} (scalable target and policies)`,

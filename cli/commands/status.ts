@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { collectStatus, type StackStatus } from '../../provision/commands/status.js';
 import { stackFlags } from '../../provision/names.js';
 import type { CliCommand } from '../command.js';
+import { formatCiStatus } from './ci.js';
 
 /** "3 h ago"-style age of an instant, for people. */
 export function formatAge(instant: string, nowMs: number): string {
@@ -27,8 +28,9 @@ export function formatStatus(status: StackStatus, nowMs: number): string {
   }
   lines.push('');
   const missing = status.resources.filter((r) => !r.present).length;
+  const ci = status.ci ? formatCiStatus(status.ci, status.stack, status.region) : [];
   if (missing === status.resources.length) {
-    lines.push(`Nothing is deployed. Run "iclinic-deploy up${flags}" to create the stack.`);
+    lines.push(`Nothing is deployed. Run "iclinic-deploy up${flags}" to create the stack.`, ...ci);
     return lines.join('\n');
   }
   if (missing > 0)
@@ -62,6 +64,7 @@ export function formatStatus(status: StackStatus, nowMs: number): string {
     );
   }
   lines.push(...formatOperateStatus(status));
+  lines.push(...ci);
   return lines.join('\n');
 }
 

@@ -14,6 +14,7 @@ import { describeSecret, readTokenSecret } from '../resources/secret.js';
 import { describeCluster, describeService, type ServiceStatus } from '../resources/ecs/index.js';
 import { describeAlarms } from '../resources/alarms/index.js';
 import { describeAutoscaling } from '../resources/autoscaling.js';
+import { describeCi, type CiStatus } from './ci-github.js';
 import { listRevisions } from './rollback.js';
 
 /** How many task definition revisions `status` lists (rollback --to takes any of them). */
@@ -53,6 +54,8 @@ export interface ResourcePresence {
 
 export interface StackStatus extends OperateStatus {
   readonly stack: string;
+  /** The GitHub Actions wiring (ci github): provider, deploy role and what it trusts. */
+  readonly ci?: CiStatus;
   readonly region: string;
   readonly resources: readonly ResourcePresence[];
   readonly url: string | undefined;
@@ -187,7 +190,7 @@ function serviceRows(n: StackContext['names'], found: Found): ResourcePresence[]
 }
 
 export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
-  const [network, lb, repository, secret, logGroup, role, cluster, service, distribution] =
+  const [network, lb, repository, secret, logGroup, role, cluster, service, distribution, ci] =
     await Promise.all([
       describeNetwork(ctx),
       describeLoadBalancer(ctx),
@@ -198,6 +201,7 @@ export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
       describeCluster(ctx),
       describeService(ctx),
       describeDistribution(ctx),
+      describeCi(ctx),
     ]);
   const found: Found = {
     network,
@@ -230,6 +234,7 @@ export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
     service,
     targets,
     token: await tokenStatus(ctx, secret),
+    ci,
   };
 }
 

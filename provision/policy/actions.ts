@@ -141,6 +141,12 @@ export const ACTIONS = {
   ],
   iam: [
     'AttachRolePolicy',
+    // `ci github`: the account's OIDC provider for GitHub Actions (GitHubOidcProvider).
+    'CreateOpenIDConnectProvider',
+    'DeleteOpenIDConnectProvider',
+    'GetOpenIDConnectProvider',
+    'ListOpenIDConnectProviderTags',
+    'TagOpenIDConnectProvider',
     'CreateRole',
     'CreateServiceLinkedRole',
     'DeleteRole',

@@ -71,6 +71,17 @@ function targetTrackingAlarm(request: { region: string; stack: string; account: 
 
 export const IMPLIED_PERMISSIONS: readonly ImpliedPermissions[] = [
   {
+    // `ci github` creates the OIDC provider with its tag in the create call.
+    call: 'iam:CreateOpenIDConnectProvider',
+    source: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_oidc.html',
+    checks: ({ region, account }) =>
+      ['iam:TagOpenIDConnectProvider', 'iam:ListOpenIDConnectProviderTags'].map((action) => ({
+        action,
+        resource: `arn:${partitionOf(region)}:iam::${account}:oidc-provider/token.actions.githubusercontent.com`,
+        context: {},
+      })),
+  },
+  {
     // "Permissions required for API actions on target services and
     // CloudWatch": RegisterScalableTarget describes and updates the ECS
     // service, and creates the service-linked role on first use.

@@ -1,5 +1,7 @@
 import { stackNames, type StackNames } from '../names.js';
 import { partitionOf } from '../partition.js';
+import { GITHUB_OIDC_HOST } from '../resources/ci-github/github.js';
+import { deployRoleName } from '../resources/ci-github/names.js';
 import { distributionTags } from '../resources/cloudfront/config.js';
 import { actions } from './actions.js';
 import type { PolicyDocument, Statement } from './document.js';
@@ -144,7 +146,9 @@ function roleStatements({ region, stack, names, arn }: PolicyScope): Statement[]
       Effect: 'Allow',
       Action: actions(
         'iam',
-        (a) => !['PassRole', 'CreateServiceLinkedRole', 'ListRoles'].includes(a),
+        (a) =>
+          !['PassRole', 'CreateServiceLinkedRole', 'ListRoles'].includes(a) &&
+          !a.includes('OpenIDConnectProvider'),
       ),
       Resource: executionRoles,
     },
@@ -174,11 +178,52 @@ function roleStatements({ region, stack, names, arn }: PolicyScope): Statement[]
         },
       },
     },
-    // A GitHub OIDC deploy role adds its statement here
-    // (iam:CreateOpenIDConnectProvider, GetOpenIDConnectProvider,
-    // DeleteOpenIDConnectProvider, TagOpenIDConnectProvider on
-    // oidc-provider/token.actions.githubusercontent.com), and its role to
-    // ExecutionRole's resources.
+    ...githubDeployStatements({ region, stack, names, arn }),
+  ];
+}
+
+/** The statements of `ci github`, which the deploy role itself does not carry. */
+export const GITHUB_DEPLOY_SIDS: readonly string[] = ['GitHubDeployRole', 'GitHubOidcProvider'];
+
+/** What `ci github` does to the deploy role: no AttachRolePolicy, no PassRole. */
+const DEPLOY_ROLE_ACTIONS = [
+  'CreateRole',
+  'DeleteRole',
+  'DeleteRolePolicy',
+  'DetachRolePolicy',
+  'GetRole',
+  'GetRolePolicy',
+  'ListAttachedRolePolicies',
+  'ListRolePolicies',
+  'PutRolePolicy',
+  'TagRole',
+  'UpdateAssumeRolePolicy',
+];
+
+/**
+ * Document 2, `ci github`: the stack's deploy role by its name, and the
+ * account's OIDC provider for GitHub by its ARN, oidc-provider/<host>
+ * (Service Authorization Reference for IAM:
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html).
+ * ListOpenIDConnectProviderTags goes with TagOpenIDConnectProvider, which
+ * CreateOpenIDConnectProvider checks for its tags
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_oidc.html).
+ * Finding the roles that still trust the provider uses iam:ListRoles (Identity).
+ */
+function githubDeployStatements({ region, stack, arn }: PolicyScope): Statement[] {
+  return [
+    {
+      Sid: 'GitHubDeployRole',
+      Effect: 'Allow',
+      Action: actions('iam', (a) => DEPLOY_ROLE_ACTIONS.includes(a)),
+      Resource: `${arn}iam::*:role/${deployRoleName(stack, region)}`,
+    },
+    {
+      Sid: 'GitHubOidcProvider',
+      Effect: 'Allow',
+      Action: actions('iam', (a) => a.includes('OpenIDConnectProvider')),
+      Resource: `${arn}iam::*:oidc-provider/${GITHUB_OIDC_HOST}`,
+    },
   ];
 }
 

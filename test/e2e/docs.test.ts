@@ -10,6 +10,8 @@ import { REPO_ROOT } from '../support/moto.js';
 interface DocCommand {
   /** The subcommand, or undefined for `iclinic-deploy --help` and the like. */
   readonly subcommand: string | undefined;
+  /** The word after it: the leaf of a nested command (`ci github`), or an argument. */
+  readonly next: string | undefined;
   readonly flags: readonly string[];
   readonly line: number;
   readonly source: string;
@@ -79,7 +81,8 @@ function extractCommands(name: string): DocCommand[] {
       const flags = words
         .map((w) => /^--[a-z][a-z0-9-]*/.exec(w)?.[0])
         .filter((f): f is string => f !== undefined);
-      commands.push({ subcommand, flags, line, source: `${match[0]}${rest}`.trim() });
+      const next = /^[a-z][a-z-]*$/.exec(words[1] ?? '')?.[0];
+      commands.push({ subcommand, next, flags, line, source: `${match[0]}${rest}`.trim() });
     }
   }
   return commands;
@@ -126,22 +129,24 @@ function help(subcommand: string | undefined): Promise<string> {
   const key = subcommand ?? '';
   let cached = helpCache.get(key);
   if (cached === undefined) {
-    cached = runCli(subcommand === undefined ? ['--help'] : [subcommand, '--help']).then((r) => {
-      if (r.code !== 0) {
-        throw new Error(
-          `"iclinic-deploy ${key} --help" exited with ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`,
-        );
-      }
-      // commander answers `unknown --help` with the program's help and exit 0,
-      // so also require the help to be the subcommand's own.
-      if (
-        subcommand !== undefined &&
-        !r.stdout.startsWith(`Usage: iclinic-deploy ${subcommand} `)
-      ) {
-        throw new Error(`"${subcommand}" is not an iclinic-deploy subcommand`);
-      }
-      return r.stdout;
-    });
+    cached = runCli(subcommand === undefined ? ['--help'] : [...key.split(' '), '--help']).then(
+      (r) => {
+        if (r.code !== 0) {
+          throw new Error(
+            `"iclinic-deploy ${key} --help" exited with ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`,
+          );
+        }
+        // commander answers `unknown --help` with the program's help and exit 0,
+        // so also require the help to be the subcommand's own.
+        if (
+          subcommand !== undefined &&
+          !r.stdout.startsWith(`Usage: iclinic-deploy ${subcommand} `)
+        ) {
+          throw new Error(`"${subcommand}" is not an iclinic-deploy subcommand`);
+        }
+        return r.stdout;
+      },
+    );
     helpCache.set(key, cached);
   }
   return cached;
@@ -162,6 +167,9 @@ describe('the command lines in the documentation', () => {
         let own: string;
         try {
           own = await help(command.subcommand);
+          // A command group (`ci`) lists its own commands: check the flags against the leaf's help.
+          if (command.next !== undefined && /^Commands:$/m.test(own))
+            own = await help(`${command.subcommand} ${command.next}`);
         } catch (error) {
           problems.push(`${doc}:${command.line} "${command.source}": ${(error as Error).message}`);
           continue;

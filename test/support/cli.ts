@@ -40,6 +40,8 @@ export function runCli(
     env?: Record<string, string>;
     stdin?: string;
     timeoutMs?: number;
+    /** The directory the CLI runs in (ci github writes its workflow there). */
+    cwd?: string;
   } = {},
 ): Promise<CliResult> {
   const region = flagValue(args, '--region') || options.env?.AWS_REGION || 'us-east-1';
@@ -62,7 +64,11 @@ export function runCli(
         : { ICLINIC_DEPLOY_CALL_LOG: process.env.ICLINIC_DEPLOY_CALL_LOG }),
       ...options.env,
     };
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

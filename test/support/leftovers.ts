@@ -26,6 +26,7 @@ import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { ListTopicsCommand } from '@aws-sdk/client-sns';
 import { stackNames, STACK_TAG_KEY } from '../../provision/names.js';
+import { deployRoleName } from '../../provision/resources/ci-github/names.js';
 import type { TestClients } from './aws.js';
 
 /**
@@ -92,6 +93,11 @@ export async function leftovers(
     .send(new GetRoleCommand({ RoleName: names.executionRole }))
     .catch(() => undefined);
   if (role?.Role) found.push(`role ${names.executionRole}`);
+  const deployRole = deployRoleName(stack, region);
+  const deploy = await aws.iam
+    .send(new GetRoleCommand({ RoleName: deployRole }))
+    .catch(() => undefined);
+  if (deploy?.Role) found.push(`role ${deployRole}`);
   found.push(...(await distributionLeftovers(aws, stack)));
   found.push(...(await operateLeftovers(aws, names)));
   return found;

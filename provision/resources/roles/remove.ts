@@ -41,7 +41,7 @@ async function listPolicies(ctx: StackContext, roleName: string) {
  * goes first, including ones someone added by hand. The lists are read in
  * full before deleting, so deletions cannot shift a page under the marker.
  */
-async function deleteRole(ctx: StackContext, roleName: string): Promise<boolean> {
+export async function deleteRole(ctx: StackContext, roleName: string): Promise<boolean> {
   const iam = ctx.clients.iam;
   let policies: Awaited<ReturnType<typeof listPolicies>>;
   try {

@@ -10,7 +10,7 @@ import { nativePlatform } from '../../../provision/resources/image/index.js';
  * machine's platform as the --platform default; the fixtures were taken on a
  * linux/amd64 machine.
  */
-const COMMANDS = ['up', 'status', 'set-token', 'logs', 'rollback', 'token', 'down', 'policy'];
+const COMMANDS = ['up', 'status', 'set-token', 'logs', 'rollback', 'token', 'down', 'policy', 'ci'];
 
 function fixture(name: string): string {
   const text = readFileSync(new URL(`help/${name}.txt`, import.meta.url), 'utf8');
@@ -87,6 +87,24 @@ describe('--help', () => {
   }
 });
 
+describe('a nested command', () => {
+  it('"ci github --help" is the one captured in help/ci-github.txt, exit code 0', async () => {
+    expect(await run(['ci', 'github', '--help'])).toEqual({
+      stdout: fixture('ci-github'),
+      stderr: '',
+      exitCode: 0,
+    });
+  });
+
+  it('"ci help github" prints the same as "ci github --help"', async () => {
+    expect(await run(['ci', 'help', 'github'])).toEqual({
+      stdout: fixture('ci-github'),
+      stderr: '',
+      exitCode: 0,
+    });
+  });
+});
+
 describe('a mistake on the command line', () => {
   const cases: [string[], string][] = [
     [
@@ -114,6 +132,10 @@ describe('a mistake on the command line', () => {
       `error: option '--timeout <minutes>' argument '0' is invalid. --timeout is in minutes, between 1 and 180; received "0".`,
     ],
     [['nope'], `error: unknown command 'nope'`],
+    [
+      ['ci', 'github', '--repo', 'acme'],
+      `error: option '--repo <owner/name>' argument 'acme' is invalid. Invalid --repo "acme": expected OWNER/NAME, or OWNER@OWNER_ID/NAME@REPO_ID for a repository whose tokens carry ids (e.g. "acme/api").`,
+    ],
   ];
   for (const [args, message] of cases) {
     it(`"${args.join(' ')}" says what was wrong and points at --help (main.ts exits 2)`, async () => {

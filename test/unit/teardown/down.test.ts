@@ -54,6 +54,11 @@ vi.mock('../../../provision/resources/alarms/index.js', () => ({
 vi.mock('../../../provision/resources/roles/index.js', () => ({
   removeExecutionRole: remover('execution-role'),
 }));
+vi.mock('../../../provision/commands/ci-github.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../provision/commands/ci-github.js')>()),
+  removeCiRole: remover('deploy-role'),
+  removeCiProvider: remover('oidc-provider'),
+}));
 
 const { downGraph, removedBy } = await import('../../../teardown/down.js');
 const { runGraph, topologicalOrder } = await import('../../../provision/graph.js');
@@ -137,8 +142,16 @@ describe('down', () => {
         'secret',
         'log-group',
         'execution-role',
+        'deploy-role',
+        'oidc-provider',
       ]),
     );
+  });
+
+  it('removes the GitHub Actions deploy role at once and the OIDC provider only after it', async () => {
+    await down();
+    expect(position('deploy-role:start')).toBeLessThan(position('service:end'));
+    expect(position('oidc-provider:start')).toBeGreaterThan(position('deploy-role:end'));
   });
 
   it('fails with the cluster error, not an unhandled rejection, when the cluster cannot be deleted', async () => {

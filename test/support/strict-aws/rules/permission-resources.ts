@@ -120,6 +120,10 @@ async function variableValues(
   if (variable === 'Region') return [request.region];
   if (variable === 'Account') return [ACCOUNT];
   if (variable === 'RoleNameWithPath') return rolePath(request, env);
+  // An OIDC provider's ARN ends in its URL without the scheme
+  // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateOpenIDConnectProvider.html).
+  if (variable === 'OidcProviderName')
+    return listOf(request.params, 'Url').map((url) => url.replace(/^https:\/\//, ''));
   const lowerFirst = `${variable.charAt(0).toLowerCase()}${variable.slice(1)}`;
   const members = VARIABLE_MEMBERS[variable] ?? [variable, lowerFirst];
   const values = members.flatMap((member) => listOf(request.params, member));

@@ -235,6 +235,13 @@ export const EXTRA_PERMISSIONS: readonly ExtraPermission[] = [
     source: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_roles.html',
     required: tagOnCreate('iam:TagRole', (params) => hasFlatList(params, 'Tags')),
   },
+  ...['iam:TagOpenIDConnectProvider', 'iam:ListOpenIDConnectProviderTags'].map((action) => ({
+    // "The iam:TagOpenIDConnectProvider action requires that you also include
+    // the iam:ListOpenIDConnectProviderTags action."
+    call: 'iam:CreateOpenIDConnectProvider',
+    source: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_oidc.html',
+    required: tagOnCreate(action, (params) => hasFlatList(params, 'Tags')),
+  })),
   {
     call: 'secretsmanager:CreateSecret',
     source: 'https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html',
