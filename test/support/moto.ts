@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 
@@ -17,32 +17,55 @@ export function motoServerPath(): string {
 }
 
 /**
- * The AWS managed policies the CLI's source names (it attaches them by ARN).
- * Read from the source so a policy the CLI starts attaching is there in moto too.
+ * The AWS managed policies (last segment of `iam::aws:policy/PATH/NAME`) some
+ * source names, whatever the partition before it (the CLI builds the ARN per
+ * partition in a template literal).
  */
-export function managedPoliciesTheCliNames(): string[] {
+export function managedPolicyNames(sources: readonly string[]): string[] {
   const names = new Set<string>();
-  for (const dir of ['cli', 'provision', 'teardown']) {
-    const files = readdirSync(join(REPO_ROOT, dir), { recursive: true, encoding: 'utf8' });
-    for (const file of files.filter((name) => name.endsWith('.ts'))) {
-      const source = readFileSync(join(REPO_ROOT, dir, file), 'utf8');
-      for (const match of source.matchAll(
-        /arn:aws:iam::aws:policy\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)/g,
-      )) {
-        names.add(match[1] ?? '');
-      }
+  for (const source of sources) {
+    for (const match of source.matchAll(
+      /:iam::aws:policy\/(?:[\w+=,.@-]+\/)*([A-Za-z0-9][\w+=,.@-]*)/g,
+    )) {
+      names.add(match[1] ?? '');
     }
   }
   return [...names].sort();
 }
 
 /**
+ * The AWS managed policies the CLI's source names (it attaches them by ARN).
+ * Read from the source so a policy the CLI starts attaching is there in moto too.
+ */
+function managedPoliciesTheCliNames(): string[] {
+  const sources: string[] = [];
+  for (const dir of ['cli', 'provision', 'teardown']) {
+    const files = readdirSync(join(REPO_ROOT, dir), { recursive: true, encoding: 'utf8' });
+    for (const file of files.filter((name) => name.endsWith('.ts'))) {
+      sources.push(readFileSync(join(REPO_ROOT, dir, file), 'utf8'));
+    }
+  }
+  return managedPolicyNames(sources);
+}
+
+function firstBytes(file: string, count: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(count);
+    return buffer.toString('utf8', 0, readSync(fd, buffer, 0, count, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * moto_server with only the AWS managed policies the CLI names. With
- * MOTO_IAM_LOAD_MANAGED_POLICIES, moto builds all of them (about 1,300) into
+ * MOTO_IAM_LOAD_MANAGED_POLICIES, moto builds all of them (about 1,600) into
  * its IAM backends again at every reset: about 2 s of moto's CPU per reset,
  * which the e2e suite does before every test, against 0.1 s with only the
  * policies the stack attaches. moto's own python runs its entry point after
- * narrowing its table of policies (moto.iam.models, moto 5).
+ * narrowing its table of policies (moto.iam.models, moto 5); a name moto does
+ * not know stops it at start.
  */
 const NARROWED_MOTO = `
 import json, sys
@@ -57,26 +80,17 @@ models.aws_managed_policies_data = json.dumps({name: every[name] for name in kee
 main(sys.argv[2:])
 `;
 
-function firstBytes(file: string, count: number): string {
-  const fd = openSync(file, 'r');
-  try {
-    const buffer = Buffer.alloc(count);
-    return buffer.toString('utf8', 0, readSync(fd, buffer, 0, count, 0));
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The command that starts moto: narrowed when moto_server is a script of a python we can run. */
+/**
+ * The command that starts moto: narrowed when moto_server is a script of a
+ * python we can run and the CLI names some managed policy (else all of them).
+ */
 function motoCommand(serverArgs: string[]): [string, string[]] {
   const server = motoServerPath();
   // pip writes console scripts with the python that has moto as their #! line.
   const python = /^#!(\S+)/.exec(firstBytes(server, 500))?.[1];
-  if (python === undefined || !existsSync(python)) return [server, serverArgs];
-  return [
-    python,
-    ['-c', NARROWED_MOTO, JSON.stringify(managedPoliciesTheCliNames()), ...serverArgs],
-  ];
+  const keep = managedPoliciesTheCliNames();
+  if (python === undefined || !existsSync(python) || keep.length === 0) return [server, serverArgs];
+  return [python, ['-c', NARROWED_MOTO, JSON.stringify(keep), ...serverArgs]];
 }
 
 export function freePort(): Promise<number> {
