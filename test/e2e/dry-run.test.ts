@@ -1,15 +1,12 @@
 import { PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { beforeEach, describe, expect, inject, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Change } from '../../provision/plan.js';
-import { testClients } from '../support/aws.js';
 import { runCli } from '../support/cli.js';
+import { aws, endpoint } from '../support/e2e.js';
 import { leftovers } from '../support/leftovers.js';
 import { resetMoto } from '../support/moto.js';
 
 // The CLI and resetMoto go through the strict AWS layer; assertions read moto directly.
-const endpoint = inject('awsEndpoint');
-const moto = inject('motoEndpoint');
-const aws = testClients(moto);
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/prebuilt/api:v1';
 const UP = ['up', '--image', IMAGE, '--platform', 'linux/amd64', '--no-verify'];
 

@@ -1,13 +1,18 @@
 // Run by `npm test` after the suite (posttest): every AWS operation the
 // end-to-end suite made the CLI call must be allowed by the policy that
 // `iclinic-deploy policy` prints, or a user who applied it would hit
-// AccessDenied where the tests passed.
-import { CALL_LOG, operationsMissingFromPolicy, recordedOperations } from '../support/call-log.js';
+// AccessDenied where the tests passed. Each worker logs to its own file;
+// recordedOperations reads them all.
+import {
+  CALL_LOG_DIR,
+  operationsMissingFromPolicy,
+  recordedOperations,
+} from '../support/call-log.js';
 
 const performed = recordedOperations();
 if (performed === undefined || performed.size === 0) {
   console.log(
-    `policy coverage: no end-to-end run recorded AWS operations in ${CALL_LOG}; nothing to check.`,
+    `policy coverage: no end-to-end run recorded AWS operations in ${CALL_LOG_DIR}; nothing to check.`,
   );
 } else {
   const missing = operationsMissingFromPolicy(performed);

@@ -1,16 +1,13 @@
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { beforeEach, describe, expect, inject, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { aws, endpoint, motoEndpoint as moto } from '../support/e2e.js';
 import { leftovers } from '../support/leftovers.js';
 import { resetMoto } from '../support/moto.js';
-import { testClients } from '../support/aws.js';
 
 // moto's IAM is global, as AWS's is: both regions share one set of role names.
 // The CLI and resetMoto go through the strict AWS layer; assertions read moto directly.
-const endpoint = inject('awsEndpoint');
-const moto = inject('motoEndpoint');
-const aws = testClients(moto);
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 const iam = new IAMClient({ region: 'us-east-1', endpoint: moto, credentials });
 const secrets = (region: string) =>

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { workerCallLog } from './call-log.js';
 import { REPO_ROOT } from './moto.js';
 import { stackAppId } from './strict-aws/protocol.js';
 
@@ -59,9 +60,10 @@ export function runCli(
       AWS_SDK_UA_APP_ID: stackAppId(stack, region),
       ICLINIC_DEPLOY_DELAY_SCALE: E2E_DELAY_SCALE,
       ...(options.endpoint === undefined ? {} : { AWS_ENDPOINT_URL: options.endpoint }),
-      ...(process.env.ICLINIC_DEPLOY_CALL_LOG === undefined
+      // Set by the e2e global setup: this worker's file of the suite's call log.
+      ...(process.env.ICLINIC_DEPLOY_CALL_LOG_DIR === undefined
         ? {}
-        : { ICLINIC_DEPLOY_CALL_LOG: process.env.ICLINIC_DEPLOY_CALL_LOG }),
+        : { ICLINIC_DEPLOY_CALL_LOG: workerCallLog(process.env.ICLINIC_DEPLOY_CALL_LOG_DIR) }),
       ...options.env,
     };
     const child = spawn(process.execPath, [CLI, ...args], {
