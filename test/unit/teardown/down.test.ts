@@ -66,6 +66,7 @@ const { ignoreEvents } = await import('../../../provision/events.js');
 const service = await import('../../../provision/resources/ecs/index.js');
 const loadBalancer = await import('../../../provision/resources/load-balancer/index.js');
 const { testContext } = await import('../support/context.js');
+const { deployRoleName } = await import('../../../provision/resources/ci-github/index.js');
 
 function position(event: string): number {
   const index = calls.indexOf(event);
@@ -210,6 +211,8 @@ describe('down', () => {
       secret: `Delete the token secret ${ctx.names.secret}`,
       'log-group': `Delete the log group ${ctx.names.logGroup}`,
       'execution-role': `Delete the task execution role ${ctx.names.executionRole}`,
+      'deploy-role': `Delete the GitHub Actions deploy role ${deployRoleName('demo', ctx.region)}`,
+      'oidc-provider': 'Delete the GitHub OIDC provider, if iclinic-deploy created it',
     };
     expect(Object.keys(graph).sort()).toEqual(Object.keys(named).sort());
     for (const [key, title] of Object.entries(named)) {
