@@ -7,12 +7,12 @@
  */
 import type { StackContext } from '../context.js';
 import { ignoreEvents } from '../events.js';
+import { deployRolePolicies } from '../policy/deploy-role.js';
 import { runGraph, type GraphRun, type StepGraph, type StepResult } from '../graph.js';
 import type { Change } from '../plan.js';
 import {
   accountProviderArn,
   deployRoleName,
-  deployRolePolicies,
   describeDeployRole,
   describeProvider,
   ensureDeployRole,

@@ -3,6 +3,7 @@
  * as a user would, in a directory of its own (it writes the workflow
  * there), and every assertion reads moto directly.
  */
+import { deployRolePolicies } from '../../provision/policy/deploy-role.js';
 import {
   CreateOpenIDConnectProviderCommand,
   CreateRoleCommand,
@@ -21,7 +22,6 @@ import type { Change } from '../../provision/plan.js';
 import { decodePolicyDocument } from '../../provision/resources/roles/policies.js';
 import {
   deployRoleName,
-  deployRolePolicies,
   deployTrustPolicy,
   WORKFLOW_PATH,
   workflowText,

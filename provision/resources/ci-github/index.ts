@@ -28,7 +28,6 @@ export {
 } from './provider.js';
 export {
   checkInlineQuota,
-  deployRolePolicies,
   describeDeployRole,
   ensureDeployRole,
   removeDeployRole,

@@ -17,10 +17,9 @@ import {
 import type { Converged, Removal, StackContext } from '../../context.js';
 import { STACK_TAG_KEY, stackTags } from '../../names.js';
 import { ChangeSet, NOT_CREATED_YET, type Change } from '../../plan.js';
-import { deployerPolicy, GITHUB_DEPLOY_SIDS, type PolicyDocument } from '../../policy/index.js';
 import { hasErrorCode, isNotFound, retry } from '../../retry.js';
 import { inlinePolicyOf } from '../roles/execution.js';
-import { decodePolicyDocument, policiesEqual } from '../roles/policies.js';
+import { decodePolicyDocument, policiesEqual, type PolicyDocument } from '../roles/policies.js';
 import { deleteRole, ROLE_SECOND_LOOK_MS } from '../roles/remove.js';
 import { roleExists } from '../roles/service-linked.js';
 import { describeTarget, type GitHubTarget } from './github.js';
@@ -45,27 +44,10 @@ const STACK_TAG = 'stack tag';
  */
 export const INLINE_POLICIES_MAX_CHARS = 10_240;
 
+/** One inline policy of the deploy role: provision/policy/deploy-role.ts builds them. */
 export interface DeployPolicy {
   readonly name: string;
   readonly document: PolicyDocument;
-}
-
-/**
- * What `policy` prints for the stack and region, as one inline policy per
- * document, less the statements that manage the CI wiring itself: a role
- * that could rewrite its own policy or trust would give whoever can push to
- * the branch every permission.
- */
-export function deployRolePolicies(stack: string, region: string): DeployPolicy[] {
-  // `[x].flat()`: the deployer policy is one document, or a list of them.
-  const documents: PolicyDocument[] = [deployerPolicy({ stack, region })].flat();
-  return documents.map((document, index) => ({
-    name: deployPolicyName(index),
-    document: {
-      ...document,
-      Statement: document.Statement.filter((s) => !GITHUB_DEPLOY_SIDS.includes(s.Sid)),
-    },
-  }));
 }
 
 export class InlinePolicyQuotaError extends Error {

@@ -1,3 +1,4 @@
+import { deployRolePolicies } from '../../../../../provision/policy/deploy-role.js';
 import {
   CreateRoleCommand,
   DeleteRoleCommand,
@@ -13,7 +14,6 @@ import {
 import { describe, expect, it } from 'vitest';
 import {
   checkInlineQuota,
-  deployRolePolicies,
   ensureDeployRole,
   INLINE_POLICIES_MAX_CHARS,
   InlinePolicyQuotaError,
