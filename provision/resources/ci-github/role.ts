@@ -23,7 +23,7 @@ import { decodePolicyDocument, policiesEqual, type PolicyDocument } from '../rol
 import { deleteRole, ROLE_SECOND_LOOK_MS } from '../roles/remove.js';
 import { roleExists } from '../roles/service-linked.js';
 import { describeTarget, type GitHubTarget } from './github.js';
-import { deployPolicyName, deployRoleName } from './names.js';
+import { deployRoleName } from './names.js';
 import { deployTrustPolicy, trustedTarget } from './trust.js';
 
 export const DEPLOY_ROLE = 'IAM role';
