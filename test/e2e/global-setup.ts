@@ -68,7 +68,10 @@ export async function setup(project: TestProject): Promise<void> {
   );
   project.provide(
     'emulators',
-    running.map(({ moto, proxy }) => ({ motoEndpoint: moto.endpoint, awsEndpoint: proxy.endpoint })),
+    running.map(({ moto, proxy }) => ({
+      motoEndpoint: moto.endpoint,
+      awsEndpoint: proxy.endpoint,
+    })),
   );
   project.provide('strictSeed', seed);
   // Every CLI run of the suite records the AWS operations it called
