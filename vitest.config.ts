@@ -6,6 +6,12 @@ export default defineConfig({
   test: {
     // Same switch the CLI sets: the SDK's Node 22 notice is noise in test output.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    // Two workers for every project (the CI machine has 2 cores; vitest's
+    // default would be one): e2e files then run side by side, one emulator
+    // per worker. Set here, not per project: projects with different
+    // maxWorkers must each get their own sequence.groupOrder and would then
+    // run one after the other.
+    maxWorkers: 2,
     projects: [
       {
         test: {
@@ -21,7 +27,6 @@ export default defineConfig({
           setupFiles: ['test/e2e/file-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          maxWorkers: 2,
         },
       },
       {
