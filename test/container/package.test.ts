@@ -187,8 +187,10 @@ describe('the packed package', () => {
     expect(parseRun(status).ok, status.stderr).toBe(true);
     const policy = await npx(['policy']);
     expect(policy.code, policy.stderr).toBe(0);
-    const document = JSON.parse(policy.stdout) as { Statement: unknown[] };
-    expect(document.Statement.length).toBeGreaterThan(0);
+    // The policy comes as several managed-policy documents (a JSON array).
+    const documents = JSON.parse(policy.stdout) as { Statement: unknown[] }[];
+    expect(documents.length).toBeGreaterThan(1);
+    for (const document of documents) expect(document.Statement.length).toBeGreaterThan(0);
   });
 
   describe('the image up pushed, pulled back from the registry', () => {
