@@ -221,7 +221,7 @@ export async function verifyThroughCloudFront(options: CloudFrontVerifyOptions):
       options.directUrl,
       403,
       `the load balancer answered HTTP ${status} at its own name, so requests can go around ` +
-        `CloudFront; run "iclinic-deploy up" again to put back its security group rule and listener rule`,
+        `CloudFront; run "npx iclinic-deploy up" again to put back its security group rule and listener rule`,
       true,
     );
   }

@@ -60,7 +60,7 @@ export class LogGroupMissingError extends Error {
   constructor(ctx: StackContext) {
     super(
       `Log group ${ctx.names.logGroup} does not exist in ${ctx.region}, so stack "${ctx.names.stack}" has no logs there. ` +
-        `Check --name and --region, or deploy it with "iclinic-deploy up${stackFlags(ctx.names.stack, ctx.region)}".`,
+        `Check --name and --region, or deploy it with "npx iclinic-deploy up${stackFlags(ctx.names.stack, ctx.region)}".`,
     );
     this.name = 'LogGroupMissingError';
   }

@@ -28,11 +28,11 @@ export function formatStatus(status: StackStatus, nowMs: number): string {
   lines.push('');
   const missing = status.resources.filter((r) => !r.present).length;
   if (missing === status.resources.length) {
-    lines.push(`Nothing is deployed. Run "iclinic-deploy up${flags}" to create the stack.`);
+    lines.push(`Nothing is deployed. Run "npx iclinic-deploy up${flags}" to create the stack.`);
     return lines.join('\n');
   }
   if (missing > 0)
-    lines.push(`${missing} resource(s) missing: "iclinic-deploy up${flags}" creates them again.`);
+    lines.push(`${missing} resource(s) missing: "npx iclinic-deploy up${flags}" creates them again.`);
   if (status.url) lines.push(`URL:      ${status.url}/`);
   if (status.service) {
     lines.push(

@@ -164,7 +164,7 @@ export function renderUp(
   } else {
     lines.push(
       `Try it:  curl -H "Authorization: Token $(npx iclinic-deploy token${stackFlags(globals.name, globals.region)})" ${up.url}/`,
-      '(the token is not printed; "iclinic-deploy token" prints it, "up --show-token" shows it here)',
+      '(the token is not printed; "npx iclinic-deploy token" prints it, "up --show-token" shows it here)',
     );
   }
   lines.push(
@@ -174,7 +174,7 @@ export function renderUp(
   );
   if (up.alarmConfirmationMailedTo !== undefined) {
     lines.push(
-      `AWS has mailed a confirmation link to ${up.alarmConfirmationMailedTo}: no alarm email arrives until it is clicked (check the spam folder; "iclinic-deploy status" shows whether it is confirmed).`,
+      `AWS has mailed a confirmation link to ${up.alarmConfirmationMailedTo}: no alarm email arrives until it is clicked (check the spam folder; "npx iclinic-deploy status" shows whether it is confirmed).`,
     );
   }
   if (settings.certificateArn !== undefined) {

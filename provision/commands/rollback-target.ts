@@ -55,7 +55,7 @@ export async function describeRevision(ctx: StackContext, arn: string): Promise<
   const definition = out.taskDefinition;
   if (definition?.taskDefinitionArn === undefined) {
     throw new Error(
-      `Task definition ${arn} was not found; run "iclinic-deploy status" to list revisions.`,
+      `Task definition ${arn} was not found; run "npx iclinic-deploy status" to list revisions.`,
     );
   }
   const revision = definition.revision ?? revisionOfArn(definition.taskDefinitionArn);
@@ -128,7 +128,7 @@ async function revisionGiven(ctx: StackContext, running: Revision, to: number): 
   const family = ctx.names.taskFamily;
   if (!Number.isInteger(to) || to < 1) {
     throw new RollbackTargetError(
-      `Invalid --to ${to}: give a revision number of ${family} (see "iclinic-deploy status").`,
+      `Invalid --to ${to}: give a revision number of ${family} (see "npx iclinic-deploy status").`,
     );
   }
   const chosen = await describeRevision(ctx, `${family}:${to}`);
@@ -160,7 +160,7 @@ async function previousRevision(ctx: StackContext, running: Revision): Promise<R
       : ` (a rollback to revision ${running.origin}, so nothing after ${running.origin} counts)`;
   throw new RollbackTargetError(
     `No revision of ${family} older than the running revision ${running.revision}${copy} has another image or settings; ` +
-      `nothing older to roll back to. Deploy another image with "iclinic-deploy up", or pick a revision with "iclinic-deploy rollback --to N".`,
+      `nothing older to roll back to. Deploy another image with "npx iclinic-deploy up", or pick a revision with "npx iclinic-deploy rollback --to N".`,
   );
 }
 
@@ -209,7 +209,7 @@ export async function ensureImageExists(
       `ECR repository ${ctx.names.repository} (its lifecycle policy keeps the ${kept} most recent images), ` +
       `so its tasks could not start. ` +
       (runnable.length > 0
-        ? `Revisions whose image is still there: ${runnable.join(', ')}; pick one with "iclinic-deploy rollback --to N".`
-        : `No other revision's image is still there; deploy one with "iclinic-deploy up".`),
+        ? `Revisions whose image is still there: ${runnable.join(', ')}; pick one with "npx iclinic-deploy rollback --to N".`
+        : `No other revision's image is still there; deploy one with "npx iclinic-deploy up".`),
   );
 }

@@ -24,7 +24,7 @@ async function readRunningRotation(
   const secret = await describeSecret(ctx);
   if (service?.taskDefinition === undefined || secret?.currentVersionId === undefined) {
     throw new Error(
-      `Stack "${n.stack}" is not deployed in ${ctx.region} (no active service ${n.service} or secret ${n.secret}); run "iclinic-deploy up${stackFlags(n.stack, ctx.region)}" first.`,
+      `Stack "${n.stack}" is not deployed in ${ctx.region} (no active service ${n.service} or secret ${n.secret}); run "npx iclinic-deploy up${stackFlags(n.stack, ctx.region)}" first.`,
     );
   }
   const definition = await describeRevision(ctx, service.taskDefinition);

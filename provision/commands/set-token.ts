@@ -55,7 +55,7 @@ export class UnverifiedRotationError extends Error {
         (previousUntil === undefined
           ? 'The previous token is no longer accepted by the new tasks. '
           : `The previous token keeps working until ${previousUntil}. `) +
-        'Nothing was rolled back; check by hand with curl, or run "iclinic-deploy status".',
+        'Nothing was rolled back; check by hand with curl, or run "npx iclinic-deploy status".',
     );
     this.name = 'UnverifiedRotationError';
   }

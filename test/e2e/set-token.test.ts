@@ -177,6 +177,6 @@ describe('set-token against the emulator', () => {
   it('fails clearly when the stack is not deployed', async () => {
     const result = await runCli(['set-token', NEW_TOKEN, '--no-verify'], { endpoint });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('run "iclinic-deploy up --region us-east-1" first');
+    expect(result.stderr).toContain('run "npx iclinic-deploy up --region us-east-1" first');
   });
 });

@@ -507,7 +507,7 @@ describe('runSetToken', () => {
     const { ctx, mocks } = stack({ serviceMissing: true });
     const { runner, result } = run(ctx, settings());
     await expect(result).rejects.toThrow(
-      /Stack "iclinic" is not deployed in us-east-1 \(no active service iclinic-api.*run "iclinic-deploy up --region us-east-1" first/,
+      /Stack "iclinic" is not deployed in us-east-1 \(no active service iclinic-api.*run "npx iclinic-deploy up --region us-east-1" first/,
     );
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
     expect(mutatingOperations(mocks.secrets)).toEqual([]);
