@@ -61,11 +61,19 @@ const STATUS_WORD: Record<StepStatus, string> = {
   done: 'done',
   failed: 'failed',
   skipped: 'skipped',
+  'will-create': 'will create',
+  'will-update': 'will update',
+  'will-remove': 'will remove',
 };
+
+/** A dry run's statuses are planned ("will-..."): their changes are worded as a plan. */
+export function tenseOf(status: StepStatus): Tense {
+  return status.startsWith('will-') ? 'plan' : 'done';
+}
 
 /** What a finished step did, in a few words: its summary, its change counts, or its status. */
 export function stepOutcome(record: Pick<StepRecord, 'status' | 'changes' | 'summary'>): string {
-  const counts = changeCounts(record.changes, 'done');
+  const counts = changeCounts(record.changes, tenseOf(record.status));
   return record.summary ?? (counts === '' ? STATUS_WORD[record.status] : counts);
 }
 
@@ -88,7 +96,8 @@ export function plainLines(event: RunEvent, options: PlainLineOptions): string[]
       return [`… ${event.title}`];
     case 'step-finished': {
       const lines = [`✓ ${event.title}: ${stepSummary(event)}`];
-      if (options.verbose) lines.push(...event.changes.map((c) => `    ${changeLine(c, 'done')}`));
+      const tense = tenseOf(event.status);
+      if (options.verbose) lines.push(...event.changes.map((c) => `    ${changeLine(c, tense)}`));
       return lines;
     }
     case 'step-failed':

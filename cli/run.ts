@@ -134,6 +134,7 @@ function stepTools(
     const run = runGraph(graph, {
       events: progress.events,
       clock: ctx.clock,
+      dryRun: ctx.dryRun === true,
       ...(failAfter ? { failAfter } : {}),
     });
     const settle = async () => {

@@ -4,8 +4,22 @@
  */
 import type { Change } from './plan.js';
 
+/**
+ * What a step did; in a dry run, what it would do ("will-..."), so a
+ * planned change never reads as a done one, in text or in --json.
+ */
 export type StepStatus =
-  'created' | 'updated' | 'unchanged' | 'removed' | 'absent' | 'done' | 'failed' | 'skipped';
+  | 'created'
+  | 'updated'
+  | 'unchanged'
+  | 'removed'
+  | 'absent'
+  | 'done'
+  | 'failed'
+  | 'skipped'
+  | 'will-create'
+  | 'will-update'
+  | 'will-remove';
 
 /** What a step did: the --json record keeps one per step, and a finished step's event carries it. */
 export interface StepRecord {

@@ -496,11 +496,26 @@ describe('runSetToken', () => {
     });
   });
 
-  it('rejects a token equal to the current one before any mutating call', async () => {
+  it('succeeds with nothing changed, and no mutating call, when the service already runs the token', async () => {
     const { ctx, mocks } = stack({ currentToken: NEW_TOKEN });
-    await expect(run(ctx, settings()).result).rejects.toThrow(/same as the current one/);
+    const result = await run(ctx, settings()).result;
+    expect(result).toMatchObject({ unchanged: true, changes: [], verified: false });
+    expect(result.previousTokenValidUntil).toBeUndefined();
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
     expect(mutatingOperations(mocks.secrets)).toEqual([]);
+  });
+
+  it('tells its caller once the new token is stored, before the rollout starts', async () => {
+    const { ctx, mocks } = stack();
+    const seen: string[] = [];
+    await runSetToken(ctx, settings(), {
+      onTokenStored: () =>
+        seen.push(
+          `stored after ${mocks.secrets.commandCalls(PutSecretValueCommand).length} write(s), ` +
+            `${mocks.ecs.commandCalls(UpdateServiceCommand).length} rollout(s)`,
+        ),
+    });
+    expect(seen).toEqual(['stored after 1 write(s), 0 rollout(s)']);
   });
 
   it('fails clearly without any mutating call when the service is missing', async () => {
@@ -594,6 +609,7 @@ describe('runSetToken', () => {
       expect(error).toBeInstanceOf(UnverifiedRotationError);
       expect((error as Error).message).toMatch(/rollout completed.*ENOTFOUND/s);
       expect((error as Error).message).toMatch(/Nothing was rolled back/);
+      expect((error as Error).message).toContain('"npx iclinic-deploy token" prints the new token');
       expect(state.taskDefinition).toBe(TD_NEW);
       expect(mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
     });
