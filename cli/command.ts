@@ -9,6 +9,10 @@ import type { Rendered } from './output.js';
 export interface CommandTools {
   /** Run-level progress and warnings (a step's own go through its StepInput). */
   readonly report: Reporter;
+  /** A line of the result on stdout now, before the command ends (above a live list). */
+  print(line: string): void;
+  /** What the line after a Ctrl-C says is left to do, from now on. */
+  setInterruptNote(note: string): void;
   /** Starts a step graph with live or plain progress; its records go into the JSON record. */
   start<R>(graph: StepGraph<R>): GraphRun<R>;
   /** `start`, awaited. */

@@ -101,9 +101,14 @@ export function plainLines(event: RunEvent, options: PlainLineOptions): string[]
       return lines;
     }
     case 'step-failed':
-      return [`✗ ${event.title}: failed after ${seconds(event.durationMs)}`];
+      // Why, on its own line: the error at the end may come after other steps' lines.
+      return [
+        `✗ ${event.title}: failed after ${seconds(event.durationMs)}`,
+        `    ${event.error.split('\n', 1)[0] ?? ''}`,
+      ];
     case 'step-skipped':
-      return [`- ${event.title}: skipped (${event.reason})`];
+      // After a failure, the steps that never started say nothing new; --verbose lists them.
+      return options.verbose ? [`- ${event.title}: skipped (${event.reason})`] : [];
     case 'progress':
       return [`  ${event.message}`];
     case 'warning':

@@ -50,7 +50,13 @@ export type RunEvent =
       readonly reason: string;
     }
   /** A line while a step works or waits (an ECS event, a retry); `key` names the step. */
-  | { readonly type: 'progress'; readonly key: string | undefined; readonly message: string }
+  | {
+      readonly type: 'progress';
+      readonly key: string | undefined;
+      readonly message: string;
+      /** When the wait it speaks of gives up (epoch ms): a live list counts down to it. */
+      readonly until?: number;
+    }
   | { readonly type: 'warning'; readonly key: string | undefined; readonly message: string };
 
 export type EventSink = (event: RunEvent) => void;
@@ -59,14 +65,16 @@ export const ignoreEvents: EventSink = () => undefined;
 
 /** What resource modules use to tell the user about a long wait or a problem that does not stop the run. */
 export interface Reporter {
-  progress(message: string): void;
+  /** `until`: when the wait the line speaks of gives up (epoch ms, by the run's clock). */
+  progress(message: string, until?: number): void;
   warn(message: string): void;
 }
 
 /** A reporter whose lines belong to one step (or to the run when `key` is undefined). */
 export function reporterFor(sink: EventSink, key?: string): Reporter {
   return {
-    progress: (message) => sink({ type: 'progress', key, message }),
+    progress: (message, until) =>
+      sink({ type: 'progress', key, message, ...(until === undefined ? {} : { until }) }),
     warn: (message) => sink({ type: 'warning', key, message }),
   };
 }

@@ -164,7 +164,7 @@ export function renderUp(
   } else {
     lines.push(
       `Try it:  curl -H "Authorization: Token $(npx iclinic-deploy token${stackFlags(globals.name, globals.region)})" ${up.url}/`,
-      '(the token is not printed; "npx iclinic-deploy token" prints it, "up --show-token" shows it here)',
+      '(the token is not printed; "npx iclinic-deploy token" prints it, "npx iclinic-deploy up --show-token" shows it here)',
     );
   }
   lines.push(

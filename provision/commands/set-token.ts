@@ -24,7 +24,7 @@ import {
   writeTokenSecret,
   type SecretRef,
 } from '../resources/secret.js';
-import { VerificationError, verifyEndpoint } from '../verify.js';
+import { VerificationError, verifyEndpoint, verifyTimeout } from '../verify.js';
 
 export { RotationFailedError } from './undo.js';
 export type { RunningRotation } from './running.js';
@@ -331,7 +331,7 @@ async function verifyRotation(rotation: Rotation, running: RunningRotation) {
   try {
     const url = await serviceUrl(ctx);
     const expect = async (token: string, expectStatus: number) => {
-      const timeoutMs = rotation.remaining(60_000);
+      const timeoutMs = verifyTimeout(rotation.remaining(60_000));
       await verifyEndpoint({
         url,
         token,

@@ -12,7 +12,7 @@ import {
 } from '../resources/load-balancer/index.js';
 import { readTokenSecret } from '../resources/secret.js';
 import { DeploymentFailedError, waitForDeployment } from '../resources/ecs/index.js';
-import { verifyEndpoint, verifyThroughCloudFront } from '../verify.js';
+import { verifyEndpoint, verifyThroughCloudFront, verifyTimeout } from '../verify.js';
 import { withStoppedTaskLogs } from './rollout-failure.js';
 
 import type { UpSettings, UpSteps } from './up-types.js';
@@ -160,7 +160,7 @@ export function checkSteps({
         const distribution = input.get('distribution');
         const common = {
           token,
-          timeoutMs: Math.min(remaining(), 300_000),
+          timeoutMs: verifyTimeout(remaining()),
           clock: ctx.clock,
           report: input.report,
         };

@@ -177,7 +177,7 @@ function admits(desired: DesiredGroup): string {
   const rules = desired.ingress.map(
     (rule) => `tcp ${rule.port} from ${rule.source.label ?? rule.source.value}`,
   );
-  return `${desired.description}: admits only ${rules.join(' and ')}`;
+  return `admits only ${rules.join(' and ')}`;
 }
 
 /**

@@ -614,6 +614,19 @@ describe('runSetToken', () => {
       expect(mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
     });
 
+    it('waits for the service at most 5 minutes of a 20-minute --timeout', async () => {
+      const { ctx, mocks, clock } = stack();
+      withLoadBalancer(mocks);
+      vi.stubGlobal('fetch', () => Promise.resolve(new Response('', { status: 503 })));
+      const started = clock.now();
+      const error = await run(ctx, settings({ verify: true, timeoutMs: 20 * 60_000 })).result.catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(UnverifiedRotationError);
+      expect((error as Error).message).toMatch(/still failing after 300 s/);
+      expect(clock.now() - started).toBeLessThan(6 * 60_000);
+    });
+
     it('rolls everything back when the new token is refused', async () => {
       const { ctx, mocks, state } = stack();
       withLoadBalancer(mocks);

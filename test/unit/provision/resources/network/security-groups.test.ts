@@ -27,7 +27,7 @@ describe('planSecurityGroup', () => {
         kind: 'security group',
         name: 'iclinic-alb',
         detail:
-          'Load balancer of iclinic: admits only tcp 80 from 0.0.0.0/0 and tcp 443 from 0.0.0.0/0',
+          'admits only tcp 80 from 0.0.0.0/0 and tcp 443 from 0.0.0.0/0',
       },
       {
         action: 'create',
@@ -52,7 +52,7 @@ describe('planSecurityGroup', () => {
       'pl-3b927c52',
     ).loadBalancer;
     expect(changes(undefined, behindCloudFront)[0]?.detail).toBe(
-      'Load balancer of iclinic: admits only tcp 80 from com.amazonaws.global.cloudfront.origin-facing',
+      'admits only tcp 80 from com.amazonaws.global.cloudfront.origin-facing',
     );
   });
 
