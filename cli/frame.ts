@@ -83,14 +83,12 @@ function stepLines(
       return [`· ${step.title}${waits.length > 0 ? ` (waiting for: ${waits.join(', ')})` : ''}`];
     }
     case 'running': {
-      const lines = [
-        `${options.spinner} ${step.title} (${clockTime(options.now - state.startedAt)})`,
-      ];
-      if (state.message !== undefined) {
-        const countdown =
-          state.until === undefined ? '' : `; gives up in ${clockTime(state.until - options.now)}`;
-        lines.push(`    ${state.message}${countdown}`);
-      }
+      // The countdown goes on the step's own line: a long message line is cut at the width.
+      const countdown =
+        state.until === undefined ? '' : `; gives up in ${clockTime(state.until - options.now)}`;
+      const elapsed = clockTime(options.now - state.startedAt);
+      const lines = [`${options.spinner} ${step.title} (${elapsed}${countdown})`];
+      if (state.message !== undefined) lines.push(`    ${state.message}`);
       return lines;
     }
     case 'finished': {

@@ -12,6 +12,8 @@ export interface Screen {
   rows(): string[];
   /** Everything written so far: the scrollback above the screen, then the screen. */
   all(): string[];
+  /** The visible rows whose text went on in the row below: lines too long for the width. */
+  wrappedRows(): string[];
 }
 
 export function screen(columns: number, rows: number): Screen {
@@ -33,5 +35,15 @@ export function screen(columns: number, rows: number): Screen {
       new Promise((resolve) => terminal.write(data.replace(/\r?\n/g, '\r\n'), resolve)),
     rows: () => lines(terminal.buffer.active.viewportY, terminal.buffer.active.viewportY + rows),
     all: () => lines(0, terminal.buffer.active.length),
+    wrappedRows: () => {
+      const buffer = terminal.buffer.active;
+      const wrapped: string[] = [];
+      for (let y = buffer.viewportY; y < buffer.viewportY + rows; y += 1) {
+        const line = buffer.getLine(y);
+        if (line?.isWrapped === true)
+          wrapped.push(buffer.getLine(y - 1)?.translateToString(true) ?? '');
+      }
+      return wrapped;
+    },
   };
 }

@@ -40,8 +40,8 @@ describe('frameLines', () => {
     expect(
       frameLines([step('v', 'Call the service', [], running)], { ...options, columns: 140 }),
     ).toEqual([
-      '⠋ Call the service (2 min 05 s)',
-      '    waiting for https://d1.cloudfront.net/ to answer 200 (last result: HTTP 502); gives up in 4 min 12 s',
+      '⠋ Call the service (2 min 05 s; gives up in 4 min 12 s)',
+      '    waiting for https://d1.cloudfront.net/ to answer 200 (last result: HTTP 502)',
     ]);
   });
 
