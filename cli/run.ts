@@ -21,7 +21,7 @@ import { EngineUnavailableError } from '../provision/resources/image/index.js';
 import { InvalidTokenError } from '../provision/token.js';
 import type { CliCommand, CommandTools } from './command.js';
 import { describeError, UsageError } from './errors.js';
-import { resolveRegion, type GlobalOptions } from './options.js';
+import { checkProfile, resolveRegion, type GlobalOptions } from './options.js';
 import { jsonText, type RunRecord } from './output.js';
 import {
   liveProgress,
@@ -153,6 +153,8 @@ async function prepare(
   const raw = commander.optsWithGlobals<GlobalOptions & { region?: string }>();
   try {
     const clock = delayScaledClock(realClock, process.env.ICLINIC_DEPLOY_DELAY_SCALE);
+    const profile = raw.profile ?? process.env.AWS_PROFILE;
+    if (profile !== undefined && profile !== '') checkProfile(profile);
     const globals = { ...raw, region: (await resolveRegion(raw.region, raw.profile)).region };
     return { globals, clock };
   } catch (error) {

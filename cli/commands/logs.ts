@@ -9,6 +9,7 @@ import {
   readLogEvents,
   type RawLogEvent,
 } from '../../provision/resources/logs/reader.js';
+import { LOG_RETENTION_DAYS } from '../../provision/commands/up.js';
 import { errorMessage, isNotFound } from '../../provision/retry.js';
 import type { CliCommand } from '../command.js';
 import { UsageError } from '../errors.js';
@@ -93,6 +94,7 @@ export async function printLogs(
   const filter = settings.filter === undefined ? {} : { filter: settings.filter };
   const interrupt = settings.follow ? abortOnInterrupt() : undefined;
   let lines = 0;
+  if (interrupt) ctx.report.progress(followingLine(ctx, settings.filter));
   try {
     const events = interrupt
       ? followLogEvents(ctx, { sinceMs: since, ...filter, signal: interrupt.signal })
@@ -111,10 +113,26 @@ export async function printLogs(
     const matching =
       settings.filter === undefined ? '' : ` matching ${JSON.stringify(settings.filter)}`;
     ctx.report.warn(
-      `No log lines${matching} in the last ${settings.since} in ${ctx.names.logGroup}; --since 1h reaches further back.`,
+      `No log lines${matching} in the last ${settings.since} in ${ctx.names.logGroup}; ${furtherBack(settings.sinceMs)}`,
     );
   }
   return { lines };
+}
+
+/** A window longer than the one given, up to what the log group keeps. */
+export function furtherBack(sinceMs: number): string {
+  const longer = (['1h', '6h', '1d', '7d'] as const).find((since) => parseSince(since) > sinceMs);
+  if (longer !== undefined) return `--since ${longer} reaches further back.`;
+  return `the log group keeps ${LOG_RETENTION_DAYS} days of lines ("npx iclinic-deploy status" shows whether tasks run).`;
+}
+
+/** Said once, on stderr, when --follow starts: a quiet service shows nothing for a while. */
+export function followingLine(
+  ctx: Pick<StackContext, 'names'>,
+  filter: string | undefined,
+): string {
+  const matching = filter === undefined ? '' : ` matching ${JSON.stringify(filter)}`;
+  return `Following ${ctx.names.logGroup}: new lines${matching} appear here as the service writes them (CloudWatch shows them a few seconds later). Ctrl-C stops.`;
 }
 
 const LOGS_HELP = `

@@ -55,6 +55,15 @@ describe('up under a terminal', () => {
 
   it('fits every line of the list in the terminal’s width and height', () => {
     expect(deployed.wrapped.filter((line) => LIST_LINE.test(line))).toEqual([]);
+    // While steps run, every row is a step's line or a running step's line under it.
+    const live = deployed.frames.filter((rows) => rows.some((line) => SPINNER.test(line)));
+    expect(live.length).toBeGreaterThan(0);
+    for (const rows of live) {
+      expect(
+        rows.filter((line) => line !== '' && !LIST_LINE.test(line)),
+        rows.join('\n'),
+      ).toEqual([]);
+    }
     for (const frame of deployed.frames) expect(frame.length).toBeLessThanOrEqual(ROWS);
   });
 

@@ -174,6 +174,14 @@ describe('rollback', () => {
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
   });
 
+  it('names the revisions that exist when --to gives one that does not', async () => {
+    const { ctx, mocks } = deployedStack();
+    await expect(rollback(ctx, { to: 99 })).rejects.toThrow(
+      'Revision 99 of iclinic-api does not exist (or was deregistered). Its revisions are 3, 4, 5; pick one with "npx iclinic-deploy rollback --to N"',
+    );
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
+  });
+
   it('goes to the revision given with --to', async () => {
     const { ctx, mocks } = deployedStack(3);
     const result = await rollback(ctx, { to: 5 });
