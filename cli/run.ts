@@ -17,7 +17,10 @@ import {
 } from '../provision/graph.js';
 import { stackFlags, stackNames } from '../provision/names.js';
 import { errorCode, errorMessage, realClock, type Clock } from '../provision/retry.js';
-import { EngineUnavailableError } from '../provision/resources/image/index.js';
+import {
+  EngineUnavailableError,
+  ImageNotInRepositoryError,
+} from '../provision/resources/image/index.js';
 import { InvalidTokenError } from '../provision/token.js';
 import type { CliCommand, CommandTools } from './command.js';
 import { describeError, UsageError } from './errors.js';
@@ -127,14 +130,15 @@ function createContext(globals: GlobalOptions, readOnly: boolean, events: EventS
 
 /**
  * 2: a problem the user fixes on their side before anything is changed in
- * AWS: the command line, the token's form, or a container engine that is
- * missing or not running (found by the first step, before any change;
- * --engine and --image are the command-line ways around it). 1: anything else.
+ * AWS: the command line, the token's form, a container engine that is
+ * missing or not running, or an --image the stack's repository does not
+ * hold (both found by the first step, before any change). 1: anything else.
  */
 export function exitCodeFor(error: unknown): number {
   return error instanceof UsageError ||
     error instanceof InvalidTokenError ||
-    error instanceof EngineUnavailableError
+    error instanceof EngineUnavailableError ||
+    error instanceof ImageNotInRepositoryError
     ? 2
     : 1;
 }

@@ -6,7 +6,12 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { StackContext } from '../context.js';
 import type { StepGraph, StepInput } from '../graph.js';
-import { checkEngine, cpuArchitectureFor, ensureImage } from '../resources/image/index.js';
+import {
+  checkEngine,
+  checkGivenImage,
+  cpuArchitectureFor,
+  ensureImage,
+} from '../resources/image/index.js';
 import { ensureLoadBalancer } from '../resources/load-balancer/index.js';
 import { ensureAlarms } from '../resources/alarms/index.js';
 import { ensureAutoscaling } from '../resources/autoscaling.js';
@@ -114,6 +119,7 @@ export function foundationSteps({
         const identity = await checkCredentials(ctx);
         // A plan needs no engine: nothing is built in a dry run.
         if (settings.image === undefined && !ctx.dryRun) await checkEngine(settings.engine);
+        if (settings.image !== undefined) await checkGivenImage(ctx, settings.image);
         return { value: identity, summary: `account ${identity.account} as ${identity.arn}` };
       },
     },

@@ -1,11 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodeFor, interruptedLine, resumeNote } from '../../../cli/run.js';
 import { UsageError } from '../../../cli/errors.js';
-import { EngineUnavailableError } from '../../../provision/resources/image/index.js';
+import {
+  EngineUnavailableError,
+  ImageNotInRepositoryError,
+} from '../../../provision/resources/image/index.js';
 
 describe('exitCodeFor', () => {
   it('gives 2 for a missing container engine: the user fixes it before anything changes', () => {
     expect(exitCodeFor(new EngineUnavailableError('docker', '"docker" is not installed'))).toBe(2);
+  });
+
+  it('gives 2 for an --image the stack’s repository does not hold', () => {
+    expect(
+      exitCodeFor(new ImageNotInRepositoryError('x/iclinic/api:nope', 'iclinic/api', [])),
+    ).toBe(2);
   });
 
   it('gives 2 for a usage error and 1 for a failure in AWS', () => {
