@@ -39,6 +39,8 @@ export interface CliCommand<S, R> {
   readonly plans: boolean;
   /** With --json, the rendered json is the output itself instead of part of the run record. */
   readonly ownJson?: boolean;
+  /** A line the dry run's text adds under the plan (what a plan alone does not say). */
+  planNote?(settings: S): string | undefined;
   parse(command: Command, globals: GlobalOptions, report: Reporter): Promise<S>;
   run(ctx: StackContext, settings: S, tools: CommandTools): Promise<R>;
   render(result: R, settings: S, globals: GlobalOptions): Rendered;

@@ -258,7 +258,9 @@ function resultText<S, R>(
   const { globals } = run;
   if (globals.dryRun) {
     const heading = { command: run.name, stack: globals.name, region: globals.region };
-    return globals.json ? jsonText(record(true)) : `${planText(run.records, heading)}\n`;
+    if (globals.json) return jsonText(record(true));
+    const note = command.planNote?.(run.settings);
+    return `${planText(run.records, heading)}\n${note === undefined ? '' : `${note}\n`}`;
   }
   const rendered = command.render(run.result as R, run.settings, globals);
   if (!globals.json) return rendered.lines.map((line) => `${line}\n`).join('');
