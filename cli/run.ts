@@ -174,14 +174,21 @@ async function prepare(
  * (128 + SIGINT, as shells report it).
  */
 function onInterrupt(finish: EndDisplay, note: () => string): () => void {
+  let seen = false;
+  // Kept until the exit: under npx a second SIGINT (npm forwards the
+  // terminal's) must not kill the process before the last line is written.
   const interrupted = () => {
+    if (seen) return;
+    seen = true;
     void finish({ interrupted: true }).then((titles) => {
       write(`\n${interruptedLine(titles, note())}`);
       process.exit(130);
     });
   };
-  process.once('SIGINT', interrupted);
-  return () => process.off('SIGINT', interrupted);
+  process.on('SIGINT', interrupted);
+  return () => {
+    if (!seen) process.off('SIGINT', interrupted);
+  };
 }
 
 /** Starts step graphs with their progress shown; every graph's records are added to `records`. */

@@ -69,13 +69,16 @@ export class LogGroupMissingError extends Error {
 
 /**
  * Ctrl-C during --follow aborts the poll and the command ends normally
- * (exit 0): stopping is what the user asked for, not a failure.
+ * (exit 0): stopping is what the user asked for, not a failure. The
+ * listeners stay until the end: under npx the CLI gets Ctrl-C twice, from
+ * the terminal and forwarded by npm (@npmcli/run-script's signal-manager),
+ * and a second SIGINT with no listener would kill it (npx then exits 130).
  */
 function abortOnInterrupt(): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();
   const onInterrupt = (): void => controller.abort();
-  process.once('SIGINT', onInterrupt);
-  process.once('SIGTERM', onInterrupt);
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
   return {
     signal: controller.signal,
     release: () => {
@@ -139,7 +142,8 @@ const LOGS_HELP = `
 With the global --json, prints one JSON record per line (JSON Lines) instead of text:
   {"kind":"request","time":...,"task":...,"status":200,"method":"GET","path":"/","durationMs":1.2}
 Tokens never appear: the server does not log them, and anything that looks like one is redacted.
-Ctrl-C ends --follow normally (exit 0). CloudWatch shows a line a few seconds after it is written.
+Ctrl-C ends --follow normally (exit 0; under npx, npm itself exits 130 on Ctrl-C since npm 10.3).
+CloudWatch shows a line a few seconds after it is written.
 
 Examples:
   npx iclinic-deploy logs                          the last 10 minutes

@@ -111,6 +111,22 @@ describe('logs', () => {
     ]);
   });
 
+  it('keeps listening for Ctrl-C until --follow has ended: under npx a second SIGINT follows the first', async () => {
+    const { ctx } = withEvents([]);
+    const listening: number[] = [];
+    const report = {
+      progress: () => {
+        process.emit('SIGINT');
+        listening.push(process.listenerCount('SIGINT'));
+        process.emit('SIGINT');
+      },
+      warn: () => undefined,
+    };
+    await printLogs({ ...ctx, report }, { ...settings, follow: true }, () => undefined);
+    expect(listening[0]).toBeGreaterThan(0);
+    expect(process.listenerCount('SIGINT')).toBe(0);
+  });
+
   it('suggests a longer --since than the one given when nothing came back', () => {
     expect(furtherBack(600_000)).toBe('--since 1h reaches further back.');
     expect(furtherBack(3_600_000)).toBe('--since 6h reaches further back.');
