@@ -32,7 +32,9 @@ export function formatStatus(status: StackStatus, nowMs: number): string {
     return lines.join('\n');
   }
   if (missing > 0)
-    lines.push(`${missing} resource(s) missing: "npx iclinic-deploy up${flags}" creates them again.`);
+    lines.push(
+      `${missing} resource(s) missing: "npx iclinic-deploy up${flags}" creates them again.`,
+    );
   if (status.url) lines.push(`URL:      ${status.url}/`);
   if (status.service) {
     lines.push(

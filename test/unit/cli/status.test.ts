@@ -54,7 +54,9 @@ describe('formatStatus', () => {
       }),
       NOW,
     );
-    expect(text).toContain('"npx iclinic-deploy up --name demo --region sa-east-1" creates them again');
+    expect(text).toContain(
+      '"npx iclinic-deploy up --name demo --region sa-east-1" creates them again',
+    );
   });
 
   it('says nothing is deployed when every resource is missing', () => {

@@ -26,8 +26,7 @@ describe('planSecurityGroup', () => {
         action: 'create',
         kind: 'security group',
         name: 'iclinic-alb',
-        detail:
-          'admits only tcp 80 from 0.0.0.0/0 and tcp 443 from 0.0.0.0/0',
+        detail: 'admits only tcp 80 from 0.0.0.0/0 and tcp 443 from 0.0.0.0/0',
       },
       {
         action: 'create',
