@@ -492,6 +492,9 @@ describe('runSetToken', () => {
       expect((error as Error).message).toMatch(
         /Restoring the previous state also failed: throttled/,
       );
+      expect((error as Error).message).toContain(
+        '"npx iclinic-deploy token --region us-east-1" prints the token stored now',
+      );
       expect((error as Error).message).toMatch(/Restored: service iclinic-api back on/);
     });
   });
