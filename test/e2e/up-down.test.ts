@@ -377,12 +377,12 @@ describe('dry runs and bad input', () => {
     expect(result.stderr).toContain('--yes');
   });
 
-  it('explains that the container engine is missing when no --image is given', async () => {
+  it('explains that the container engine is missing when no --image is given, with the usage exit code 2', async () => {
     const result = await runCli(['up', '--engine', 'finch', '--no-verify'], {
       endpoint,
       env: { PATH: '/nonexistent' },
     });
-    expect(result.code).toBe(1);
+    expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toMatch(/container engine "finch" is not usable/);
     expect(await leftovers(aws, 'iclinic')).toEqual([]);
   });
