@@ -9,6 +9,10 @@ import type { Rendered } from './output.js';
 export interface CommandTools {
   /** Run-level progress and warnings (a step's own go through its StepInput). */
   readonly report: Reporter;
+  /** A line of the result on stdout now, before the command ends (above a live list). */
+  print(line: string): void;
+  /** What the line after a Ctrl-C says is left to do, from now on. */
+  setInterruptNote(note: string): void;
   /** Starts a step graph with live or plain progress; its records go into the JSON record. */
   start<R>(graph: StepGraph<R>): GraphRun<R>;
   /** `start`, awaited. */
@@ -35,6 +39,8 @@ export interface CliCommand<S, R> {
   readonly plans: boolean;
   /** With --json, the rendered json is the output itself instead of part of the run record. */
   readonly ownJson?: boolean;
+  /** A line the dry run's text adds under the plan (what a plan alone does not say). */
+  planNote?(settings: S): string | undefined;
   parse(command: Command, globals: GlobalOptions, report: Reporter): Promise<S>;
   run(ctx: StackContext, settings: S, tools: CommandTools): Promise<R>;
   render(result: R, settings: S, globals: GlobalOptions): Rendered;

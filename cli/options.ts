@@ -1,4 +1,7 @@
 import { InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import {
   CONTAINER_ENGINES,
   type ContainerEngine,
@@ -6,6 +9,7 @@ import {
 } from '../provision/resources/image/index.js';
 import { validateStackName, DEFAULT_STACK_NAME } from '../provision/names.js';
 import { errorMessage } from '../provision/retry.js';
+import { UsageError } from './errors.js';
 
 /** Parsers for commander: each says what it received and what it accepts. */
 
@@ -81,6 +85,56 @@ export async function resolveRegion(
   } catch (error) {
     throw new InvalidArgumentError(`${errorMessage(error)} (from ${source})`);
   }
+}
+
+/** The shared files the SDK reads, where the AWS CLI's docs put them (or their variables say). */
+export function sharedFiles(env: NodeJS.ProcessEnv = process.env): {
+  config: string;
+  credentials: string;
+} {
+  const home = homedir();
+  return {
+    config: env.AWS_CONFIG_FILE || join(home, '.aws', 'config'),
+    credentials: env.AWS_SHARED_CREDENTIALS_FILE || join(home, '.aws', 'credentials'),
+  };
+}
+
+function sections(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split(/\r?\n/)
+    .map((line) => /^\s*\[\s*([^\]]+?)\s*\]\s*$/.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined);
+}
+
+/**
+ * A profile named with --profile or AWS_PROFILE must be in one of the shared
+ * files: "[profile NAME]" (or "[default]") in config, "[NAME]" in
+ * credentials (https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-files.html#cli-configure-files-format).
+ * Otherwise the SDK fails later with "Could not load credentials from any
+ * providers", which does not say the name was wrong.
+ */
+export function checkProfile(profile: string, env: NodeJS.ProcessEnv = process.env): void {
+  const files = sharedFiles(env);
+  const inConfig = sections(files.config)
+    .map((name) => (name === 'default' ? name : /^profile\s+(.+)$/.exec(name)?.[1]))
+    .filter((name): name is string => name !== undefined);
+  const inCredentials = sections(files.credentials);
+  const known = [...new Set([...inConfig, ...inCredentials])];
+  if (known.includes(profile)) return;
+  const source = env.AWS_PROFILE === profile ? 'AWS_PROFILE' : '--profile';
+  throw new UsageError(
+    `The profile "${profile}" (from ${source}) is in neither ${files.config} nor ${files.credentials}, the files the AWS SDK reads. ` +
+      (known.length > 0
+        ? `Profiles found there: ${known.join(', ')}. `
+        : 'No profile was found there. ') +
+      `Create it with "aws configure sso --profile ${profile}" (or "aws configure --profile ${profile}"), or pass one of those.`,
+  );
 }
 
 export function parsePositiveInteger(name: string) {

@@ -1,35 +1,64 @@
 /**
- * Renders the library's run events. On a terminal: a live list of the steps
- * (listr2) with a spinner, the elapsed time and one summary line each. In
- * CI, pipes, with NO_COLOR or TERM=dumb: plain lines, one per event. A
- * finished step's line carries its own duration.
+ * Renders the library's run events on stderr. On a terminal: a live list of
+ * the steps, redrawn in place (cli/frame.ts words it), where a running step
+ * shows its elapsed time and last line, and a pending one what it still
+ * waits for. In CI, pipes, with NO_COLOR or TERM=dumb: plain lines, one per
+ * event. Either way the outcome comes last: warnings kept for the end are
+ * printed once the steps are done, before the command's result or error.
  */
-import {
-  Listr,
-  type ListrDefaultRenderer,
-  type ListrSimpleRenderer,
-  type ListrTaskWrapper,
-} from 'listr2';
 import type { EventSink, RunEvent } from '../provision/events.js';
-import { changeLine, plainLines, seconds, stepSummary } from './render.js';
+import { clockTime, frameLines, type LiveStep, type StepState } from './frame.js';
+import { plainLines } from './render.js';
 
 export interface Progress {
   readonly events: EventSink;
-  /** Ends the live list (steps that never ran show as skipped) and prints the warnings kept for the end. */
-  finish(): Promise<void>;
+  /** Writes a line of the result on stdout now (a generated token once stored), above a live list. */
+  print(line: string): void;
+  /**
+   * Ends the display and prints the warnings kept for the end. With
+   * `interrupted`, the steps still running are shown as interrupted; their
+   * titles are returned.
+   */
+  finish(how?: { readonly interrupted?: boolean }): Promise<readonly string[]>;
 }
 
 export interface ProgressOptions {
   readonly verbose: boolean;
+  /** One line of progress (stderr). */
   readonly write: (line: string) => void;
+  /** One line of the result (stdout). */
+  readonly print: (line: string) => void;
+  readonly now: () => number;
+}
+
+export interface StepTitle {
+  readonly key: string;
+  readonly title: string;
+  readonly after: readonly string[];
 }
 
 export function plainProgress(options: ProgressOptions): Progress {
+  const running = new Map<string, { title: string; startedAt: number }>();
   return {
     events: (event) => {
+      if (event.type === 'step-started') {
+        running.set(event.key, { title: event.title, startedAt: options.now() });
+      } else if (event.type !== 'progress' && event.type !== 'warning' && event.key) {
+        running.delete(event.key);
+      }
       for (const line of plainLines(event, options)) options.write(line);
     },
-    finish: async () => undefined,
+    print: options.print,
+    finish: async (how = {}) => {
+      if (!how.interrupted) return [];
+      const steps = [...running.values()];
+      for (const step of steps) {
+        options.write(
+          `! ${step.title}: interrupted after ${clockTime(options.now() - step.startedAt)}`,
+        );
+      }
+      return steps.map((step) => step.title);
+    },
   };
 }
 
@@ -43,127 +72,119 @@ export function wantsLiveProgress(stream: { isTTY?: boolean }, env: NodeJS.Proce
   );
 }
 
-type StepTask = ListrTaskWrapper<unknown, ListrDefaultRenderer, ListrSimpleRenderer>;
-
-interface PendingStep {
-  task?: StepTask;
-  settle?: (error?: Error) => void;
-  settled: boolean;
-  /** An event that arrived before listr2 started the step's task. */
-  early: RunEvent[];
+/** Where the live list is drawn: a terminal's stream, with its size. */
+export interface Terminal {
+  write(text: string): unknown;
+  readonly columns?: number;
+  readonly rows?: number;
 }
 
-export interface StepTitle {
-  readonly key: string;
-  readonly title: string;
-  readonly after: readonly string[];
+export interface LiveOptions extends ProgressOptions {
+  readonly terminal: Terminal;
+  /** How often the frame is redrawn, so elapsed times and countdowns move. */
+  readonly tickMs?: number;
 }
 
-function settle(step: PendingStep, error?: Error): void {
-  if (step.settled) return;
-  step.settled = true;
-  step.settle?.(error);
-}
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+const HIDE_CURSOR = '\u001b[?25l';
+const SHOW_CURSOR = '\u001b[?25h';
+/** Up `count` lines to the first column, then erase to the end of the screen. */
+const erase = (count: number) => (count === 0 ? '' : `\u001b[${count}A\r\u001b[J`);
 
-/** Shows one event on its step's task; warnings also go into `kept`, printed once the list is gone. */
-function applyEvent(step: PendingStep, event: RunEvent, kept: string[], verbose: boolean): void {
-  const task = step.task;
-  if (task === undefined) {
-    step.early.push(event);
-    return;
-  }
+/** The next state of a step for one of its events; warnings also go into `kept`. */
+function nextState(state: StepState, event: RunEvent, now: number, kept: string[]): StepState {
   switch (event.type) {
     case 'step-started':
-      task.title = event.title;
-      return;
+      return { phase: 'running', startedAt: now };
     case 'progress':
-      task.output = event.message;
-      return;
-    case 'warning':
-      task.output = `warning: ${event.message}`;
-      kept.push(`warning: ${event.message}`);
-      return;
+    case 'warning': {
+      if (event.type === 'warning') kept.push(`warning: ${event.message}`);
+      if (state.phase !== 'running') return state;
+      const message = event.type === 'warning' ? `warning: ${event.message}` : event.message;
+      const until = event.type === 'progress' ? event.until : undefined;
+      return {
+        phase: 'running',
+        startedAt: state.startedAt,
+        message,
+        ...(until === undefined ? {} : { until }),
+      };
+    }
     case 'step-finished':
-      task.title = `${event.title}: ${stepSummary(event)}`;
-      if (verbose && event.changes.length > 0) {
-        task.output = event.changes.map((c) => changeLine(c, 'done')).join('\n');
-      }
-      settle(step);
-      return;
+      return { phase: 'finished', record: event };
     case 'step-failed':
-      settle(step, new Error(`${event.title}: failed after ${seconds(event.durationMs)}`));
-      return;
+      return { phase: 'failed', durationMs: event.durationMs, error: event.error };
     case 'step-skipped':
-      task.skip(`${event.title}: skipped (${event.reason})`);
-      settle(step);
-      return;
+      return { phase: 'skipped', reason: event.reason };
   }
 }
 
-/** A step's listr2 task: it ends when the step's own events settle it. */
-function stepTask(
-  title: string,
-  step: PendingStep,
-  verbose: boolean,
-  apply: (step: PendingStep, event: RunEvent) => void,
-) {
-  return {
-    title,
-    rendererOptions: { outputBar: verbose ? Infinity : 1, persistentOutput: verbose },
-    task: (_: unknown, task: StepTask) =>
-      new Promise<void>((resolve, reject) => {
-        step.task = task;
-        step.settle = (error) => (error === undefined ? resolve() : reject(error));
-        if (step.settled) return resolve();
-        for (const event of step.early.splice(0)) apply(step, event);
-      }),
-  };
-}
-
-export function liveProgress(steps: readonly StepTitle[], options: ProgressOptions): Progress {
-  const pending = new Map<string, PendingStep>();
-  const kept: string[] = [];
-  const titleOf = new Map(steps.map((s) => [s.key, s.title]));
-  const apply = (step: PendingStep, event: RunEvent) =>
-    applyEvent(step, event, kept, options.verbose);
-
-  const list = new Listr<unknown, 'default', 'simple'>(
-    steps.map((s) => {
-      const step: PendingStep = { settled: false, early: [] };
-      pending.set(s.key, step);
-      const title =
-        s.after.length > 0
-          ? `${s.title} (waiting for: ${s.after.map((k) => titleOf.get(k) ?? k).join(', ')})`
-          : s.title;
-      return stepTask(title, step, options.verbose, apply);
-    }),
-    {
-      concurrent: true,
-      exitOnError: false,
-      registerSignalListeners: false,
-    },
+export function liveProgress(titles: readonly StepTitle[], options: LiveOptions): Progress {
+  const { terminal } = options;
+  const steps = new Map<string, LiveStep>(
+    titles.map((t) => [t.key, { ...t, state: { phase: 'pending' } }]),
   );
-  const running = list.run().catch(() => undefined);
+  const kept: string[] = [];
+  let drawn = 0;
+  let ticks = 0;
+  const frame = (live: boolean): string[] =>
+    frameLines([...steps.values()], {
+      now: options.now(),
+      columns: Math.max(20, (terminal.columns ?? 80) - 1),
+      ...(live ? { rows: Math.max(3, (terminal.rows ?? 24) - 1) } : {}),
+      verbose: options.verbose,
+      spinner: SPINNER[ticks % SPINNER.length] ?? '*',
+    });
+  const draw = () => {
+    const lines = frame(true);
+    terminal.write(`${erase(drawn)}${lines.map((line) => `${line}\n`).join('')}`);
+    drawn = lines.length;
+  };
+  const restoreCursor = () => terminal.write(SHOW_CURSOR);
+  process.once('exit', restoreCursor);
+  terminal.write(HIDE_CURSOR);
+  draw();
+  const ticker = setInterval(() => {
+    ticks += 1;
+    draw();
+  }, options.tickMs ?? 250);
+  ticker.unref();
 
   return {
     events: (event) => {
-      const step = event.key === undefined ? undefined : pending.get(event.key);
+      const step = event.key === undefined ? undefined : steps.get(event.key);
       if (step === undefined) {
         // Run-level lines wait until the list is gone, so they are not overdrawn.
         kept.push(...plainLines(event, options));
         return;
       }
-      apply(step, event);
+      steps.set(step.key, { ...step, state: nextState(step.state, event, options.now(), kept) });
+      draw();
     },
-    finish: async () => {
-      for (const step of pending.values()) {
-        if (!step.settled) {
-          step.task?.skip('not run');
-          settle(step);
+    print: (line) => {
+      terminal.write(erase(drawn));
+      drawn = 0;
+      options.print(line);
+      draw();
+    },
+    finish: async (how = {}) => {
+      clearInterval(ticker);
+      const interrupted: string[] = [];
+      for (const step of steps.values()) {
+        if (!how.interrupted) continue;
+        if (step.state.phase === 'running') {
+          const elapsedMs = options.now() - step.state.startedAt;
+          steps.set(step.key, { ...step, state: { phase: 'interrupted', elapsedMs } });
+          interrupted.push(step.title);
+        } else if (step.state.phase === 'pending') {
+          steps.set(step.key, { ...step, state: { phase: 'skipped', reason: 'not started' } });
         }
       }
-      await running;
+      const lines = frame(false);
+      terminal.write(`${erase(drawn)}${lines.map((line) => `${line}\n`).join('')}${SHOW_CURSOR}`);
+      drawn = 0;
+      process.off('exit', restoreCursor);
       for (const line of kept) options.write(line);
+      return interrupted;
     },
   };
 }

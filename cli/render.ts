@@ -61,11 +61,19 @@ const STATUS_WORD: Record<StepStatus, string> = {
   done: 'done',
   failed: 'failed',
   skipped: 'skipped',
+  'will-create': 'will create',
+  'will-update': 'will update',
+  'will-remove': 'will remove',
 };
+
+/** A dry run's statuses are planned ("will-..."): their changes are worded as a plan. */
+export function tenseOf(status: StepStatus): Tense {
+  return status.startsWith('will-') ? 'plan' : 'done';
+}
 
 /** What a finished step did, in a few words: its summary, its change counts, or its status. */
 export function stepOutcome(record: Pick<StepRecord, 'status' | 'changes' | 'summary'>): string {
-  const counts = changeCounts(record.changes, 'done');
+  const counts = changeCounts(record.changes, tenseOf(record.status));
   return record.summary ?? (counts === '' ? STATUS_WORD[record.status] : counts);
 }
 
@@ -88,13 +96,19 @@ export function plainLines(event: RunEvent, options: PlainLineOptions): string[]
       return [`… ${event.title}`];
     case 'step-finished': {
       const lines = [`✓ ${event.title}: ${stepSummary(event)}`];
-      if (options.verbose) lines.push(...event.changes.map((c) => `    ${changeLine(c, 'done')}`));
+      const tense = tenseOf(event.status);
+      if (options.verbose) lines.push(...event.changes.map((c) => `    ${changeLine(c, tense)}`));
       return lines;
     }
     case 'step-failed':
-      return [`✗ ${event.title}: failed after ${seconds(event.durationMs)}`];
+      // Why, on its own line: the error at the end may come after other steps' lines.
+      return [
+        `✗ ${event.title}: failed after ${seconds(event.durationMs)}`,
+        `    ${event.error.split('\n', 1)[0] ?? ''}`,
+      ];
     case 'step-skipped':
-      return [`- ${event.title}: skipped (${event.reason})`];
+      // After a failure, the steps that never started say nothing new; --verbose lists them.
+      return options.verbose ? [`- ${event.title}: skipped (${event.reason})`] : [];
     case 'progress':
       return [`  ${event.message}`];
     case 'warning':

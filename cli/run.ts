@@ -15,19 +15,36 @@ import {
   type StepGraph,
   type StepRecord,
 } from '../provision/graph.js';
-import { stackNames } from '../provision/names.js';
+import { stackFlags, stackNames } from '../provision/names.js';
 import { errorCode, errorMessage, realClock, type Clock } from '../provision/retry.js';
+import {
+  EngineUnavailableError,
+  ImageNotInRepositoryError,
+} from '../provision/resources/image/index.js';
 import { InvalidTokenError } from '../provision/token.js';
 import type { CliCommand, CommandTools } from './command.js';
 import { describeError, UsageError } from './errors.js';
-import { resolveRegion, type GlobalOptions } from './options.js';
+import { checkProfile, resolveRegion, type GlobalOptions } from './options.js';
 import { jsonText, type RunRecord } from './output.js';
-import { liveProgress, plainProgress, wantsLiveProgress, type Progress } from './progress.js';
+import {
+  liveProgress,
+  plainProgress,
+  wantsLiveProgress,
+  type Progress,
+  type ProgressOptions,
+} from './progress.js';
 import { planText } from './render.js';
 
 function write(line: string): void {
   process.stderr.write(`${line}\n`);
 }
+
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Ends a graph's display; with `interrupted`, returns the titles of the steps cut short. */
+type EndDisplay = (how?: { readonly interrupted?: boolean }) => Promise<readonly string[]>;
 
 /** Progress goes to stderr, so stdout carries only the result or the --json record. */
 class ProgressOutput {
@@ -36,26 +53,42 @@ class ProgressOutput {
 
   constructor(
     private readonly verbose: boolean,
-    /** listr2 draws on stdout: only when stdout is a terminal too and carries no --json record. */
+    /** The live list, on stderr: when it is a terminal and no --json record is asked for. */
     private readonly live: boolean,
   ) {
-    this.current = plainProgress({ verbose, write });
+    this.current = plainProgress(this.options());
+  }
+
+  private options(): ProgressOptions {
+    return { verbose: this.verbose, write, print, now: () => realClock.now() };
+  }
+
+  /** A line of the result on stdout, now, above the live list if one is drawn. */
+  print(line: string): void {
+    this.current.print(line);
   }
 
   /** Shows the graph's steps (live on a terminal); the returned function ends that display. */
-  begin<R>(graph: StepGraph<R>): () => Promise<void> {
+  begin<R>(graph: StepGraph<R>): EndDisplay {
     if (this.live) {
       const titles = topologicalOrder(graph).map((key) => {
         const step = graph[key as keyof R & string];
         return { key, title: step.title, after: step.after };
       });
-      this.current = liveProgress(titles, { verbose: this.verbose, write });
+      this.current = liveProgress(titles, { ...this.options(), terminal: process.stderr });
     }
-    return async () => {
-      await this.current.finish();
-      this.current = plainProgress({ verbose: this.verbose, write });
+    return async (how) => {
+      const interrupted = await this.current.finish(how);
+      this.current = plainProgress(this.options());
+      return interrupted;
     };
   }
+}
+
+/** The last line after Ctrl-C: what was cut short and how to go on. */
+export function interruptedLine(titles: readonly string[], note: string): string {
+  const what = titles.length === 0 ? 'between two steps' : `while running: ${titles.join('; ')}`;
+  return `interrupted ${what}. ${note}`;
 }
 
 /**
@@ -95,8 +128,19 @@ function createContext(globals: GlobalOptions, readOnly: boolean, events: EventS
   return ctx;
 }
 
-function exitCodeFor(error: unknown): number {
-  return error instanceof UsageError || error instanceof InvalidTokenError ? 2 : 1;
+/**
+ * 2: a problem the user fixes on their side before anything is changed in
+ * AWS: the command line, the token's form, a container engine that is
+ * missing or not running, or an --image the stack's repository does not
+ * hold (both found by the first step, before any change). 1: anything else.
+ */
+export function exitCodeFor(error: unknown): number {
+  return error instanceof UsageError ||
+    error instanceof InvalidTokenError ||
+    error instanceof EngineUnavailableError ||
+    error instanceof ImageNotInRepositoryError
+    ? 2
+    : 1;
 }
 
 /** "up", or "ci github" for a nested command: its path below the program. */
@@ -113,6 +157,8 @@ async function prepare(
   const raw = commander.optsWithGlobals<GlobalOptions & { region?: string }>();
   try {
     const clock = delayScaledClock(realClock, process.env.ICLINIC_DEPLOY_DELAY_SCALE);
+    const profile = raw.profile ?? process.env.AWS_PROFILE;
+    if (profile !== undefined && profile !== '') checkProfile(profile);
     const globals = { ...raw, region: (await resolveRegion(raw.region, raw.profile)).region };
     return { globals, clock };
   } catch (error) {
@@ -122,21 +168,49 @@ async function prepare(
   }
 }
 
+/**
+ * Ctrl-C while a graph runs: the display ends with the steps cut short, a
+ * last line says what they were and how to go on, and the exit code is 130
+ * (128 + SIGINT, as shells report it).
+ */
+function onInterrupt(finish: EndDisplay, note: () => string): () => void {
+  let seen = false;
+  // Kept until the exit: under npx a second SIGINT (npm forwards the
+  // terminal's) must not kill the process before the last line is written.
+  const interrupted = () => {
+    if (seen) return;
+    seen = true;
+    void finish({ interrupted: true }).then((titles) => {
+      write(`\n${interruptedLine(titles, note())}`);
+      process.exit(130);
+    });
+  };
+  process.on('SIGINT', interrupted);
+  return () => {
+    if (!seen) process.off('SIGINT', interrupted);
+  };
+}
+
 /** Starts step graphs with their progress shown; every graph's records are added to `records`. */
 function stepTools(
   ctx: StackContext,
   progress: ProgressOutput,
   records: StepRecord[],
+  resumeNote: string,
 ): CommandTools {
   const failAfter = process.env.ICLINIC_DEPLOY_FAIL_AFTER;
+  let note = resumeNote;
   const start = <G>(graph: StepGraph<G>): GraphRun<G> => {
     const finish = progress.begin(graph);
+    const release = onInterrupt(finish, () => note);
     const run = runGraph(graph, {
       events: progress.events,
       clock: ctx.clock,
+      dryRun: ctx.dryRun === true,
       ...(failAfter ? { failAfter } : {}),
     });
     const settle = async () => {
+      release();
       records.push(...run.records);
       await finish();
     };
@@ -154,12 +228,21 @@ function stepTools(
   };
   return {
     report: ctx.report,
+    print: (line) => progress.print(line),
+    setInterruptNote: (text) => {
+      note = text;
+    },
     start,
     steps: async (graph) => {
       const run = start(graph);
       return { results: await run.results, records: run.records };
     },
   };
+}
+
+/** What a Ctrl-C leaves to do, unless the command says otherwise (CommandTools.setInterruptNote). */
+export function resumeNote(name: string, globals: Pick<GlobalOptions, 'name' | 'region'>): string {
+  return `Nothing is lost: run "npx iclinic-deploy ${name}${stackFlags(globals.name, globals.region)}" again to resume; it finds what exists and carries on.`;
 }
 
 type RecordOf = (ok: boolean, extra?: Pick<RunRecord, 'result' | 'error'>) => RunRecord;
@@ -182,7 +265,9 @@ function resultText<S, R>(
   const { globals } = run;
   if (globals.dryRun) {
     const heading = { command: run.name, stack: globals.name, region: globals.region };
-    return globals.json ? jsonText(record(true)) : `${planText(run.records, heading)}\n`;
+    if (globals.json) return jsonText(record(true));
+    const note = command.planNote?.(run.settings);
+    return `${planText(run.records, heading)}\n${note === undefined ? '' : `${note}\n`}`;
   }
   const rendered = command.render(run.result as R, run.settings, globals);
   if (!globals.json) return rendered.lines.map((line) => `${line}\n`).join('');
@@ -211,8 +296,7 @@ export async function runCommand<S, R>(
   const prepared = await prepare(commander);
   if (prepared === undefined) return;
   const { globals, clock } = prepared;
-  const live =
-    !globals.json && process.stdout.isTTY && wantsLiveProgress(process.stderr, process.env);
+  const live = !globals.json && wantsLiveProgress(process.stderr, process.env);
   const progress = new ProgressOutput(globals.verbose, live);
   const ctx = createContext(globals, globals.dryRun || command.readsOnly, progress.events, clock);
   const records: StepRecord[] = [];
@@ -236,7 +320,11 @@ export async function runCommand<S, R>(
     const result =
       globals.dryRun && !command.plans
         ? undefined
-        : await command.run(ctx, settings, stepTools(ctx, progress, records));
+        : await command.run(
+            ctx,
+            settings,
+            stepTools(ctx, progress, records, resumeNote(name, globals)),
+          );
     out(resultText(command, { name, globals, settings, result, records }, record));
   } catch (error) {
     process.exitCode = exitCodeFor(error);

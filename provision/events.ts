@@ -4,8 +4,22 @@
  */
 import type { Change } from './plan.js';
 
+/**
+ * What a step did; in a dry run, what it would do ("will-..."), so a
+ * planned change never reads as a done one, in text or in --json.
+ */
 export type StepStatus =
-  'created' | 'updated' | 'unchanged' | 'removed' | 'absent' | 'done' | 'failed' | 'skipped';
+  | 'created'
+  | 'updated'
+  | 'unchanged'
+  | 'removed'
+  | 'absent'
+  | 'done'
+  | 'failed'
+  | 'skipped'
+  | 'will-create'
+  | 'will-update'
+  | 'will-remove';
 
 /** What a step did: the --json record keeps one per step, and a finished step's event carries it. */
 export interface StepRecord {
@@ -36,7 +50,13 @@ export type RunEvent =
       readonly reason: string;
     }
   /** A line while a step works or waits (an ECS event, a retry); `key` names the step. */
-  | { readonly type: 'progress'; readonly key: string | undefined; readonly message: string }
+  | {
+      readonly type: 'progress';
+      readonly key: string | undefined;
+      readonly message: string;
+      /** When the wait it speaks of gives up (epoch ms): a live list counts down to it. */
+      readonly until?: number;
+    }
   | { readonly type: 'warning'; readonly key: string | undefined; readonly message: string };
 
 export type EventSink = (event: RunEvent) => void;
@@ -45,14 +65,16 @@ export const ignoreEvents: EventSink = () => undefined;
 
 /** What resource modules use to tell the user about a long wait or a problem that does not stop the run. */
 export interface Reporter {
-  progress(message: string): void;
+  /** `until`: when the wait the line speaks of gives up (epoch ms, by the run's clock). */
+  progress(message: string, until?: number): void;
   warn(message: string): void;
 }
 
 /** A reporter whose lines belong to one step (or to the run when `key` is undefined). */
 export function reporterFor(sink: EventSink, key?: string): Reporter {
   return {
-    progress: (message) => sink({ type: 'progress', key, message }),
+    progress: (message, until) =>
+      sink({ type: 'progress', key, message, ...(until === undefined ? {} : { until }) }),
     warn: (message) => sink({ type: 'warning', key, message }),
   };
 }

@@ -115,6 +115,8 @@ export interface GraphRunOptions {
   readonly clock: Clock;
   /** Test hook: fail right after this step succeeds, to prove a re-run converges. */
   readonly failAfter?: string;
+  /** The steps plan instead of acting: their statuses say what they would do. */
+  readonly dryRun?: boolean;
 }
 
 export interface GraphRun<R> {
@@ -124,16 +126,23 @@ export interface GraphRun<R> {
   readonly records: readonly StepRecord[];
 }
 
-function statusOf(kind: StepKind, changes: readonly Change[]): StepStatus {
+const PLANNED: Record<'created' | 'updated' | 'removed', StepStatus> = {
+  created: 'will-create',
+  updated: 'will-update',
+  removed: 'will-remove',
+};
+
+function statusOf(kind: StepKind, changes: readonly Change[], dryRun: boolean): StepStatus {
   if (kind === 'check') return 'done';
-  if (kind === 'remove') return changes.length > 0 ? 'removed' : 'absent';
-  return outcomeOf(changes);
+  const status =
+    kind === 'remove' ? (changes.length > 0 ? 'removed' : 'absent') : outcomeOf(changes);
+  return dryRun && status !== 'absent' && status !== 'unchanged' ? PLANNED[status] : status;
 }
 
 /**
  * Starts every step as soon as the steps it comes after have succeeded.
- * The first failure ends the run at once: the steps still running are told
- * through their signal, and those not started are reported as skipped.
+ * The first failure ends the run: the steps still running are told through
+ * their signal and waited for, and those not started are reported as skipped.
  */
 export function runGraph<R>(graph: StepGraph<R>, options: GraphRunOptions): GraphRun<R> {
   const order = topologicalOrder(graph);
@@ -167,7 +176,7 @@ export function runGraph<R>(graph: StepGraph<R>, options: GraphRunOptions): Grap
       const record: StepRecord = {
         key,
         title: step.title,
-        status: statusOf(step.kind, changes),
+        status: statusOf(step.kind, changes, options.dryRun === true),
         changes,
         ...(result.summary === undefined ? {} : { summary: result.summary }),
         durationMs: options.clock.now() - begin,
@@ -214,6 +223,9 @@ export function runGraph<R>(graph: StepGraph<R>, options: GraphRunOptions): Grap
     try {
       await Promise.all(started.values());
     } catch (error) {
+      // The steps still running were told through their signal; the run ends
+      // once they have, so no step's line comes after the error that ends it.
+      await Promise.allSettled(started.values());
       for (const key of order) {
         if (!begun.has(key)) {
           const title = stepIn(steps, key).title;

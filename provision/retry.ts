@@ -24,9 +24,23 @@ export function errorCode(error: unknown): string {
   return 'Unknown';
 }
 
+/**
+ * The note the SDK appends to an answer it could not parse
+ * (@smithy/core, middleware-serde/deserializerMiddleware.js), written for
+ * the developer of a program, not for its user.
+ */
+const DESERIALIZATION_NOTE =
+  /\s*Deserialization error: to see the raw response, inspect the hidden field \{error\}\.\$response on this object\.?/;
+
+/** An error's message; an answer the SDK could not parse is said so, without the SDK's note to developers. */
 export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
+  const text = error instanceof Error ? error.message : String(error);
+  if (!DESERIALIZATION_NOTE.test(text)) return text;
+  const said = text.replace(DESERIALIZATION_NOTE, '').trim();
+  return (
+    `the answer was not in the AWS API's format (${said}); ` +
+    'an endpoint that does not serve this API (a proxy, or an emulator without it) may have answered'
+  );
 }
 
 const UNREACHABLE_CODES = ['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNRESET'];

@@ -99,6 +99,39 @@ export function verificationFetch(options: TlsTestOptions = {}): typeof fetch {
   };
 }
 
+/**
+ * How long the final check waits for the service to answer, whatever is
+ * left of --timeout: by then the rollout has completed, and what is left to
+ * wait for is a new name resolving and the targets' first health checks
+ * (tens of seconds, a few minutes for a brand-new name).
+ */
+export const VERIFY_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * A name that does not resolve is retried for this long only: a brand-new
+ * load balancer or distribution name can take a minute or two to resolve
+ * from everywhere; after that, retrying does not help (a typo in a hosts
+ * file, a DNS filter, a proxy), and the user should be told at once.
+ */
+export const DNS_FAILURE_LIMIT_MS = 2 * 60_000;
+
+/** The check's own bound within what is left of --timeout. */
+export function verifyTimeout(remainingMs: number): number {
+  return Math.min(remainingMs, VERIFY_TIMEOUT_MS);
+}
+
+const DNS_FAILURES = ['ENOTFOUND', 'EAI_AGAIN'];
+
+/** The resolver's code when a request failed because the name did not resolve. */
+function dnsFailure(error: unknown): string | undefined {
+  for (let at: unknown = error; at !== undefined && at !== null;) {
+    const code = (at as { code?: unknown }).code;
+    if (typeof code === 'string' && DNS_FAILURES.includes(code)) return code;
+    at = (at as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 export interface VerifyOptions {
   readonly url: string;
   /** Sent as `Authorization: Token ...`; undefined sends no Authorization header. */
@@ -113,14 +146,18 @@ export interface VerifyOptions {
 /**
  * Calls the service (through CloudFront or the load balancer). A new name may not
  * resolve for a minute or two and targets may still be registering, so
- * resolution errors and 5xx are retried until the deadline.
+ * resolution errors (for DNS_FAILURE_LIMIT_MS at most) and 5xx are retried
+ * until the deadline; the progress line says what it waits for and until when.
  */
 export async function verifyEndpoint(
   options: VerifyOptions,
 ): Promise<{ status: number; attempts: number }> {
   const doFetch = options.fetchImpl ?? verificationFetch();
   const started = options.clock.now();
+  const until = started + options.timeoutMs;
+  const expected = `${options.expectStatus}${options.token === undefined ? ' without the token' : ' with the token'}`;
   let last = 'no attempt made';
+  let unresolvedSince: number | undefined;
   for (let attempt = 1; ; attempt += 1) {
     try {
       const response = await doFetch(options.url, {
@@ -140,11 +177,26 @@ export async function verifyEndpoint(
           true,
         );
       }
+      unresolvedSince = undefined;
     } catch (error) {
       if (error instanceof VerificationError) throw error;
       last = errorMessage(error);
       const cause = (error as { cause?: unknown }).cause;
       if (cause !== undefined) last += ` (${errorMessage(cause)})`;
+      unresolvedSince =
+        dnsFailure(error) === undefined ? undefined : (unresolvedSince ?? options.clock.now());
+      if (
+        unresolvedSince !== undefined &&
+        options.clock.now() - unresolvedSince >= DNS_FAILURE_LIMIT_MS
+      ) {
+        throw new VerificationError(
+          options.url,
+          options.expectStatus,
+          `its name has not resolved from this machine for ${Math.round(DNS_FAILURE_LIMIT_MS / 1000)} s (${last}); ` +
+            'a new name resolves within a minute or two, so check this machine\'s DNS, VPN or proxy, then "npx iclinic-deploy status"',
+          false,
+        );
+      }
     }
     if (options.clock.now() - started > options.timeoutMs) {
       throw new VerificationError(
@@ -155,7 +207,10 @@ export async function verifyEndpoint(
       );
     }
     if (attempt === 1 || attempt % 6 === 0) {
-      options.report.progress(`waiting for ${options.url} to answer (last result: ${last})`);
+      options.report.progress(
+        `waiting for ${options.url} to answer ${expected} (last result: ${last})`,
+        until,
+      );
     }
     await options.clock.sleep(5_000);
   }
@@ -221,7 +276,7 @@ export async function verifyThroughCloudFront(options: CloudFrontVerifyOptions):
       options.directUrl,
       403,
       `the load balancer answered HTTP ${status} at its own name, so requests can go around ` +
-        `CloudFront; run "iclinic-deploy up" again to put back its security group rule and listener rule`,
+        `CloudFront; run "npx iclinic-deploy up" again to put back its security group rule and listener rule`,
       true,
     );
   }

@@ -9,6 +9,7 @@ import {
   readLogEvents,
   type RawLogEvent,
 } from '../../provision/resources/logs/reader.js';
+import { LOG_RETENTION_DAYS } from '../../provision/commands/up.js';
 import { errorMessage, isNotFound } from '../../provision/retry.js';
 import type { CliCommand } from '../command.js';
 import { UsageError } from '../errors.js';
@@ -60,7 +61,7 @@ export class LogGroupMissingError extends Error {
   constructor(ctx: StackContext) {
     super(
       `Log group ${ctx.names.logGroup} does not exist in ${ctx.region}, so stack "${ctx.names.stack}" has no logs there. ` +
-        `Check --name and --region, or deploy it with "iclinic-deploy up${stackFlags(ctx.names.stack, ctx.region)}".`,
+        `Check --name and --region, or deploy it with "npx iclinic-deploy up${stackFlags(ctx.names.stack, ctx.region)}".`,
     );
     this.name = 'LogGroupMissingError';
   }
@@ -68,13 +69,16 @@ export class LogGroupMissingError extends Error {
 
 /**
  * Ctrl-C during --follow aborts the poll and the command ends normally
- * (exit 0): stopping is what the user asked for, not a failure.
+ * (exit 0): stopping is what the user asked for, not a failure. The
+ * listeners stay until the end: under npx the CLI gets Ctrl-C twice, from
+ * the terminal and forwarded by npm (@npmcli/run-script's signal-manager),
+ * and a second SIGINT with no listener would kill it (npx then exits 130).
  */
 function abortOnInterrupt(): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();
   const onInterrupt = (): void => controller.abort();
-  process.once('SIGINT', onInterrupt);
-  process.once('SIGTERM', onInterrupt);
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onInterrupt);
   return {
     signal: controller.signal,
     release: () => {
@@ -93,6 +97,7 @@ export async function printLogs(
   const filter = settings.filter === undefined ? {} : { filter: settings.filter };
   const interrupt = settings.follow ? abortOnInterrupt() : undefined;
   let lines = 0;
+  if (interrupt) ctx.report.progress(followingLine(ctx, settings.filter));
   try {
     const events = interrupt
       ? followLogEvents(ctx, { sinceMs: since, ...filter, signal: interrupt.signal })
@@ -111,17 +116,34 @@ export async function printLogs(
     const matching =
       settings.filter === undefined ? '' : ` matching ${JSON.stringify(settings.filter)}`;
     ctx.report.warn(
-      `No log lines${matching} in the last ${settings.since} in ${ctx.names.logGroup}; --since 1h reaches further back.`,
+      `No log lines${matching} in the last ${settings.since} in ${ctx.names.logGroup}; ${furtherBack(settings.sinceMs)}`,
     );
   }
   return { lines };
+}
+
+/** A window longer than the one given, up to what the log group keeps. */
+export function furtherBack(sinceMs: number): string {
+  const longer = (['1h', '6h', '1d', '7d'] as const).find((since) => parseSince(since) > sinceMs);
+  if (longer !== undefined) return `--since ${longer} reaches further back.`;
+  return `the log group keeps ${LOG_RETENTION_DAYS} days of lines ("npx iclinic-deploy status" shows whether tasks run).`;
+}
+
+/** Said once, on stderr, when --follow starts: a quiet service shows nothing for a while. */
+export function followingLine(
+  ctx: Pick<StackContext, 'names'>,
+  filter: string | undefined,
+): string {
+  const matching = filter === undefined ? '' : ` matching ${JSON.stringify(filter)}`;
+  return `Following ${ctx.names.logGroup}: new lines${matching} appear here as the service writes them (CloudWatch shows them a few seconds later). Ctrl-C stops.`;
 }
 
 const LOGS_HELP = `
 With the global --json, prints one JSON record per line (JSON Lines) instead of text:
   {"kind":"request","time":...,"task":...,"status":200,"method":"GET","path":"/","durationMs":1.2}
 Tokens never appear: the server does not log them, and anything that looks like one is redacted.
-Ctrl-C ends --follow normally (exit 0). CloudWatch shows a line a few seconds after it is written.
+Ctrl-C ends --follow normally (exit 0; under npx, npm itself exits 130 on Ctrl-C since npm 10.3).
+CloudWatch shows a line a few seconds after it is written.
 
 Examples:
   npx iclinic-deploy logs                          the last 10 minutes

@@ -59,7 +59,7 @@ error shows the service events, stopped reasons and the last log lines of a stop
 Examples:
   npx iclinic-deploy rollback --dry-run   which revision and image it would go back to
   npx iclinic-deploy rollback             back to the previous image
-  npx iclinic-deploy rollback --to 7      back to revision 7 (see "iclinic-deploy status")`;
+  npx iclinic-deploy rollback --to 7      back to revision 7 (see "npx iclinic-deploy status")`;
 
 function declareRollback(program: Command): Command {
   return program

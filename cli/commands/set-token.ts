@@ -23,7 +23,19 @@ interface SetTokenOptions {
 export interface SetTokenCliSettings extends SetTokenSettings {
   /** A generated token is printed once, or a given one with --show-token. */
   readonly printToken: boolean;
+  /**
+   * Printed alone on its line as soon as it is stored, before the rollout:
+   * a rollout or check that fails, or a Ctrl-C, must not lose the token the
+   * secret now holds. Not with --json (stdout is one JSON document).
+   */
+  readonly printWhenStored: boolean;
 }
+
+/** After a Ctrl-C once the new token is stored: ECS goes on without the tool. */
+export const STORED_NOTE =
+  'The new token was already stored (printed above if generated or --show-token): ECS finishes the rollout on its own, ' +
+  'or its circuit breaker rolls it back. "npx iclinic-deploy token" prints the stored token, and ' +
+  '"npx iclinic-deploy status" shows the revision the service runs; run set-token again if it still runs the old one.';
 
 export async function parseSetToken(
   command: Command,
@@ -45,40 +57,54 @@ export async function parseSetToken(
       ? await readStdin()
       : (value ?? '');
   for (const warning of validateToken(token).warnings) report.warn(warning);
+  const printToken = options.generate || options.showToken;
   return {
     token,
     graceMs: options.grace,
     timeoutMs: globals.timeout * 60_000,
     verify: options.verify,
-    printToken: options.generate || options.showToken,
+    printToken,
+    printWhenStored: printToken && !globals.json && !globals.dryRun,
   };
 }
 
 function rotate(
   ctx: StackContext,
-  settings: SetTokenSettings,
+  settings: SetTokenCliSettings,
   tools: CommandTools,
 ): Promise<SetTokenResult> {
-  return runSetToken(ctx, settings, { start: tools.start });
+  tools.setInterruptNote('The token was not changed: nothing was written yet.');
+  return runSetToken(ctx, settings, {
+    start: tools.start,
+    onTokenStored: () => {
+      tools.setInterruptNote(STORED_NOTE);
+      if (settings.printWhenStored) tools.print(settings.token);
+    },
+  });
 }
 
 export function renderSetToken(
   rotated: SetTokenResult,
-  settings: Pick<SetTokenCliSettings, 'token' | 'printToken'>,
+  settings: Pick<SetTokenCliSettings, 'token' | 'printToken' | 'printWhenStored'>,
 ): Rendered {
   const json = {
     previousTokenValidUntil: rotated.previousTokenValidUntil,
     taskDefinition: rotated.taskDefinitionArn,
     deploymentId: rotated.deploymentId,
     verified: rotated.verified,
-    ...(settings.printToken ? { token: settings.token } : {}),
+    unchanged: rotated.unchanged,
+    ...(settings.printToken && !rotated.unchanged ? { token: settings.token } : {}),
   };
+  if (rotated.unchanged) {
+    return { json, lines: ['', 'The service already runs with this token; nothing was changed.'] };
+  }
   const lines = [
     '',
     rotated.verified
       ? 'The new token is live.'
       : 'The new token is deployed (not checked through the load balancer: --no-verify).',
-    ...(settings.printToken ? [`New token: ${settings.token}`] : []),
+    // Printed alone on its line once stored (printWhenStored); with --json it is in the record.
+    ...(settings.printToken && !settings.printWhenStored ? [`New token: ${settings.token}`] : []),
     rotated.previousTokenValidUntil === undefined
       ? 'The previous token is no longer accepted.'
       : `The previous token keeps working until ${rotated.previousTokenValidUntil}.`,
@@ -96,12 +122,16 @@ export function hideUnknownOption(text: string): string {
 
 const SET_TOKEN_HELP = `
 Examples:
-  npx iclinic-deploy set-token --generate              random token, printed once
+  npx iclinic-deploy set-token --generate              random token, printed once as soon as it is stored
   printf %s "$T" | npx iclinic-deploy set-token -      value from stdin, not shell history
   npx iclinic-deploy set-token --generate --grace 10m  old token keeps working 10 minutes after the end
   npx iclinic-deploy set-token -- -starts-with-dash     a value that begins with "-" goes after --
 
-If the rollout fails, the secret and the service are put back and the old token keeps working.`;
+A generated token (or any with --show-token) is printed on stdout, alone on its line, as soon as
+it is stored, before the rollout: if the rollout or the check then fails, or you press Ctrl-C,
+it is not lost ("npx iclinic-deploy token" prints the stored token at any time).
+If the rollout fails, the secret and the service are put back and the old token keeps working.
+The token the service already runs with changes nothing and ends with exit code 0.`;
 
 function declareSetToken(program: Command): Command {
   return program

@@ -30,11 +30,16 @@ export function formatStatus(status: StackStatus, nowMs: number): string {
   const missing = status.resources.filter((r) => !r.present).length;
   const ci = status.ci ? formatCiStatus(status.ci, status.stack, status.region) : [];
   if (missing === status.resources.length) {
-    lines.push(`Nothing is deployed. Run "iclinic-deploy up${flags}" to create the stack.`, ...ci);
+    lines.push(
+      `Nothing is deployed. Run "npx iclinic-deploy up${flags}" to create the stack.`,
+      ...ci,
+    );
     return lines.join('\n');
   }
   if (missing > 0)
-    lines.push(`${missing} resource(s) missing: "iclinic-deploy up${flags}" creates them again.`);
+    lines.push(
+      `${missing} resource(s) missing: "npx iclinic-deploy up${flags}" creates them again.`,
+    );
   if (status.url) lines.push(`URL:      ${status.url}/`);
   if (status.service) {
     lines.push(

@@ -22,7 +22,7 @@ export const tokenCommand: CliCommand<undefined, string> = {
     } catch (error) {
       if (!hasErrorCode(error, 'ResourceNotFoundException')) throw error;
       throw new Error(
-        `Stack "${ctx.names.stack}" has no token secret (${ctx.names.secret}) in ${ctx.region}; run "iclinic-deploy up${stackFlags(ctx.names.stack, ctx.region)}" first, or pass the --name and --region you deployed with.`,
+        `Stack "${ctx.names.stack}" has no token secret (${ctx.names.secret}) in ${ctx.region}; run "npx iclinic-deploy up${stackFlags(ctx.names.stack, ctx.region)}" first, or pass the --name and --region you deployed with.`,
       );
     }
   },

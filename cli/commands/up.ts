@@ -77,6 +77,22 @@ export const PLAIN_HTTP_WARNING =
 
 export interface UpCliSettings extends UpSettings {
   readonly showToken: boolean;
+  /** Any of --cpu, --memory, --min-tasks, --max-tasks, --desired-count on the command line. */
+  readonly sizesGiven: boolean;
+}
+
+const SIZE_OPTIONS = ['cpu', 'memory', 'minTasks', 'maxTasks', 'desiredCount'];
+
+/**
+ * Each up states the whole shape: a size not given is its default, not the
+ * stack's current value (see UP_HELP, "Sizes"). A dry run says so.
+ */
+export function upPlanNote(settings: Pick<UpCliSettings, 'sizesGiven'>): string | undefined {
+  if (settings.sizesGiven) return undefined;
+  return (
+    `Sizes not given are the defaults (--cpu 256 --memory 512, ${DEFAULT_MIN_TASKS} to ${DEFAULT_MAX_TASKS} tasks), ` +
+    'whatever the stack has now: give --desired-count, --min-tasks/--max-tasks, --cpu or --memory on every up to keep other values.'
+  );
 }
 
 export async function parseUp(
@@ -129,6 +145,7 @@ export async function parseUp(
     timeoutMs: globals.timeout * 60_000,
     verify: options.verify,
     showToken: options.showToken,
+    sizesGiven: SIZE_OPTIONS.some((name) => command.getOptionValueSource(name) === 'cli'),
     ...(initialToken === undefined ? {} : { initialToken }),
   };
 }
@@ -164,7 +181,7 @@ export function renderUp(
   } else {
     lines.push(
       `Try it:  curl -H "Authorization: Token $(npx iclinic-deploy token${stackFlags(globals.name, globals.region)})" ${up.url}/`,
-      '(the token is not printed; "iclinic-deploy token" prints it, "up --show-token" shows it here)',
+      '(the token is not printed; "npx iclinic-deploy token" prints it, "npx iclinic-deploy up --show-token" shows it here)',
     );
   }
   lines.push(
@@ -174,7 +191,7 @@ export function renderUp(
   );
   if (up.alarmConfirmationMailedTo !== undefined) {
     lines.push(
-      `AWS has mailed a confirmation link to ${up.alarmConfirmationMailedTo}: no alarm email arrives until it is clicked (check the spam folder; "iclinic-deploy status" shows whether it is confirmed).`,
+      `AWS has mailed a confirmation link to ${up.alarmConfirmationMailedTo}: no alarm email arrives until it is clicked (check the spam folder; "npx iclinic-deploy status" shows whether it is confirmed).`,
     );
   }
   if (settings.certificateArn !== undefined) {
@@ -210,8 +227,18 @@ How the API is reached:
                           CNAME at it); no CloudFront, since your certificate already gives HTTPS.
   --plain-http            http://<load balancer>/: no CloudFront, the token travels in clear text.
 
+  Switching an existing stack to --plain-http or --certificate-arn deletes its distribution
+  (a few minutes); a later up without them creates a new one, at a new address.
+
+Sizes: every up states the whole shape. A size not given (--cpu, --memory, --min-tasks,
+--max-tasks, --desired-count) is its default, not what the stack has now: a stack made with
+--desired-count 1 goes back to 2-6 tasks on a plain up. This is on purpose: the same command
+always gives the same stack, whatever was changed by hand, and the dry run shows any such change.
+
 Safe to run again at any time: it finds what exists by name and tag, fixes what drifted,
-and changes nothing when all is in place. After a Ctrl-C or an error, just run it again.`;
+and changes nothing when all is in place. After a Ctrl-C or an error, just run it again.
+The final check through the URL waits at most 5 minutes (a new name resolving, the targets'
+first health checks); it gives up sooner on a name that has not resolved for 2 minutes.`;
 
 /** The order of the options is the order --help lists them in. */
 function declareUp(program: Command): Command {
@@ -292,6 +319,7 @@ export const upCommand: CliCommand<UpCliSettings, UpResult> = {
   declare: declareUp,
   readsOnly: false,
   plans: true,
+  planNote: upPlanNote,
   parse: parseUp,
   run: async (ctx, settings, tools) =>
     upResult((await tools.steps(upGraph(ctx, settings))).results),

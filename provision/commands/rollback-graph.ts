@@ -9,7 +9,7 @@ import { waitForDeployment } from '../resources/ecs/index.js';
 import { describeLoadBalancer } from '../resources/load-balancer/index.js';
 import { stackServiceUrl } from './service-url.js';
 import { readTokenSecret } from '../resources/secret.js';
-import { verifyEndpoint } from '../verify.js';
+import { verifyEndpoint, verifyTimeout } from '../verify.js';
 import { rollback, type RollbackResult } from './rollback.js';
 import { withStoppedTaskLogs } from './rollout-failure.js';
 import { withTargetHealth } from './up.js';
@@ -95,7 +95,7 @@ export function rollbackGraph(
           url: `${url}/`,
           token,
           expectStatus: 200,
-          timeoutMs: Math.min(remaining(), 300_000),
+          timeoutMs: verifyTimeout(remaining()),
           clock: ctx.clock,
           report: input.report,
         });

@@ -16,6 +16,7 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import type { StackContext } from '../context.js';
+import { hasErrorCode, messageMatches } from '../retry.js';
 import { LIFECYCLE_POLICY, stackImageExists } from '../resources/registry.js';
 
 /** On a rollback copy: the revision whose image and settings it copies. */
@@ -25,6 +26,15 @@ export class RollbackTargetError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'RollbackTargetError';
+  }
+}
+
+class RevisionNotFoundError extends Error {
+  constructor(arn: string) {
+    super(
+      `Task definition ${arn} was not found; run "npx iclinic-deploy status" to list revisions.`,
+    );
+    this.name = 'RevisionNotFoundError';
   }
 }
 
@@ -53,11 +63,7 @@ export async function describeRevision(ctx: StackContext, arn: string): Promise<
     new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] }),
   );
   const definition = out.taskDefinition;
-  if (definition?.taskDefinitionArn === undefined) {
-    throw new Error(
-      `Task definition ${arn} was not found; run "iclinic-deploy status" to list revisions.`,
-    );
-  }
+  if (definition?.taskDefinitionArn === undefined) throw new RevisionNotFoundError(arn);
   const revision = definition.revision ?? revisionOfArn(definition.taskDefinitionArn);
   const copied = Number(out.tags?.find((t) => t.key === ROLLBACK_OF_TAG)?.value);
   const isCopy = Number.isInteger(copied) && copied >= 1 && copied < revision;
@@ -124,14 +130,36 @@ export const sameSettings = (
   b: TaskDefinition,
 ): boolean => settingsKey(ctx, a) === settingsKey(ctx, b);
 
+/**
+ * ECS answers a revision that does not exist with a bare ClientException,
+ * "Unable to describe task definition." (as users of other tools met it:
+ * https://github.com/hashicorp/terraform/pull/12609): the user is told
+ * which revisions exist instead.
+ */
+async function missingRevision(ctx: StackContext, to: number, error: unknown): Promise<never> {
+  const unknown =
+    hasErrorCode(error, 'ClientException') &&
+    messageMatches(error, /Unable to describe task definition/i);
+  if (!unknown && !(error instanceof RevisionNotFoundError)) throw error;
+  const existing = (await revisionArns(ctx)).map(revisionOfArn).sort((a, b) => a - b);
+  throw new RollbackTargetError(
+    `Revision ${to} of ${ctx.names.taskFamily} does not exist (or was deregistered). ` +
+      (existing.length > 0
+        ? `Its revisions are ${existing.join(', ')}; pick one with "npx iclinic-deploy rollback --to N" ("npx iclinic-deploy status" shows the recent ones and their images).`
+        : `It has no active revision; deploy with "npx iclinic-deploy up".`),
+  );
+}
+
 async function revisionGiven(ctx: StackContext, running: Revision, to: number): Promise<Revision> {
   const family = ctx.names.taskFamily;
   if (!Number.isInteger(to) || to < 1) {
     throw new RollbackTargetError(
-      `Invalid --to ${to}: give a revision number of ${family} (see "iclinic-deploy status").`,
+      `Invalid --to ${to}: give a revision number of ${family} (see "npx iclinic-deploy status").`,
     );
   }
-  const chosen = await describeRevision(ctx, `${family}:${to}`);
+  const chosen = await describeRevision(ctx, `${family}:${to}`).catch((error: unknown) =>
+    missingRevision(ctx, to, error),
+  );
   if (sameSettings(ctx, chosen.definition, running.definition)) {
     throw new RollbackTargetError(
       `Revision ${to} of ${family} has the image and settings the service runs now (revision ${running.revision}); nothing to roll back.`,
@@ -160,7 +188,7 @@ async function previousRevision(ctx: StackContext, running: Revision): Promise<R
       : ` (a rollback to revision ${running.origin}, so nothing after ${running.origin} counts)`;
   throw new RollbackTargetError(
     `No revision of ${family} older than the running revision ${running.revision}${copy} has another image or settings; ` +
-      `nothing older to roll back to. Deploy another image with "iclinic-deploy up", or pick a revision with "iclinic-deploy rollback --to N".`,
+      `nothing older to roll back to. Deploy another image with "npx iclinic-deploy up", or pick a revision with "npx iclinic-deploy rollback --to N".`,
   );
 }
 
@@ -209,7 +237,7 @@ export async function ensureImageExists(
       `ECR repository ${ctx.names.repository} (its lifecycle policy keeps the ${kept} most recent images), ` +
       `so its tasks could not start. ` +
       (runnable.length > 0
-        ? `Revisions whose image is still there: ${runnable.join(', ')}; pick one with "iclinic-deploy rollback --to N".`
-        : `No other revision's image is still there; deploy one with "iclinic-deploy up".`),
+        ? `Revisions whose image is still there: ${runnable.join(', ')}; pick one with "npx iclinic-deploy rollback --to N".`
+        : `No other revision's image is still there; deploy one with "npx iclinic-deploy up".`),
   );
 }

@@ -110,7 +110,7 @@ export async function planRollback(
   if (service?.status !== 'ACTIVE' || service.taskDefinition === undefined) {
     throw new RollbackTargetError(
       `Stack "${ctx.names.stack}" has no active service ${ctx.names.service} in ${ctx.region}; ` +
-        `run "iclinic-deploy up${stackFlags(ctx.names.stack, ctx.region)}" first.`,
+        `run "npx iclinic-deploy up${stackFlags(ctx.names.stack, ctx.region)}" first.`,
     );
   }
   const running = await describeRevision(ctx, service.taskDefinition);

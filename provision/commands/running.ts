@@ -9,8 +9,11 @@ import { describeSecret, pinnedSecretVersion, readTokenSecret } from '../resourc
 export interface RunningRotation {
   readonly taskDefinitionArn: string;
   readonly definition: TaskDefinition;
+  readonly secretArn: string;
   readonly secretVersionId: string;
   readonly previousToken: string;
+  /** The service already runs with the token asked for: nothing to change, not a failure. */
+  readonly alreadyCurrent: boolean;
 }
 
 export /** Read-only: what runs, and the token the service actually runs with (kept as the previous one). */
@@ -24,7 +27,7 @@ async function readRunningRotation(
   const secret = await describeSecret(ctx);
   if (service?.taskDefinition === undefined || secret?.currentVersionId === undefined) {
     throw new Error(
-      `Stack "${n.stack}" is not deployed in ${ctx.region} (no active service ${n.service} or secret ${n.secret}); run "iclinic-deploy up${stackFlags(n.stack, ctx.region)}" first.`,
+      `Stack "${n.stack}" is not deployed in ${ctx.region} (no active service ${n.service} or secret ${n.secret}); run "npx iclinic-deploy up${stackFlags(n.stack, ctx.region)}" first.`,
     );
   }
   const definition = await describeRevision(ctx, service.taskDefinition);
@@ -41,13 +44,12 @@ async function readRunningRotation(
     );
   }
   const live = await readTokenSecret(ctx, pinned);
-  if (live.token === settings.token) {
-    throw new Error('The new token is the same as the current one; nothing to change.');
-  }
   return {
     taskDefinitionArn: service.taskDefinition,
     definition,
+    secretArn: secret.arn,
     secretVersionId: liveVersionId,
     previousToken: live.token,
+    alreadyCurrent: live.token === settings.token,
   };
 }

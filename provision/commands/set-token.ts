@@ -24,7 +24,7 @@ import {
   writeTokenSecret,
   type SecretRef,
 } from '../resources/secret.js';
-import { VerificationError, verifyEndpoint } from '../verify.js';
+import { VerificationError, verifyEndpoint, verifyTimeout } from '../verify.js';
 
 export { RotationFailedError } from './undo.js';
 export type { RunningRotation } from './running.js';
@@ -55,7 +55,7 @@ export class UnverifiedRotationError extends Error {
         (previousUntil === undefined
           ? 'The previous token is no longer accepted by the new tasks. '
           : `The previous token keeps working until ${previousUntil}. `) +
-        'Nothing was rolled back; check by hand with curl, or run "iclinic-deploy status".',
+        'Nothing was rolled back: "npx iclinic-deploy token" prints the new token; check by hand with curl, or run "npx iclinic-deploy status".',
     );
     this.name = 'UnverifiedRotationError';
   }
@@ -65,9 +65,11 @@ export interface SetTokenResult {
   readonly previousTokenValidUntil: string | undefined;
   /** NOT_CREATED_YET in a dry run. */
   readonly taskDefinitionArn: string;
-  /** NOT_CREATED_YET in a dry run. */
-  readonly deploymentId: string;
+  /** NOT_CREATED_YET in a dry run; undefined when nothing was rolled out. */
+  readonly deploymentId: string | undefined;
   readonly verified: boolean;
+  /** The service already ran with the token given: nothing was changed. */
+  readonly unchanged: boolean;
   /** What the run changed, or in a dry run would change, in order. */
   readonly changes: readonly Change[];
 }
@@ -76,9 +78,12 @@ export interface SetTokenStepResults {
   readonly check: RunningRotation;
   readonly 'secret-version': SecretRef;
   readonly 'task-definition': TaskDefinitionRef;
-  readonly rollout: string;
+  readonly rollout: string | undefined;
   readonly verify: boolean;
 }
+
+/** The summary of every step after the check when the service already runs with the token. */
+export const ALREADY_CURRENT = 'nothing to change: the service already runs with this token';
 
 interface Rotation {
   readonly ctx: StackContext;
@@ -87,6 +92,8 @@ interface Rotation {
   /** Milliseconds left of --timeout, at least `floorMs`. */
   readonly remaining: (floorMs: number) => number;
   readonly validUntil: string;
+  /** Called once the new token is stored, before the rollout: the CLI shows a generated one then. */
+  readonly onTokenStored?: () => void;
 }
 
 /** The context with progress lines attributed to the step. */
@@ -101,10 +108,14 @@ export function setTokenSteps(rotation: Rotation): StepGraph<SetTokenStepResults
       kind: 'check',
       title: TITLES.check,
       after: [],
-      run: async (input) => ({
-        value: await readRunningRotation(within(ctx, input), rotation.settings),
-        summary: `service ${ctx.names.service} and secret ${ctx.names.secret} found`,
-      }),
+      run: async (input) => {
+        const running = await readRunningRotation(within(ctx, input), rotation.settings);
+        const found = `service ${ctx.names.service} and secret ${ctx.names.secret} found`;
+        return {
+          value: running,
+          summary: running.alreadyCurrent ? `${found}; ${ALREADY_CURRENT}` : found,
+        };
+      },
     },
     'secret-version': {
       kind: 'ensure',
@@ -145,6 +156,10 @@ export function setTokenSteps(rotation: Rotation): StepGraph<SetTokenStepResults
 
 async function writeSecretVersion(rotation: Rotation, running: RunningRotation) {
   const { ctx, settings } = rotation;
+  if (running.alreadyCurrent) {
+    const value = { arn: running.secretArn, versionId: running.secretVersionId };
+    return { value, summary: ALREADY_CURRENT };
+  }
   const noGrace = settings.graceMs === 0;
   const change = new ChangeSet().update(
     'secret',
@@ -172,6 +187,7 @@ async function writeSecretVersion(rotation: Rotation, running: RunningRotation) 
     });
     return { restored: `secret ${ctx.names.secret} current version` };
   });
+  rotation.onTokenStored?.();
   const changes = new ChangeSet().update(
     'secret',
     ctx.names.secret,
@@ -188,6 +204,13 @@ async function registerPinnedRevision(
   secret: SecretRef,
 ) {
   const { ctx } = rotation;
+  if (running.alreadyCurrent) {
+    const revision = running.definition.revision ?? 0;
+    return {
+      value: { taskDefinitionArn: running.taskDefinitionArn, revision },
+      summary: ALREADY_CURRENT,
+    };
+  }
   const registered = await ensureTaskDefinition(ctx, {
     ...taskSettingsFrom(running.definition, ctx.names.containerName),
     secrets: secretReferences(secret),
@@ -207,6 +230,7 @@ async function rollOntoRevision(
   revision: TaskDefinitionRef,
 ) {
   const { ctx, settings } = rotation;
+  if (running.alreadyCurrent) return { value: undefined, summary: ALREADY_CURRENT };
   const arn = revision.taskDefinitionArn;
   const changes = new ChangeSet().update(
     'ECS service',
@@ -300,13 +324,14 @@ async function serviceUrl(ctx: StackContext): Promise<string> {
  */
 async function verifyRotation(rotation: Rotation, running: RunningRotation) {
   const { ctx, settings } = rotation;
+  if (running.alreadyCurrent) return { value: false, summary: ALREADY_CURRENT };
   if (ctx.dryRun) return { value: false, summary: 'skipped (dry run)' };
   if (!settings.verify) return { value: false, summary: 'skipped (--no-verify)' };
   const previousUntil = settings.graceMs === 0 ? undefined : rotation.validUntil;
   try {
     const url = await serviceUrl(ctx);
     const expect = async (token: string, expectStatus: number) => {
-      const timeoutMs = rotation.remaining(60_000);
+      const timeoutMs = verifyTimeout(rotation.remaining(60_000));
       await verifyEndpoint({
         url,
         token,
@@ -334,6 +359,8 @@ export interface SetTokenRunOptions {
    * test hook and the --json record; the default runs it silently.
    */
   readonly start?: <R>(graph: StepGraph<R>) => GraphRun<R>;
+  /** Called once the new token is stored, before the rollout and the verification. */
+  readonly onTokenStored?: () => void;
 }
 
 /**
@@ -365,16 +392,20 @@ export async function runSetToken(
     // printed the token or given up and undone the rotation, clients get
     // at least --grace after the print, however long the rollout took.
     validUntil: new Date(deadline + settings.graceMs).toISOString(),
+    ...(options.onTokenStored === undefined ? {} : { onTokenStored: options.onTokenStored }),
   };
   const graph = setTokenSteps(rotation);
   const run = options.start?.(graph) ?? runGraph(graph, { events: ignoreEvents, clock: ctx.clock });
   try {
     const results = await run.results;
+    const unchanged = results.check.alreadyCurrent;
     return {
-      previousTokenValidUntil: settings.graceMs === 0 ? undefined : rotation.validUntil,
+      previousTokenValidUntil:
+        settings.graceMs === 0 || unchanged ? undefined : rotation.validUntil,
       taskDefinitionArn: results['task-definition'].taskDefinitionArn,
       deploymentId: results.rollout,
       verified: results.verify,
+      unchanged,
       changes: run.records.flatMap((record) => record.changes),
     };
   } catch (error) {

@@ -60,7 +60,7 @@ export async function undoRotation(
   } catch (undoError) {
     const flags = stackFlags(ctx.names.stack, ctx.region);
     throw new RotationFailedError(
-      `${errorMessage(reason)}\nRestoring the previous state also failed: ${errorMessage(undoError)}. Run "iclinic-deploy status${flags}" and "set-token" again.`,
+      `${errorMessage(reason)}\nRestoring the previous state also failed: ${errorMessage(undoError)}. Run "npx iclinic-deploy status${flags}" to see what runs; "npx iclinic-deploy token${flags}" prints the token stored now; then run "npx iclinic-deploy set-token" again.`,
       restored,
     );
   }

@@ -4,7 +4,11 @@
  */
 import type { StackContext } from '../context.js';
 import type { StepGraph } from '../graph.js';
-import { ensureDistribution, waitForDistributionDeployed } from '../resources/cloudfront/index.js';
+import {
+  ensureDistribution,
+  removeDistribution,
+  waitForDistributionDeployed,
+} from '../resources/cloudfront/index.js';
 import {
   describeTargetHealth,
   ensureOriginRule,
@@ -12,7 +16,7 @@ import {
 } from '../resources/load-balancer/index.js';
 import { readTokenSecret } from '../resources/secret.js';
 import { DeploymentFailedError, waitForDeployment } from '../resources/ecs/index.js';
-import { verifyEndpoint, verifyThroughCloudFront } from '../verify.js';
+import { verifyEndpoint, verifyThroughCloudFront, verifyTimeout } from '../verify.js';
 import { withStoppedTaskLogs } from './rollout-failure.js';
 
 import type { UpSettings, UpSteps } from './up-types.js';
@@ -60,7 +64,15 @@ export function cloudFrontSteps({ ctx, settings, on }: StepTools): CloudFrontSte
       title: 'CloudFront distribution (HTTPS on *.cloudfront.net)',
       after: ['load-balancer'],
       run: async (input) => {
-        if (!settings.cloudFront) return { value: undefined, summary: NO_CLOUDFRONT(settings) };
+        if (!settings.cloudFront) {
+          // A stack switched to --plain-http or --certificate-arn keeps no
+          // distribution: left behind, it would still send to a load balancer
+          // that now takes traffic from anywhere.
+          const removed = await removeDistribution(on(input));
+          return removed.changes.length > 0
+            ? { value: undefined, changes: removed.changes }
+            : { value: undefined, summary: NO_CLOUDFRONT(settings) };
+        }
         return ensureDistribution(on(input), {
           originDomainName: input.get('load-balancer').dnsName,
           originProtocolPolicy: 'http-only',
@@ -160,7 +172,7 @@ export function checkSteps({
         const distribution = input.get('distribution');
         const common = {
           token,
-          timeoutMs: Math.min(remaining(), 300_000),
+          timeoutMs: verifyTimeout(remaining()),
           clock: ctx.clock,
           report: input.report,
         };

@@ -10,6 +10,7 @@ import {
   buildContextDir,
   checkEngine,
   checkServiceBundle,
+  checkGivenImage,
   cpuArchitectureFor,
   ensureImage,
 } from '../resources/image/index.js';
@@ -122,6 +123,7 @@ export function foundationSteps({
         if (settings.image === undefined && !ctx.dryRun) await checkEngine(settings.engine);
         // Before any resource: a missing or stale bundle would stop the run at the image step.
         if (settings.image === undefined) await checkServiceBundle(buildContextDir());
+        if (settings.image !== undefined) await checkGivenImage(ctx, settings.image);
         return { value: identity, summary: `account ${identity.account} as ${identity.arn}` };
       },
     },

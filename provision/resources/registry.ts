@@ -270,6 +270,25 @@ export async function stackImageExists(
   }
 }
 
+/** The stack repository's most recent tags, newest first (the first page is enough to name a few). */
+export async function recentTags(ctx: StackContext, count: number): Promise<string[]> {
+  try {
+    const found = await ctx.clients.ecr.send(
+      new DescribeImagesCommand({
+        repositoryName: ctx.names.repository,
+        filter: { tagStatus: 'TAGGED' },
+      }),
+    );
+    return (found.imageDetails ?? [])
+      .sort((a, b) => (b.imagePushedAt?.getTime() ?? 0) - (a.imagePushedAt?.getTime() ?? 0))
+      .flatMap((image) => image.imageTags ?? [])
+      .slice(0, count);
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
+  }
+}
+
 export interface RegistryLogin {
   readonly username: string;
   readonly password: string;

@@ -103,7 +103,7 @@ export function parseTokenSecret(
 ): TokenSecret {
   const broken = new Error(
     `Secret ${secretName} does not hold the JSON this tool writes ({"token": ..., "previousToken": ..., "previousTokenValidUntil": ...}). ` +
-      `Fix it with "iclinic-deploy set-token --generate", which writes a fresh version.`,
+      `Fix it with "npx iclinic-deploy set-token --generate", which writes a fresh version.`,
   );
   if (secretString === undefined) throw broken;
   let parsed: unknown;
@@ -144,7 +144,7 @@ export async function ensureSecret(
     const versionId = currentVersionId(described);
     if (versionId === undefined) {
       throw new Error(
-        `Secret ${name} has no AWSCURRENT version; run "iclinic-deploy set-token --generate".`,
+        `Secret ${name} has no AWSCURRENT version; run "npx iclinic-deploy set-token --generate".`,
       );
     }
     return { changes: planned, value: { arn: described.ARN, versionId } };

@@ -228,4 +228,35 @@ describe('up with HTTPS through CloudFront (the default)', () => {
     expect(listener?.DefaultActions?.[0]?.Type).toBe('forward');
     expect(rules).toEqual([]);
   });
+
+  it('switching a CloudFront stack to --plain-http plans and removes its distribution, and the load balancer takes the plain shape', async () => {
+    await up();
+    const { id } = await theDistribution();
+    const plan = JSON.parse(
+      (await runCli([...UP, '--plain-http', '--dry-run'], { endpoint })).stdout,
+    ) as {
+      steps: {
+        key: string;
+        status: string;
+        changes: { action: string; kind: string; name: string }[];
+      }[];
+    };
+    const planned = plan.steps.find((step) => step.key === 'distribution');
+    expect(planned?.changes).toEqual([
+      { action: 'delete', kind: 'CloudFront distribution', name: id },
+    ]);
+    expect(planned?.status).toBe('will-update');
+    await up(['--plain-http']);
+    const list = await aws.cloudfront.send(new ListDistributionsCommand({}));
+    expect(list.DistributionList?.Items ?? []).toEqual([]);
+    const group = await albGroup();
+    expect(group.IpPermissions?.map((p) => p.IpRanges?.map((r) => r.CidrIp))).toEqual([
+      ['0.0.0.0/0'],
+    ]);
+    const { listener, rules } = await httpListener();
+    expect(listener?.DefaultActions?.[0]?.Type).toBe('forward');
+    expect(rules).toEqual([]);
+    const again = await up(['--plain-http']);
+    expect(again.awsCalls.mutating, JSON.stringify(again.awsCalls.byOperation)).toBe(0);
+  });
 });

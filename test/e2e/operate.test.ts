@@ -18,7 +18,8 @@ import { ListSubscriptionsByTopicCommand, ListTopicsCommand } from '@aws-sdk/cli
 import { beforeEach, describe, expect, it } from 'vitest';
 import { aws, endpoint, PREBUILT_IMAGE } from '../support/e2e.js';
 import { requestLogLine } from '../../server/app.js';
-import { runCli, type CliResult } from '../support/cli.js';
+import { spawn } from 'node:child_process';
+import { CLI, cliEnv, runCli, type CliResult } from '../support/cli.js';
 import { leftovers } from '../support/leftovers.js';
 import { resetMoto } from '../support/moto.js';
 
@@ -329,6 +330,27 @@ describe('logs', () => {
       `${at(50)} 0f1e2d3c 401 GET / 1.25 ms`,
     ]);
     expect(stdout).not.toContain('abc');
+  });
+
+  it('--follow ends with exit 0 on Ctrl-C, also when it comes twice as under npx', async () => {
+    await deployWithLogs();
+    const child = spawn(process.execPath, [CLI, 'logs', '--follow'], {
+      env: cliEnv(['logs'], { endpoint }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await new Promise<void>((resolve) => {
+      const started = () => stderr.includes('Ctrl-C stops.') && resolve();
+      child.stderr.on('data', started);
+    });
+    // The terminal's Ctrl-C, then the copy npm forwards to its child.
+    child.kill('SIGINT');
+    child.kill('SIGINT');
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+      child.on('close', (c, s) => resolve([c, s])),
+    );
+    expect({ code, signal }, stderr).toEqual({ code: 0, signal: null });
   });
 
   it('--json prints one JSON record per line', async () => {

@@ -117,6 +117,28 @@ describe('set-token against the emulator', () => {
     expect(result.stdout.split(token).length - 1).toBe(1);
   });
 
+  it('--generate prints the token alone on its line once stored, so a failure after it does not lose it', async () => {
+    await deployed();
+    const result = await runCli(['set-token', '--generate', '--no-verify'], {
+      endpoint,
+      env: { ICLINIC_DEPLOY_FAIL_AFTER: 'rollout' },
+    });
+    expect(result.code).toBe(1);
+    const [first] = result.stdout.split('\n');
+    expect(first).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(result.stderr).toContain('The token was NOT changed');
+  });
+
+  it('with the token the service already runs, changes nothing and exits 0', async () => {
+    await deployed();
+    expect((await runCli(['set-token', NEW_TOKEN, '--no-verify'], { endpoint })).code).toBe(0);
+    const version = await currentVersionId();
+    const again = await runCli(['set-token', NEW_TOKEN, '--no-verify'], { endpoint });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('already runs with this token; nothing was changed');
+    expect(await currentVersionId()).toBe(version);
+  });
+
   it('rejects a token with a space and changes nothing', async () => {
     await deployed();
     const version = await currentVersionId();
@@ -177,6 +199,6 @@ describe('set-token against the emulator', () => {
   it('fails clearly when the stack is not deployed', async () => {
     const result = await runCli(['set-token', NEW_TOKEN, '--no-verify'], { endpoint });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('run "iclinic-deploy up --region us-east-1" first');
+    expect(result.stderr).toContain('run "npx iclinic-deploy up --region us-east-1" first');
   });
 });

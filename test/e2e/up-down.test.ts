@@ -320,6 +320,16 @@ describe('dry runs and bad input', () => {
     expect(await leftovers(aws, 'iclinic')).toEqual([]);
   });
 
+  it('refuses an --image the stack’s own repository does not hold, before creating anything (exit 2)', async () => {
+    const image = '123456789012.dkr.ecr.us-east-1.amazonaws.com/iclinic/api:no-such-tag';
+    const result = await runCli(['up', '--image', image, '--platform', 'linux/amd64'], {
+      endpoint,
+    });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain(`--image ${image} is not in ECR repository iclinic/api`);
+    expect(await leftovers(aws, 'iclinic')).toEqual([]);
+  });
+
   it('refuses a CPU and memory pair Fargate does not offer, even in a dry run', async () => {
     const result = await runCli(['up', '--dry-run', '--cpu', '256', '--memory', '4096']);
     expect(result.code).toBe(2);
@@ -367,12 +377,12 @@ describe('dry runs and bad input', () => {
     expect(result.stderr).toContain('--yes');
   });
 
-  it('explains that the container engine is missing when no --image is given', async () => {
+  it('explains that the container engine is missing when no --image is given, with the usage exit code 2', async () => {
     const result = await runCli(['up', '--engine', 'finch', '--no-verify'], {
       endpoint,
       env: { PATH: '/nonexistent' },
     });
-    expect(result.code).toBe(1);
+    expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toMatch(/container engine "finch" is not usable/);
     expect(await leftovers(aws, 'iclinic')).toEqual([]);
   });

@@ -28,6 +28,33 @@ function flagValue(args: readonly string[], flag: string): string | undefined {
  */
 export const E2E_DELAY_SCALE = '0.02';
 
+/** The environment the CLI runs with in the tests: fake keys, no user config, the test hooks. */
+export function cliEnv(
+  args: readonly string[],
+  options: { endpoint?: string; env?: Record<string, string> } = {},
+): NodeJS.ProcessEnv {
+  const region = flagValue(args, '--region') || options.env?.AWS_REGION || 'us-east-1';
+  const stack = flagValue(args, '--name') ?? 'iclinic';
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: 'us-east-1',
+    // Keep the user's real AWS config out of the tests.
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_SDK_UA_APP_ID: stackAppId(stack, region),
+    ICLINIC_DEPLOY_DELAY_SCALE: E2E_DELAY_SCALE,
+    ...(options.endpoint === undefined ? {} : { AWS_ENDPOINT_URL: options.endpoint }),
+    // Set by the e2e global setup: this worker's file of the suite's call log.
+    ...(process.env.ICLINIC_DEPLOY_CALL_LOG_DIR === undefined
+      ? {}
+      : { ICLINIC_DEPLOY_CALL_LOG: workerCallLog(process.env.ICLINIC_DEPLOY_CALL_LOG_DIR) }),
+    ...options.env,
+  };
+}
+
 /**
  * Runs the compiled CLI binary as a user would, pointed at `endpoint` (the
  * strict proxy in the e2e suite). The stack and region go into the SDK's
@@ -45,27 +72,8 @@ export function runCli(
     cwd?: string;
   } = {},
 ): Promise<CliResult> {
-  const region = flagValue(args, '--region') || options.env?.AWS_REGION || 'us-east-1';
-  const stack = flagValue(args, '--name') ?? 'iclinic';
+  const env = cliEnv(args, options);
   return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1',
-      // Keep the user's real AWS config out of the tests.
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-      AWS_SDK_UA_APP_ID: stackAppId(stack, region),
-      ICLINIC_DEPLOY_DELAY_SCALE: E2E_DELAY_SCALE,
-      ...(options.endpoint === undefined ? {} : { AWS_ENDPOINT_URL: options.endpoint }),
-      // Set by the e2e global setup: this worker's file of the suite's call log.
-      ...(process.env.ICLINIC_DEPLOY_CALL_LOG_DIR === undefined
-        ? {}
-        : { ICLINIC_DEPLOY_CALL_LOG: workerCallLog(process.env.ICLINIC_DEPLOY_CALL_LOG_DIR) }),
-      ...options.env,
-    };
     const child = spawn(process.execPath, [CLI, ...args], {
       env,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -6,8 +6,8 @@ import { errorMessage, hasErrorCode } from '../../retry.js';
 
 /** The two other modes of `up`, which need no CloudFront at all. */
 const WITHOUT_CLOUDFRONT =
-  `"iclinic-deploy up --plain-http" (HTTP on the load balancer's name; the token travels in ` +
-  `clear text, for tests only) or "iclinic-deploy up --certificate-arn <ACM certificate ARN>" ` +
+  `"npx iclinic-deploy up --plain-http" (HTTP on the load balancer's name; the token travels in ` +
+  `clear text, for tests only) or "npx iclinic-deploy up --certificate-arn <ACM certificate ARN>" ` +
   `(HTTPS on your own domain)`;
 
 /**
@@ -36,9 +36,9 @@ export class CloudFrontAccountNotVerifiedError extends Error {
         `AWS lets a new account create CloudFront resources only after it has verified the account; ` +
         `this is not a missing IAM permission, and retrying will not help. Only AWS Support lifts it: ` +
         `open a case in the Support Center (Account and billing) with the message above, and run ` +
-        `"iclinic-deploy up" again once AWS confirms. Meanwhile, deploy without CloudFront: ` +
+        `"npx iclinic-deploy up" again once AWS confirms. Meanwhile, deploy without CloudFront: ` +
         `${WITHOUT_CLOUDFRONT}. What this run created is reused by the next "up" and removed ` +
-        `by "iclinic-deploy down".`,
+        `by "npx iclinic-deploy down".`,
     );
     this.name = 'CloudFrontAccountNotVerifiedError';
   }

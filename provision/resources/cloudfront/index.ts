@@ -196,7 +196,7 @@ async function createDistribution(
   if (created?.Id === undefined || created.DomainName === undefined) {
     throw new Error(
       `CloudFront created a distribution for stack ${ctx.names.stack} but returned no id or domain ` +
-        `name; run "iclinic-deploy up" again, it finds the distribution by its tags.`,
+        `name; run "npx iclinic-deploy up" again, it finds the distribution by its tags.`,
     );
   }
   return refOf(created.Id, created.ARN ?? '', created.DomainName, secret);

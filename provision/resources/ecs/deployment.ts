@@ -356,12 +356,12 @@ function notVisibleMessage(
   if (service?.status !== 'ACTIVE') {
     return (
       `ECS service ${ctx.names.service} is ${service?.status ?? 'missing'} in DescribeServices ` +
-      `${seconds} s after deployment ${id} started; run "up" again.`
+      `${seconds} s after deployment ${id} started; run "npx iclinic-deploy up" again.`
     );
   }
   return (
     `Deployment ${id} of ${ctx.names.service} has not been listed by DescribeServices for ${seconds} s ` +
-    `(primary deployment: ${primaryDeploymentId(service) ?? 'none'}); run "iclinic-deploy status" to see what runs, then run the command again.`
+    `(primary deployment: ${primaryDeploymentId(service) ?? 'none'}); run "npx iclinic-deploy status" to see what runs, then run the command again.`
   );
 }
 

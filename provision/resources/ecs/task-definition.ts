@@ -368,7 +368,7 @@ export function taskSettingsFrom(definition: TaskDefinition, containerName: stri
     definition.executionRoleArn === undefined
   ) {
     throw new Error(
-      `Task definition ${definition.taskDefinitionArn ?? '?'} is not one this tool registered; run "iclinic-deploy up" first.`,
+      `Task definition ${definition.taskDefinitionArn ?? '?'} is not one this tool registered; run "npx iclinic-deploy up" first.`,
     );
   }
   const command = container.healthCheck?.command ?? [];

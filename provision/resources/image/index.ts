@@ -7,7 +7,13 @@ import type { Converged, StackContext } from '../../context.js';
 import { ChangeSet, isNotCreatedYet, NOT_CREATED_YET } from '../../plan.js';
 import { checkServiceBundle, SERVICE_BUNDLE } from './bundle.js';
 import { buildImage, pushImage, type ContainerEngine, type ImagePlatform } from './engine.js';
-import { imageTagExists, registryLogin, type RepositoryRef } from '../registry.js';
+import {
+  imageTagExists,
+  recentTags,
+  registryLogin,
+  stackImageExists,
+  type RepositoryRef,
+} from '../registry.js';
 
 export {
   buildImage,
@@ -27,6 +33,31 @@ export {
 
 export type { ImagePlatform } from './engine.js';
 export { checkServiceBundle, SERVICE_BUNDLE, ServiceBundleError } from './bundle.js';
+
+/** `up --image` names the stack's own repository, but no image there has that tag or digest. */
+export class ImageNotInRepositoryError extends Error {
+  constructor(imageUri: string, repository: string, recentTags: readonly string[]) {
+    super(
+      `--image ${imageUri} is not in ECR repository ${repository}: its tasks could not pull it, and the rollout ` +
+        'would fail only after minutes. ' +
+        (recentTags.length > 0
+          ? `Tags there, newest first: ${recentTags.join(', ')}. `
+          : 'The repository holds no image yet. ') +
+        'Push the image first, give a tag that is there, or run "npx iclinic-deploy up" without --image to build and push one.',
+    );
+    this.name = 'ImageNotInRepositoryError';
+  }
+}
+
+/**
+ * Checked before anything is created or changed: an image the stack's own
+ * repository does not hold (a typo in the tag, one the lifecycle policy
+ * expired). An image in any other repository is not this tool's to check.
+ */
+export async function checkGivenImage(ctx: StackContext, imageUri: string): Promise<void> {
+  if ((await stackImageExists(ctx, imageUri)) !== false) return;
+  throw new ImageNotInRepositoryError(imageUri, ctx.names.repository, await recentTags(ctx, 5));
+}
 export type CpuArchitecture = 'X86_64' | 'ARM64';
 
 /** Fargate must run the architecture the image was built for, or tasks die with "exec format error". */

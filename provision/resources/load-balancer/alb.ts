@@ -81,13 +81,13 @@ function assertReusable(name: string, current: AlbInfo, network: LoadBalancerNet
   if (current.scheme !== undefined && current.scheme !== 'internet-facing') {
     throw new LoadBalancerError(
       `Load balancer ${name} exists with scheme "${current.scheme}", but the stack needs ` +
-        `"internet-facing", which cannot be changed in place. Delete it (iclinic-deploy down) and run up again.`,
+        `"internet-facing", which cannot be changed in place. Delete it with "npx iclinic-deploy down" and run "npx iclinic-deploy up" again.`,
     );
   }
   if (current.vpcId !== undefined && current.vpcId !== network.vpcId) {
     throw new LoadBalancerError(
       `Load balancer ${name} is in VPC ${current.vpcId}, not in the stack's VPC ${network.vpcId}. ` +
-        `Run "iclinic-deploy down" to remove the old one, then "up" again.`,
+        `Run "npx iclinic-deploy down" to remove the old one, then "npx iclinic-deploy up" again.`,
     );
   }
 }
@@ -210,7 +210,7 @@ export async function waitForLoadBalancerActive(
       if (code === 'failed') {
         throw new LoadBalancerError(
           `Load balancer ${ctx.names.loadBalancer} failed to provision: ${state?.Reason ?? 'no reason given'}. ` +
-            `Run "iclinic-deploy down" and "up" again; if it fails again, check the ELB quotas of the account.`,
+            `Run "npx iclinic-deploy down" and "npx iclinic-deploy up" again; if it fails again, check the ELB quotas of the account.`,
         );
       }
       // active_impaired still routes traffic; it only means a zone is degraded

@@ -103,7 +103,7 @@ function assertReusable(name: string, group: TargetGroup, desired: DesiredTarget
   if (fixed.length > 0) {
     throw new LoadBalancerError(
       `Target group ${name} exists with ${fixed.join(', ')}; these cannot be changed in place. ` +
-        `Run "iclinic-deploy down" and then "up" again to recreate it.`,
+        `Run "npx iclinic-deploy down" and then "npx iclinic-deploy up" again to recreate it.`,
     );
   }
 }

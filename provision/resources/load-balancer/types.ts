@@ -81,7 +81,7 @@ export class LoadBalancerNotPermittedError extends Error {
       `AWS refused to create the load balancer in ${region}: "${awsMessage}". ` +
         `Some new AWS accounts are not yet allowed to create load balancers, and only AWS can lift this: ` +
         `open a case in AWS Support (Service limit increase / Account and billing) asking to enable ` +
-        `Elastic Load Balancing for the account, then run "iclinic-deploy up" again. Retrying will not help.`,
+        `Elastic Load Balancing for the account, then run "npx iclinic-deploy up" again. Retrying will not help.`,
     );
     this.name = 'LoadBalancerNotPermittedError';
   }

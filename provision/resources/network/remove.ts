@@ -49,7 +49,7 @@ export class NetworkRemovalTimeoutError extends Error {
       `Could not finish ${what} within ${Math.round(timeoutMs / 60_000)} min: ` +
         `${errorCode(cause)}: ${errorMessage(cause)}. Something still uses it, usually network ` +
         `interfaces of a load balancer or ECS task that AWS has not released yet. ` +
-        `Run "iclinic-deploy down" again in a few minutes; if it keeps failing, look for ` +
+        `Run "npx iclinic-deploy down" again in a few minutes; if it keeps failing, look for ` +
         `resources left in the VPC in the AWS console (VPC > Network interfaces).`,
     );
     this.name = 'NetworkRemovalTimeoutError';

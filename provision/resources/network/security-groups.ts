@@ -102,7 +102,8 @@ export function desiredGroups(
   return {
     loadBalancer: {
       name: names.loadBalancerSecurityGroup,
-      description: `Load balancer of ${names.stack}: web traffic from anywhere`,
+      // Not "from anywhere": behind CloudFront the group admits CloudFront only.
+      description: `Load balancer of ${names.stack}`,
       ingress: loadBalancerIngress(settings, prefixListId),
     },
     tasks: {
@@ -171,6 +172,14 @@ function hasAllowAllEgress(group: SecurityGroup): boolean {
   );
 }
 
+/** What a plan says of a new group: whom its rules admit, not a fixed description. */
+function admits(desired: DesiredGroup): string {
+  const rules = desired.ingress.map(
+    (rule) => `tcp ${rule.port} from ${rule.source.label ?? rule.source.value}`,
+  );
+  return `admits only ${rules.join(' and ')}`;
+}
+
 /**
  * What it takes to turn `current` (undefined: the group does not exist)
  * into `desired`, in the order it is applied: create, revoke, authorize, egress.
@@ -181,13 +190,13 @@ export function planSecurityGroup(
 ): Planned<GroupAction>[] {
   const name = desired.name;
   const planned: Planned<GroupAction>[] = [];
+  const want = desired.ingress.map(ruleFromDesired);
   if (current === undefined) {
     planned.push({
-      change: { action: 'create', kind: 'security group', name, detail: desired.description },
+      change: { action: 'create', kind: 'security group', name, detail: admits(desired) },
       action: { type: 'create' },
     });
   }
-  const want = desired.ingress.map(ruleFromDesired);
   const have = flattenPermissions(current?.IpPermissions);
   const kind = 'security group rule';
   for (const rule of have.filter((h) => !want.some((w) => w.key === h.key))) {

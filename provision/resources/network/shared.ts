@@ -133,7 +133,7 @@ export async function onceVisible<T>(
     throw new NetworkError(
       `AWS kept answering ${errorCode(error.lastError)} for ${Math.round(VISIBILITY_TIMEOUT_MS / 60_000)} min while ${what}: ` +
         `${errorMessage(error.lastError)}. A resource created moments ago is usually visible by then; ` +
-        `if someone deleted it meanwhile, run "iclinic-deploy up" again to create it anew.`,
+        `if someone deleted it meanwhile, run "npx iclinic-deploy up" again to create it anew.`,
     );
   }
 }

@@ -85,7 +85,7 @@ export function planVpc(current: VpcInfo | undefined, names: StackNames): Planne
   if (current.cidr !== undefined && current.cidr !== VPC_CIDR) {
     throw new NetworkError(
       `VPC ${current.vpcId} tagged ${STACK_TAG_KEY}=${names.stack} has CIDR ${current.cidr}, expected ${VPC_CIDR}. ` +
-        `Run "iclinic-deploy down" to remove it, or use --name for a separate stack.`,
+        `Run "npx iclinic-deploy down" to remove it, or use --name for a separate stack.`,
     );
   }
   return DNS_SETTINGS.filter(({ attribute }) => !current.dns[attribute]).map(

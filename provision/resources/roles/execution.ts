@@ -12,7 +12,7 @@ import {
 import type { Converged, StackContext } from '../../context.js';
 import { STACK_TAG_KEY, stackTags } from '../../names.js';
 import { ChangeSet, isNotCreatedYet, NOT_CREATED_YET, type Change } from '../../plan.js';
-import { hasErrorCode, isNotFound, retry } from '../../retry.js';
+import { errorMessage, hasErrorCode, isNotFound, messageMatches, retry } from '../../retry.js';
 import {
   decodePolicyDocument,
   ECS_TASKS_PRINCIPAL,
@@ -190,17 +190,33 @@ class RoleNotVisibleYet extends Error {
   }
 }
 
+/**
+ * AttachRolePolicy answers NoSuchEntity for a missing role and for a policy
+ * that does not exist ("Policy arn:... does not exist or is not attachable.",
+ * the text AWS returns: https://github.com/getmoto/moto/pull/6482). Only the
+ * role can appear by waiting; a missing policy fails at once, with its cause.
+ */
+export function isRoleNotVisibleYet(error: unknown): boolean {
+  return (
+    hasErrorCode(error, 'NoSuchEntity', 'NoSuchEntityException') &&
+    !messageMatches(error, /^Policy arn:\S+ (version \S+ )?does not exist/)
+  );
+}
+
 /** Calls `use` on a just-created role until IAM shows it everywhere. */
 function whileRoleAppears<T>(ctx: StackContext, what: string, use: () => Promise<T>): Promise<T> {
   return retry(
     ctx.clock,
     {
       what: `waiting for IAM to show role ${ctx.names.executionRole} (${what})`,
-      isRetryable: (error) => hasErrorCode(error, 'NoSuchEntity', 'NoSuchEntityException'),
+      isRetryable: isRoleNotVisibleYet,
       timeoutMs: IAM_PROPAGATION_TIMEOUT_MS,
       initialDelayMs: 1_000,
       maxDelayMs: 10_000,
-      onRetry: () => ctx.report.progress(`waiting for IAM to show role ${ctx.names.executionRole}`),
+      onRetry: (error) =>
+        ctx.report.progress(
+          `waiting for IAM to show role ${ctx.names.executionRole} (${what}: ${errorMessage(error)})`,
+        ),
     },
     use,
   );

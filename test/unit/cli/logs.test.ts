@@ -1,6 +1,11 @@
 import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { describe, expect, it } from 'vitest';
-import { LogGroupMissingError, printLogs, type LogsSettings } from '../../../cli/commands/logs.js';
+import {
+  furtherBack,
+  LogGroupMissingError,
+  printLogs,
+  type LogsSettings,
+} from '../../../cli/commands/logs.js';
 import { awsError, testContext } from '../support/context.js';
 
 const STREAM = 'api/api/0a1b2c3d4e5f60718293a4b5c6d7e8f9';
@@ -87,5 +92,44 @@ describe('logs', () => {
     });
     await expect(run).resolves.toEqual({ lines: 1 });
     expect(process.listenerCount('SIGINT')).toBe(0);
+  });
+
+  it('says what --follow follows and how to stop, before any line arrives', async () => {
+    const { ctx } = withEvents([]);
+    const said: string[] = [];
+    const report = {
+      progress: (message: string) => {
+        said.push(message);
+        // The user stops it right away: no line has come.
+        process.emit('SIGINT');
+      },
+      warn: () => undefined,
+    };
+    await printLogs({ ...ctx, report }, { ...settings, follow: true }, () => undefined);
+    expect(said).toEqual([
+      'Following /ecs/iclinic/api: new lines appear here as the service writes them (CloudWatch shows them a few seconds later). Ctrl-C stops.',
+    ]);
+  });
+
+  it('keeps listening for Ctrl-C until --follow has ended: under npx a second SIGINT follows the first', async () => {
+    const { ctx } = withEvents([]);
+    const listening: number[] = [];
+    const report = {
+      progress: () => {
+        process.emit('SIGINT');
+        listening.push(process.listenerCount('SIGINT'));
+        process.emit('SIGINT');
+      },
+      warn: () => undefined,
+    };
+    await printLogs({ ...ctx, report }, { ...settings, follow: true }, () => undefined);
+    expect(listening[0]).toBeGreaterThan(0);
+    expect(process.listenerCount('SIGINT')).toBe(0);
+  });
+
+  it('suggests a longer --since than the one given when nothing came back', () => {
+    expect(furtherBack(600_000)).toBe('--since 1h reaches further back.');
+    expect(furtherBack(3_600_000)).toBe('--since 6h reaches further back.');
+    expect(furtherBack(30 * 86_400_000)).toMatch(/^the log group keeps 14 days of lines/);
   });
 });

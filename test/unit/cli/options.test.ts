@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  checkProfile,
   parseCertificateArn,
   parseDurationMs,
   parseEngine,
@@ -218,5 +219,31 @@ describe('parsePositiveInteger', () => {
     expect(() => parsePositiveInteger('--count')(value)).toThrow(
       `--count must be a positive whole number; received "${value}".`,
     );
+  });
+});
+
+describe('checkProfile', () => {
+  function files(config: string, credentials: string) {
+    const dir = mkdtempSync(join(tmpdir(), 'iclinic-aws-files-'));
+    writeFileSync(join(dir, 'config'), config);
+    writeFileSync(join(dir, 'credentials'), credentials);
+    return {
+      AWS_CONFIG_FILE: join(dir, 'config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
+    };
+  }
+
+  it('says a profile is in neither file, which files it read and which profiles are there', () => {
+    const env = files('[default]\nregion = us-east-1\n[profile work]\n', '[ci]\n');
+    expect(() => checkProfile('nosuch', env)).toThrow(
+      `The profile "nosuch" (from --profile) is in neither ${env.AWS_CONFIG_FILE} nor ${env.AWS_SHARED_CREDENTIALS_FILE}, ` +
+        'the files the AWS SDK reads. Profiles found there: default, work, ci.',
+    );
+  });
+
+  it('accepts a profile of either file', () => {
+    const env = files('[profile work]\nsso_session = x\n', '[ci]\naws_access_key_id = x\n');
+    expect(() => checkProfile('work', env)).not.toThrow();
+    expect(() => checkProfile('ci', env)).not.toThrow();
   });
 });

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Change } from '../../../provision/plan.js';
-import { changeLine } from '../../../cli/render.js';
-import { liveProgress, type StepTitle } from '../../../cli/progress.js';
+import { liveProgress, plainProgress, type StepTitle } from '../../../cli/progress.js';
+import { screen } from '../../support/screen.js';
 
 const STEPS: StepTitle[] = [
   { key: 'a', title: 'Alpha', after: [] },
@@ -9,22 +8,38 @@ const STEPS: StepTitle[] = [
   { key: 'c', title: 'Gamma', after: [] },
 ];
 
-const created: Change = { action: 'create', kind: 'log group', name: '/ecs/iclinic/api' };
-
-/** What listr2 draws (its plain fallback outside a terminal), on stdout or stderr. */
-function captureDrawing(): () => string {
-  let drawn = '';
-  const capture = (text: string | Uint8Array) => {
-    drawn += String(text);
-    return true;
+/** A 60×10 terminal: what is written to it, and what it shows. */
+function terminal() {
+  let written = '';
+  return {
+    write: (text: string) => (written += text),
+    columns: 60,
+    rows: 10,
+    async shows(): Promise<string[]> {
+      const shown = screen(60, 10);
+      await shown.feed(written);
+      return shown.all();
+    },
   };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-  return () => drawn;
 }
 
-/** listr2 starts the steps' tasks a few ticks after the list is built, as during a real run. */
-const tasksStarted = () => new Promise((resolve) => setTimeout(resolve, 20));
+function live(overrides: { verbose?: boolean; now?: () => number } = {}) {
+  const term = terminal();
+  const written: string[] = [];
+  const printed: string[] = [];
+  const progress = liveProgress(STEPS, {
+    verbose: overrides.verbose ?? false,
+    write: (line) => written.push(line),
+    print: (line) => {
+      printed.push(line);
+      term.write(`${line}\n`);
+    },
+    now: overrides.now ?? (() => 0),
+    terminal: term,
+    tickMs: 60_000,
+  });
+  return { progress, term, written, printed };
+}
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -32,10 +47,7 @@ afterEach(() => {
 
 describe('liveProgress', () => {
   it('keeps warnings and run-level lines until the list is finished, in their order', async () => {
-    captureDrawing();
-    const written: string[] = [];
-    const progress = liveProgress(STEPS, { verbose: false, write: (line) => written.push(line) });
-    await tasksStarted();
+    const { progress, written } = live();
     progress.events({ type: 'step-started', key: 'a', title: 'Alpha' });
     progress.events({ type: 'warning', key: 'a', message: 'careful' });
     progress.events({ type: 'warning', key: undefined, message: 'run-level' });
@@ -44,50 +56,79 @@ describe('liveProgress', () => {
     expect(written).toEqual(['warning: careful', 'warning: run-level']);
   });
 
-  it('titles a finished step with its summary, a failed one with its time, and skips steps that never ran', async () => {
-    const drawing = captureDrawing();
-    const progress = liveProgress(STEPS, { verbose: false, write: () => undefined });
-    await tasksStarted();
+  it('redraws in place: the final screen has each step once, with its outcome', async () => {
+    const { progress, term } = live();
     progress.events({ type: 'step-started', key: 'a', title: 'Alpha' });
+    progress.events({ type: 'progress', key: 'a', message: 'working' });
     progress.events({
       type: 'step-finished',
       key: 'a',
       title: 'Alpha',
       status: 'created',
-      changes: [created],
+      changes: [{ action: 'create', kind: 'log group', name: '/ecs/x' }],
       durationMs: 1200,
     });
-    progress.events({ type: 'step-failed', key: 'c', title: 'Gamma', error: 'x', durationMs: 10 });
-    await progress.finish();
-    await tasksStarted();
-    expect(drawing()).toContain('Alpha: 1 created (1.2 s)');
-    expect(drawing()).toContain('Beta (waiting for: Alpha) [SKIPPED: not run]');
-    expect(drawing()).toContain('Gamma: failed after 0.0 s');
-    expect(drawing()).not.toContain(changeLine(created, 'done'));
-  });
-
-  it('--verbose shows each change of a finished step under it', async () => {
-    const drawing = captureDrawing();
-    const progress = liveProgress(STEPS, { verbose: true, write: () => undefined });
-    await tasksStarted();
+    progress.events({ type: 'step-started', key: 'b', title: 'Beta' });
+    progress.events({ type: 'step-started', key: 'c', title: 'Gamma' });
+    progress.events({
+      type: 'step-failed',
+      key: 'c',
+      title: 'Gamma',
+      error: 'boom',
+      durationMs: 10,
+    });
     progress.events({
       type: 'step-finished',
-      key: 'a',
-      title: 'Alpha',
-      status: 'created',
-      changes: [created],
-      durationMs: 1200,
+      key: 'b',
+      title: 'Beta',
+      status: 'unchanged',
+      changes: [],
+      durationMs: 5,
     });
     await progress.finish();
-    expect(drawing()).toContain(changeLine(created, 'done'));
+    expect(await term.shows()).toEqual([
+      '✓ Alpha: 1 created (1.2 s)',
+      '✓ Beta: unchanged (0.0 s)',
+      '✗ Gamma: failed after 0 s',
+      '    boom',
+    ]);
   });
 
-  it('applies the events of a step that arrive before listr2 started its task', async () => {
-    const drawing = captureDrawing();
-    const progress = liveProgress(STEPS, { verbose: false, write: () => undefined });
-    progress.events({ type: 'step-skipped', key: 'a', title: 'Alpha', reason: 'exists' });
-    await tasksStarted();
+  it('prints a result line above the list, which is drawn again under it', async () => {
+    const { progress, term, printed } = live();
+    progress.events({ type: 'step-started', key: 'a', title: 'Alpha' });
+    progress.print('the-new-token');
+    expect(printed).toEqual(['the-new-token']);
+    expect(await term.shows()).toEqual([
+      'the-new-token',
+      '⠋ Alpha (0 s)',
+      '· Beta (waiting for: Alpha)',
+      '· Gamma',
+    ]);
     await progress.finish();
-    expect(drawing()).toContain('Alpha: skipped (exists)');
+  });
+
+  it('on an interruption shows the running steps as interrupted and returns their titles', async () => {
+    let now = 0;
+    const { progress, term } = live({ now: () => now });
+    progress.events({ type: 'step-started', key: 'a', title: 'Alpha' });
+    now = 7_000;
+    expect(await progress.finish({ interrupted: true })).toEqual(['Alpha']);
+    expect(await term.shows()).toEqual(['! Alpha: interrupted after 7 s']);
+  });
+});
+
+describe('plainProgress', () => {
+  it('on an interruption writes a line for each running step', async () => {
+    const written: string[] = [];
+    const progress = plainProgress({
+      verbose: false,
+      write: (line) => written.push(line),
+      print: () => undefined,
+      now: () => 3_000,
+    });
+    progress.events({ type: 'step-started', key: 'a', title: 'Alpha' });
+    expect(await progress.finish({ interrupted: true })).toEqual(['Alpha']);
+    expect(written).toEqual(['… Alpha', '! Alpha: interrupted after 0 s']);
   });
 });

@@ -70,6 +70,59 @@ describe('plainLines', () => {
   });
 });
 
+describe('plainLines after a failure', () => {
+  it('says why a step failed on a line of its own', () => {
+    const failed = {
+      type: 'step-failed' as const,
+      key: 'preflight',
+      title: 'Check credentials',
+      error: 'No usable AWS credentials.\nmore',
+      durationMs: 100,
+    };
+    expect(plainLines(failed, { verbose: false })).toEqual([
+      '✗ Check credentials: failed after 0.1 s',
+      '    No usable AWS credentials.',
+    ]);
+  });
+
+  it('lists the steps skipped after it only with --verbose', () => {
+    const skipped = {
+      type: 'step-skipped' as const,
+      key: 'network',
+      title: 'Network',
+      reason: 'an earlier step failed',
+    };
+    expect(plainLines(skipped, { verbose: false })).toEqual([]);
+    expect(plainLines(skipped, { verbose: true })).toEqual([
+      '- Network: skipped (an earlier step failed)',
+    ]);
+  });
+});
+
+describe('plainLines in a dry run', () => {
+  it('words a planned step in the future tense, its counts and its changes alike', () => {
+    const event = {
+      type: 'step-finished' as const,
+      key: 'roles',
+      title: 'Service-linked roles',
+      status: 'will-create' as const,
+      changes: [created, created],
+      durationMs: 300,
+    };
+    expect(plainLines(event, { verbose: true })).toEqual([
+      '✓ Service-linked roles: 2 to create (0.3 s)',
+      '    + create security group iclinic-alb: tcp 80 from 0.0.0.0/0',
+      '    + create security group iclinic-alb: tcp 80 from 0.0.0.0/0',
+    ]);
+  });
+
+  it('words a planned removal in the future tense', () => {
+    expect(stepSummary({ status: 'will-remove', changes: [deleted], durationMs: 0 })).toBe(
+      '1 to delete (0.0 s)',
+    );
+  });
+});
+
 describe('planText', () => {
   const heading = { command: 'up', stack: 'iclinic', region: 'eu-west-1' };
   const record = (changes: StepRecord['changes']): StepRecord => ({

@@ -54,7 +54,9 @@ describe('formatStatus', () => {
       }),
       NOW,
     );
-    expect(text).toContain('"iclinic-deploy up --name demo --region sa-east-1" creates them again');
+    expect(text).toContain(
+      '"npx iclinic-deploy up --name demo --region sa-east-1" creates them again',
+    );
   });
 
   it('says nothing is deployed when every resource is missing', () => {
@@ -66,7 +68,7 @@ describe('formatStatus', () => {
       }),
       NOW,
     );
-    expect(text).toContain('Nothing is deployed. Run "iclinic-deploy up --region us-east-1"');
+    expect(text).toContain('Nothing is deployed. Run "npx iclinic-deploy up --region us-east-1"');
   });
 
   it('prints every resource, the URL and the token age, as a whole', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PLAIN_HTTP_WARNING, parseUp } from '../../../cli/commands/up.js';
+import { PLAIN_HTTP_WARNING, parseUp, upPlanNote } from '../../../cli/commands/up.js';
 import { RecordingReporter } from '../support/context.js';
 import { parsedCommand } from '../support/program.js';
 
@@ -68,5 +68,23 @@ describe('up modes', () => {
     await expect(
       parseUp(upWith(['--plain-http', '--certificate-arn', arn]), globals, new RecordingReporter()),
     ).rejects.toThrow(/--plain-http and --certificate-arn arn:aws:acm.* contradict each other/);
+  });
+});
+
+describe('up sizes', () => {
+  it('a dry run without size flags says the defaults apply, whatever the stack has now', async () => {
+    const settings = await parseUp(upWith([]), globals, new RecordingReporter());
+    expect(upPlanNote(settings)).toMatch(
+      /^Sizes not given are the defaults \(--cpu 256 --memory 512, 2 to 6 tasks\), whatever the stack has now/,
+    );
+  });
+
+  it('says nothing more when a size is given', async () => {
+    const settings = await parseUp(
+      upWith(['--desired-count', '1']),
+      globals,
+      new RecordingReporter(),
+    );
+    expect(upPlanNote(settings)).toBeUndefined();
   });
 });

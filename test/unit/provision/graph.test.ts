@@ -360,3 +360,50 @@ describe('step graph errors', () => {
     expect(invalid.message).toBe('Invalid step graph: cycle a -> a');
   });
 });
+
+describe('runGraph in a dry run', () => {
+  it('gives a step with changes a planned status, never a done one', async () => {
+    const run = runGraph(graph([]), { events: () => undefined, clock, dryRun: true });
+    await run.results;
+    const byKey = Object.fromEntries(run.records.map((r) => [r.key, r.status]));
+    expect(byKey).toEqual({
+      network: 'will-create',
+      balancer: 'will-create',
+      image: 'will-create',
+      service: 'unchanged',
+    });
+  });
+});
+
+describe('runGraph after a failure', () => {
+  it('settles only once the steps still running have ended, so their events come before the failure', async () => {
+    const order: string[] = [];
+    let finishImage: () => void = () => undefined;
+    const failing = graph([], {
+      network: {
+        kind: 'ensure',
+        title: 'Network',
+        after: [],
+        run: async () => {
+          throw new Error('VpcLimitExceeded');
+        },
+      },
+      image: {
+        kind: 'ensure',
+        title: 'Image',
+        after: [],
+        run: () => new Promise((resolve) => (finishImage = () => resolve({ value: 'img' }))),
+      },
+    });
+    const run = runGraph(failing, {
+      events: (e) => order.push(`${e.type} ${e.key ?? ''}`),
+      clock,
+    });
+    const ended = run.results.catch(() => order.push('results rejected'));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    finishImage();
+    await ended;
+    expect(order.indexOf('step-finished image')).toBeGreaterThan(-1);
+    expect(order.indexOf('step-finished image')).toBeLessThan(order.indexOf('results rejected'));
+  });
+});

@@ -111,6 +111,30 @@ describe('verifyEndpoint', () => {
     expect(clock.now() - started).toBeLessThanOrEqual(70_000);
   });
 
+  it('says what it waits for, and when it gives up, so a live list can count down', async () => {
+    const fake = scriptedFetch([503, 200]);
+    const { settings, report, clock } = options(fake.impl, { timeoutMs: 300_000 });
+    const started = clock.now();
+    await verifyEndpoint(settings);
+    expect(report.progressLines).toEqual([
+      `waiting for ${URL_} to answer 200 with the token (last result: HTTP 503)`,
+    ]);
+    expect(report.progressUntil).toEqual([started + 300_000]);
+  });
+
+  it('stops retrying a name that has not resolved for two minutes, and says to check this machine', async () => {
+    const fake = scriptedFetch([resolutionError()]);
+    const { settings, clock } = options(fake.impl, { timeoutMs: 300_000 });
+    const started = clock.now();
+    const error = await verifyEndpoint(settings).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VerificationError);
+    expect((error as VerificationError).definitive).toBe(false);
+    expect((error as Error).message).toMatch(
+      /its name has not resolved from this machine for 120 s .*ENOTFOUND.*check this machine's DNS, VPN or proxy/,
+    );
+    expect(clock.now() - started).toBeLessThanOrEqual(125_000);
+  });
+
   it('does not put the token into the timeout message', async () => {
     const fake = scriptedFetch([503]);
     const { settings } = options(fake.impl, { timeoutMs: 10_000 });

@@ -35,9 +35,12 @@ export class FakeClock implements Clock {
 
 export class RecordingReporter implements Reporter {
   readonly progressLines: string[] = [];
+  /** The `until` of each progress line (undefined when it gave none). */
+  readonly progressUntil: (number | undefined)[] = [];
   readonly warnings: string[] = [];
-  progress(message: string): void {
+  progress(message: string, until?: number): void {
     this.progressLines.push(message);
+    this.progressUntil.push(until);
   }
   warn(message: string): void {
     this.warnings.push(message);

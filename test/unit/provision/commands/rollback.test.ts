@@ -174,6 +174,14 @@ describe('rollback', () => {
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
   });
 
+  it('names the revisions that exist when --to gives one that does not', async () => {
+    const { ctx, mocks } = deployedStack();
+    await expect(rollback(ctx, { to: 99 })).rejects.toThrow(
+      'Revision 99 of iclinic-api does not exist (or was deregistered). Its revisions are 3, 4, 5; pick one with "npx iclinic-deploy rollback --to N"',
+    );
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
+  });
+
   it('goes to the revision given with --to', async () => {
     const { ctx, mocks } = deployedStack(3);
     const result = await rollback(ctx, { to: 5 });
@@ -227,7 +235,7 @@ describe('rollback', () => {
     const { ctx, mocks } = testContext();
     mocks.ecs.on(DescribeServicesCommand).resolves({ services: [] });
     await expect(rollback(ctx)).rejects.toThrow(
-      'Stack "iclinic" has no active service iclinic-api in us-east-1; run "iclinic-deploy up --region us-east-1" first.',
+      'Stack "iclinic" has no active service iclinic-api in us-east-1; run "npx iclinic-deploy up --region us-east-1" first.',
     );
   });
 });
@@ -329,7 +337,7 @@ describe('rollback through the deploy history', () => {
     await expect(rollback(ctx)).rejects.toThrow(
       new RollbackTargetError(
         'No revision of iclinic-api older than the running revision 3 (a rollback to revision 1, so nothing after 1 counts) has another image or settings; ' +
-          'nothing older to roll back to. Deploy another image with "iclinic-deploy up", or pick a revision with "iclinic-deploy rollback --to N".',
+          'nothing older to roll back to. Deploy another image with "npx iclinic-deploy up", or pick a revision with "npx iclinic-deploy rollback --to N".',
       ),
     );
     expect(mocks.ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(1);
@@ -365,7 +373,7 @@ describe('rollback to an image the lifecycle policy expired', () => {
       new RollbackTargetError(
         `Revision 1 of iclinic-api runs image ${ECR}:v1, which is no longer in ECR repository iclinic/api ` +
           '(its lifecycle policy keeps the 10 most recent images), so its tasks could not start. ' +
-          'Revisions whose image is still there: 11, 10, 9, 8, 7, 6, 5, 4, 3, 2; pick one with "iclinic-deploy rollback --to N".',
+          'Revisions whose image is still there: 11, 10, 9, 8, 7, 6, 5, 4, 3, 2; pick one with "npx iclinic-deploy rollback --to N".',
       ),
     );
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
@@ -374,7 +382,7 @@ describe('rollback to an image the lifecycle policy expired', () => {
   it('refuses the previous revision too, and says when no other image is left', async () => {
     const { ctx, mocks } = liveFamily(['A', 'B'], 2, ['A']);
     await expect(rollback(ctx)).rejects.toThrow(
-      /Revision 1 of iclinic-api runs image \S+:A, which is no longer in ECR .* No other revision's image is still there; deploy one with "iclinic-deploy up"\.$/,
+      /Revision 1 of iclinic-api runs image \S+:A, which is no longer in ECR .* No other revision's image is still there; deploy one with "npx iclinic-deploy up"\.$/,
     );
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
   });

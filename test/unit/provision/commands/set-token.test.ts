@@ -26,6 +26,7 @@ import {
 } from '../../../../provision/resources/ecs/index.js';
 import {
   RotationFailedError,
+  runSetToken,
   UnverifiedRotationError,
 } from '../../../../provision/commands/set-token.js';
 import { testContext, mutatingOperations } from '../../support/context.js';
@@ -236,18 +237,33 @@ describe('runSetToken', () => {
     expect(mocks.ecs.commandCalls(DeregisterTaskDefinitionCommand)).toHaveLength(0);
   });
 
-  it('rejects a token equal to the current one before any mutating call', async () => {
+  it('succeeds with nothing changed, and no mutating call, when the service already runs the token', async () => {
     const { ctx, mocks } = stack({ currentToken: NEW_TOKEN });
-    await expect(run(ctx, settings()).result).rejects.toThrow(/same as the current one/);
+    const result = await run(ctx, settings()).result;
+    expect(result).toMatchObject({ unchanged: true, changes: [], verified: false });
+    expect(result.previousTokenValidUntil).toBeUndefined();
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
     expect(mutatingOperations(mocks.secrets)).toEqual([]);
+  });
+
+  it('tells its caller once the new token is stored, before the rollout starts', async () => {
+    const { ctx, mocks } = stack();
+    const seen: string[] = [];
+    await runSetToken(ctx, settings(), {
+      onTokenStored: () =>
+        seen.push(
+          `stored after ${mocks.secrets.commandCalls(PutSecretValueCommand).length} write(s), ` +
+            `${mocks.ecs.commandCalls(UpdateServiceCommand).length} rollout(s)`,
+        ),
+    });
+    expect(seen).toEqual(['stored after 1 write(s), 0 rollout(s)']);
   });
 
   it('fails clearly without any mutating call when the service is missing', async () => {
     const { ctx, mocks } = stack({ serviceMissing: true });
     const { runner, result } = run(ctx, settings());
     await expect(result).rejects.toThrow(
-      /Stack "iclinic" is not deployed in us-east-1 \(no active service iclinic-api.*run "iclinic-deploy up --region us-east-1" first/,
+      /Stack "iclinic" is not deployed in us-east-1 \(no active service iclinic-api.*run "npx iclinic-deploy up --region us-east-1" first/,
     );
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
     expect(mutatingOperations(mocks.secrets)).toEqual([]);
@@ -334,8 +350,22 @@ describe('runSetToken', () => {
       expect(error).toBeInstanceOf(UnverifiedRotationError);
       expect((error as Error).message).toMatch(/rollout completed.*ENOTFOUND/s);
       expect((error as Error).message).toMatch(/Nothing was rolled back/);
+      expect((error as Error).message).toContain('"npx iclinic-deploy token" prints the new token');
       expect(state.taskDefinition).toBe(TD_NEW);
       expect(mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
+    });
+
+    it('waits for the service at most 5 minutes of a 20-minute --timeout', async () => {
+      const { ctx, mocks, clock } = stack();
+      withLoadBalancer(mocks);
+      vi.stubGlobal('fetch', () => Promise.resolve(new Response('', { status: 503 })));
+      const started = clock.now();
+      const error = await run(ctx, settings({ verify: true, timeoutMs: 20 * 60_000 })).result.catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(UnverifiedRotationError);
+      expect((error as Error).message).toMatch(/still failing after 300 s/);
+      expect(clock.now() - started).toBeLessThan(6 * 60_000);
     });
 
     it('rolls everything back when the new token is refused', async () => {

@@ -24,8 +24,8 @@ describe('CloudFrontAccountNotVerifiedError', () => {
   });
 
   it('offers both ways to deploy meanwhile: --plain-http and --certificate-arn', () => {
-    expect(text).toContain('"iclinic-deploy up --plain-http"');
-    expect(text).toContain('"iclinic-deploy up --certificate-arn <ACM certificate ARN>"');
+    expect(text).toContain('"npx iclinic-deploy up --plain-http"');
+    expect(text).toContain('"npx iclinic-deploy up --certificate-arn <ACM certificate ARN>"');
   });
 });
 

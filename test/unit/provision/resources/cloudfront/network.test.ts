@@ -42,8 +42,8 @@ describe('findCloudFrontPrefixList', () => {
     const text = (error as Error).message;
     expect(text).toContain('CloudFront mode is not available in region ap-southeast-3');
     expect(text).toContain(NAME);
-    expect(text).toContain('"iclinic-deploy up --plain-http"');
-    expect(text).toContain('"iclinic-deploy up --certificate-arn <ACM certificate ARN>"');
+    expect(text).toContain('"npx iclinic-deploy up --plain-http"');
+    expect(text).toContain('"npx iclinic-deploy up --certificate-arn <ACM certificate ARN>"');
     expect(text).not.toMatch(/every commercial region/i);
   });
 

@@ -141,7 +141,7 @@ describe('removeNetwork', () => {
 
     expect(error).toBeInstanceOf(NetworkRemovalTimeoutError);
     expect(String(error)).toMatch(/deleting VPC vpc-.* within 2 min: DependencyViolation/);
-    expect(String(error)).toMatch(/Run "iclinic-deploy down" again/);
+    expect(String(error)).toMatch(/Run "npx iclinic-deploy down" again/);
     expect(fake.vpcs.some((v) => v.IsDefault !== true)).toBe(true);
   });
 

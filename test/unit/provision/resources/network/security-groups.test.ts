@@ -26,7 +26,7 @@ describe('planSecurityGroup', () => {
         action: 'create',
         kind: 'security group',
         name: 'iclinic-alb',
-        detail: 'Load balancer of iclinic: web traffic from anywhere',
+        detail: 'admits only tcp 80 from 0.0.0.0/0 and tcp 443 from 0.0.0.0/0',
       },
       {
         action: 'create',
@@ -41,6 +41,18 @@ describe('planSecurityGroup', () => {
         detail: 'ingress tcp 443 from 0.0.0.0/0',
       },
     ]);
+  });
+
+  it('describes a new load balancer group behind CloudFront by the prefix list it admits, not as open to anywhere', () => {
+    const behindCloudFront = desiredGroups(
+      names,
+      { containerPort: 8080, https: false, cloudFront: true },
+      'sg-alb',
+      'pl-3b927c52',
+    ).loadBalancer;
+    expect(changes(undefined, behindCloudFront)[0]?.detail).toBe(
+      'admits only tcp 80 from com.amazonaws.global.cloudfront.origin-facing',
+    );
   });
 
   it('plans nothing when the rules match, however AWS groups them', () => {

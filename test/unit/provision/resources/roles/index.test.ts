@@ -366,6 +366,18 @@ describe('ensureExecutionRole right after CreateRole (IAM is eventually consiste
     expect(clock.now() - started).toBeLessThanOrEqual(120_000);
   });
 
+  it('fails at once, naming the policy, when the managed policy to attach does not exist', async () => {
+    const { ctx, mocks, clock } = newRole();
+    const missing =
+      'Policy arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy does not exist or is not attachable.';
+    mocks.iam.on(PutRolePolicyCommand).resolves({});
+    mocks.iam.on(AttachRolePolicyCommand).rejects(awsError('NoSuchEntity', missing));
+    const started = clock.now();
+    await expect(ensureExecutionRole(ctx, { secretArn: SECRET_ARN })).rejects.toThrow(missing);
+    expect(mocks.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(1);
+    expect(clock.now() - started).toBe(0);
+  });
+
   it('does not retry NoSuchEntity on a role that already existed', async () => {
     const { ctx, mocks } = convergedRole();
     mocks.iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
