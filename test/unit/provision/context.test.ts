@@ -292,6 +292,26 @@ describe('createClients without readOnly', () => {
 });
 
 describe('createClients settings', () => {
+  it('lets mutating calls through when readOnly is not given', async () => {
+    const clients = createClients({ region: 'us-east-1' }, new CallLog());
+    (clients.ecs as unknown as Sendable).middlewareStack.add(
+      () => async () => {
+        throw new ReachedTheNetwork();
+      },
+      { step: 'initialize', priority: 'low', name: 'testStandInForTheNetwork' },
+    );
+    const UpdateService = ecs.UpdateServiceCommand;
+    await expect(clients.ecs.send(new UpdateService({ service: 'x' }))).rejects.toBeInstanceOf(
+      ReachedTheNetwork,
+    );
+  });
+
+  it('names its refusal MutationInReadOnlyModeError', () => {
+    expect(new MutationInReadOnlyModeError('ecs:UpdateService').name).toBe(
+      'MutationInReadOnlyModeError',
+    );
+  });
+
   it('gives every client the region, the profile when one is named, and five attempts', async () => {
     const clients = createClients({ region: 'sa-east-1', profile: 'demo' }, new CallLog());
     for (const key of CLIENT_KEYS) {

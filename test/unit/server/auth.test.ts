@@ -284,6 +284,10 @@ describe('routes', () => {
     const res = await app.request('/boom', { headers: { Authorization: `Token ${TOKEN}` } });
     expect(res.status).toBe(500);
     const text = await res.text();
+    expect(JSON.parse(text)).toEqual({
+      error: 'internal_error',
+      message: 'Internal server error.',
+    });
     expect(text).not.toContain('secret detail');
     expect(lines.join('\n')).not.toContain(TOKEN);
   });

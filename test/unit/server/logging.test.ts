@@ -47,6 +47,7 @@ afterEach(() => {
 describe('request log', () => {
   it('measures the duration of the request in milliseconds, to the microsecond', async () => {
     vi.useFakeTimers({ toFake: ['performance'] });
+    vi.advanceTimersByTime(5_000);
     const { app, lines } = setup();
     app.get('/slow', (c) => {
       vi.advanceTimersByTime(12.3456);

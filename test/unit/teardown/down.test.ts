@@ -63,8 +63,10 @@ vi.mock('../../../provision/commands/ci-github.js', async (importOriginal) => ({
 const { downGraph, removedBy } = await import('../../../teardown/down.js');
 const { runGraph, topologicalOrder } = await import('../../../provision/graph.js');
 const { ignoreEvents } = await import('../../../provision/events.js');
+type RunEvent = import('../../../provision/events.js').RunEvent;
 const service = await import('../../../provision/resources/ecs/index.js');
 const loadBalancer = await import('../../../provision/resources/load-balancer/index.js');
+const network = await import('../../../provision/resources/network/index.js');
 const { testContext } = await import('../support/context.js');
 const { deployRoleName } = await import('../../../provision/resources/ci-github/index.js');
 
@@ -225,6 +227,25 @@ describe('down', () => {
     const run = runGraph(downGraph(ctx, 60_000), { events: ignoreEvents, clock });
     await run.results;
     expect(new Set(run.records.map((record) => record.status))).toEqual(new Set(['removed']));
+  });
+});
+
+describe('down steps', () => {
+  it('give each remover the stack, progress lines attributed to its step, and the timeout', async () => {
+    const { ctx, clock } = testContext();
+    const events: RunEvent[] = [];
+    await runGraph(downGraph(ctx, 60_000), { events: (e) => events.push(e), clock }).results;
+    const [given, options] = vi.mocked(service.removeService).mock.calls.at(-1) ?? [];
+    expect(given?.names).toBe(ctx.names);
+    given?.report.progress('draining 2 tasks');
+    expect(events).toContainEqual({
+      type: 'progress',
+      key: 'service',
+      message: 'draining 2 tasks',
+    });
+    expect(options).toEqual({ timeoutMs: 60_000 });
+    expect(vi.mocked(service.removeCluster).mock.calls.at(-1)?.[1]).toEqual({ timeoutMs: 60_000 });
+    expect(vi.mocked(network.removeNetwork).mock.calls.at(-1)?.[1]).toEqual({ timeoutMs: 60_000 });
   });
 });
 

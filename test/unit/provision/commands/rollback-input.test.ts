@@ -5,6 +5,7 @@ import {
   DescribeTaskDefinitionCommand,
   ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
@@ -57,7 +58,10 @@ const earlier: TaskDefinition = {
 describe('rollbackInput', () => {
   it('copies every registration setting of the earlier revision, with the running secret references', () => {
     const running: TaskDefinition = {
-      containerDefinitions: [{ name: 'api', image: 'repo/api:v2', secrets: runningSecrets }],
+      containerDefinitions: [
+        { name: 'sidecar', image: 'repo/sidecar:1' },
+        { name: 'api', image: 'repo/api:v2', secrets: runningSecrets },
+      ],
     };
     const from = { definition: earlier, revision: 3, origin: 3 };
     expect(rollbackInput({ names: stackNames('iclinic', 'us-east-1') }, from, running)).toEqual({
@@ -148,17 +152,102 @@ describe('rollback refuses', () => {
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
   });
 
-  it('to go on when ECS registers the copy without an ARN', async () => {
-    const { ctx, mocks } = stackWith([revision(3, 'v1'), revision(4, 'v2')], 4);
-    mocks.ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: {} });
-    await expect(rollback(ctx)).rejects.toThrow(
-      'RegisterTaskDefinition for iclinic-api returned no ARN; run rollback again.',
+  it.each([{ taskDefinition: {} }, {}])(
+    'to go on when ECS registers the copy without an ARN (%o)',
+    async (reply) => {
+      const { ctx, mocks } = stackWith([revision(3, 'v1'), revision(4, 'v2')], 4);
+      mocks.ecs.on(RegisterTaskDefinitionCommand).resolves(reply);
+      await expect(rollback(ctx)).rejects.toThrow(
+        'RegisterTaskDefinition for iclinic-api returned no ARN; run rollback again.',
+      );
+      expect(mutatingOperations(mocks.ecs)).toEqual(['RegisterTaskDefinition']);
+    },
+  );
+
+  it('a service that names no task definition, as a RollbackTargetError', async () => {
+    const { ctx, mocks } = testContext();
+    mocks.ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [{ serviceName: 'iclinic-api', status: 'ACTIVE' }] });
+    const error = await rollback(ctx).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RollbackTargetError);
+    expect((error as Error).name).toBe('RollbackTargetError');
+    expect((error as Error).message).toBe(
+      'Stack "iclinic" has no active service iclinic-api in us-east-1; run "iclinic-deploy up --region us-east-1" first.',
     );
-    expect(mutatingOperations(mocks.ecs)).toEqual(['RegisterTaskDefinition']);
+  });
+});
+
+describe('rollback goes', () => {
+  it('to revision 1 when asked, the first a family has', async () => {
+    const { ctx, mocks } = stackWith([revision(1, 'v1'), revision(2, 'v2')], 2);
+    mocks.ecs
+      .on(RegisterTaskDefinitionCommand)
+      .resolves({ taskDefinition: { taskDefinitionArn: `${FAMILY_ARN}:3` } });
+    mocks.ecs.on(UpdateServiceCommand).resolves({ service: {} });
+    const result = await rollback(ctx, { to: 1 });
+    expect(result).toMatchObject({ fromRevision: 1, newRevision: 3 });
+  });
+
+  it('back without an image change when only the settings differ', async () => {
+    const bigger = { ...revision(3, 'v2'), cpu: '1024' };
+    const { ctx } = stackWith([bigger, revision(4, 'v2')], 4);
+    const result = await rollback({ ...ctx, dryRun: true });
+    expect(result.changes.map((c) => c.detail)).toEqual([
+      'copy of revision 3 with the running token',
+      'task definition',
+    ]);
+  });
+
+  it('back, never forward, by the revision numbers in the ARNs when DescribeTaskDefinition gives none', async () => {
+    const bare = (n: number, image: string): TaskDefinition => {
+      const { revision: _n, ...rest } = revision(n, image);
+      return rest;
+    };
+    const { ctx, mocks } = stackWith([bare(3, 'v1'), bare(4, 'v2'), bare(5, 'v3')], 4);
+    mocks.ecs
+      .on(RegisterTaskDefinitionCommand)
+      .resolves({ taskDefinition: { taskDefinitionArn: `${FAMILY_ARN}:6` } });
+    mocks.ecs.on(UpdateServiceCommand).resolves({ service: {} });
+    const result = await rollback(ctx);
+    const registered = mocks.ecs.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input;
+    expect(registered?.containerDefinitions?.[0]?.image).toBe('v1');
+    expect(result.changes.at(-1)).toMatchObject({ from: 'iclinic-api:4' });
   });
 });
 
 describe('listRevisions', () => {
+  it('asks ECS for the active revisions of the family, newest first, and sorts past 9', async () => {
+    const revisions = [9, 10, 11].map((n) => revision(n, `v${n}`));
+    const { ctx, mocks } = stackWith(revisions, 10);
+    const listed = await listRevisions(ctx);
+    expect(listed.map((r) => r.revision)).toEqual([11, 10, 9]);
+    expect(mocks.ecs.commandCalls(ListTaskDefinitionsCommand)[0]?.args[0].input).toEqual({
+      familyPrefix: 'iclinic-api',
+      status: 'ACTIVE',
+      sort: 'DESC',
+    });
+  });
+
+  it('reads the API container among others, and copes with a revision without containers or number', async () => {
+    const withSidecar: TaskDefinition = {
+      taskDefinitionArn: `${FAMILY_ARN}:4`,
+      revision: 4,
+      containerDefinitions: [
+        { name: 'sidecar', image: 'repo/sidecar:1' },
+        { name: 'api', image: 'repo/api:v2', secrets: runningSecrets },
+      ],
+    };
+    const empty: TaskDefinition = { taskDefinitionArn: `${FAMILY_ARN}:3` };
+    const { ctx, mocks } = stackWith([empty, withSidecar], 4);
+    mocks.ecs.on(DescribeServicesCommand).resolves({ services: [] });
+    const listed = await listRevisions(ctx);
+    expect(listed.map((r) => [r.revision, r.image, r.secretVersionId, r.running])).toEqual([
+      [4, 'repo/api:v2', 'running-version', false],
+      [3, undefined, undefined, false],
+    ]);
+  });
+
   it('describes only the newest `limit` revisions', async () => {
     const revisions = [1, 2, 3, 4, 5].map((n) => revision(n, `v${n}`));
     const { ctx, mocks } = stackWith(revisions, 5);

@@ -94,8 +94,11 @@ export interface Scenario {
    * What becomes of the UpdateService onto the new revision: `lost`, ECS
    * applies it but the reply never arrives (a dropped connection);
    * `refused`, ECS refuses it and nothing changes. Either way the call throws.
+   * `unlisted`: ECS applies it and answers, but lists no deployment.
    */
-  newUpdate?: 'lost' | 'refused';
+  newUpdate?: 'lost' | 'refused' | 'unlisted';
+  /** Reads after each UpdateService for which its deployment is still IN_PROGRESS (6 s apart). */
+  inProgressReads?: number;
 }
 
 export function stack(scenario: Scenario = {}) {
@@ -112,6 +115,7 @@ export function stack(scenario: Scenario = {}) {
     ] as Deployment[],
     deploymentCount: 0,
     describeCount: 0,
+    readsSinceUpdate: 0,
   };
   let beforeLastUpdate = { taskDefinition: state.taskDefinition, deployments: state.deployments };
   const service = (
@@ -128,7 +132,13 @@ export function stack(scenario: Scenario = {}) {
     if (scenario.serviceMissing === true)
       return { services: [], failures: [{ arn: 'iclinic-api', reason: 'MISSING' }] };
     const stale = scenario.staleReads?.includes(state.describeCount) === true;
-    return { services: [stale ? service(beforeLastUpdate) : service()] };
+    if (stale) return { services: [service(beforeLastUpdate)] };
+    state.readsSinceUpdate += 1;
+    if (state.deploymentCount > 0 && state.readsSinceUpdate <= (scenario.inProgressReads ?? 0)) {
+      const inProgress = state.deployments.map((d) => ({ ...d, rolloutState: 'IN_PROGRESS' }));
+      return { services: [service({ ...state, deployments: inProgress as Deployment[] })] };
+    }
+    return { services: [service()] };
   });
   mocks.ecs
     .on(DescribeTaskDefinitionCommand)
@@ -149,6 +159,7 @@ export function stack(scenario: Scenario = {}) {
       throw awsError('InvalidParameterException', 'TaskDefinition is inactive');
     }
     state.deploymentCount += 1;
+    state.readsSinceUpdate = 0;
     const id = `ecs-svc/${state.deploymentCount}`;
     const isNew = input.taskDefinition === TD_NEW;
     const rollout = isNew ? (scenario.newRollout ?? 'COMPLETED') : 'COMPLETED';
@@ -180,6 +191,9 @@ export function stack(scenario: Scenario = {}) {
     }
     if (isNewUpdate && scenario.newUpdate === 'lost') {
       throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    }
+    if (isNewUpdate && scenario.newUpdate === 'unlisted') {
+      return { service: { ...service(), deployments: [] } };
     }
     return { service: { ...service(), deployments: returned } };
   });

@@ -1,0 +1,243 @@
+// Which statement of the deployer policy grants each call the CLI makes,
+// and which calls no statement grants: least privilege checked call by call
+// through the policy's own evaluator, whose IAM rules are checked first.
+import { describe, expect, it } from 'vitest';
+import {
+  allowingStatement,
+  deployerPolicy,
+  iamActionsOf,
+  IMPLIED_PERMISSIONS,
+  statementAllows,
+  type Statement,
+} from '../../../provision/policy/index.js';
+
+const ACCOUNT = '123456789012';
+const REGION = 'us-east-1';
+const policy = deployerPolicy({ region: REGION, stack: 'iclinic' });
+const inRegion = { 'aws:RequestedRegion': REGION };
+const elsewhere = { 'aws:RequestedRegion': 'sa-east-1' };
+
+describe('statementAllows (IAM matching)', () => {
+  const statement = (Resource: string, Condition?: Statement['Condition']): Statement => ({
+    Sid: 'Test',
+    Effect: 'Allow',
+    Action: ['logs:Create*'],
+    Resource,
+    ...(Condition === undefined ? {} : { Condition }),
+  });
+  const check = (resource: string, context: Record<string, string> = {}) => ({
+    action: 'logs:CreateLogGroup',
+    resource,
+    context,
+  });
+
+  it('matches actions without regard to case', () => {
+    expect(statementAllows(statement('*'), { ...check('x'), action: 'LOGS:createloggroup' })).toBe(
+      true,
+    );
+  });
+
+  it('takes a dot in a pattern literally, and ? as exactly one character', () => {
+    expect(statementAllows(statement('a.b'), check('a.b'))).toBe(true);
+    expect(statementAllows(statement('a.b'), check('aXb'))).toBe(false);
+    expect(statementAllows(statement('ab?'), check('abc'))).toBe(true);
+    expect(statementAllows(statement('ab?'), check('ab'))).toBe(false);
+    expect(statementAllows(statement('ab?'), check('abcd'))).toBe(false);
+  });
+
+  it('needs every StringEquals key to fit, and understands no other operator', () => {
+    const both = { StringEquals: { 'aws:RequestedRegion': REGION, 'iam:PassedToService': 'x' } };
+    expect(
+      statementAllows(
+        statement('*', both),
+        check('r', { ...inRegion, 'iam:PassedToService': 'x' }),
+      ),
+    ).toBe(true);
+    expect(statementAllows(statement('*', both), check('r', inRegion))).toBe(false);
+    expect(
+      statementAllows(
+        statement('*', { StringLike: { 'aws:RequestedRegion': REGION } }),
+        check('r', inRegion),
+      ),
+    ).toBe(false);
+  });
+});
+
+describe('iamActionsOf', () => {
+  it('maps CreateDistributionWithTags to the two actions CloudFront checks, any other call to itself', () => {
+    expect(iamActionsOf('cloudfront:CreateDistributionWithTags')).toEqual([
+      'cloudfront:CreateDistribution',
+      'cloudfront:TagResource',
+    ]);
+    expect(iamActionsOf('ecs:UpdateService')).toEqual(['ecs:UpdateService']);
+  });
+});
+
+describe('deployerPolicy statements', () => {
+  it('each have an id of letters and digits, unique in the policy (IAM requires it)', () => {
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_sid.html
+    const ids = policy.Statement.map((s) => s.Sid);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9]+$/);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  const alarm = (name: string) => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}`;
+  const logGroup = (name: string) => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}`;
+  const scalableTarget = `arn:aws:application-autoscaling:${REGION}:${ACCOUNT}:scalable-target/0ec1`;
+  const topic = (name: string) => `arn:aws:sns:${REGION}:${ACCOUNT}:${name}`;
+
+  /** [action, resource, condition keys, the statement that grants it (undefined: none)]. */
+  const cases: [string, string, Record<string, string>, string | undefined][] = [
+    ['sts:GetCallerIdentity', '*', {}, 'Identity'],
+    ['logs:DescribeLogGroups', '*', inRegion, 'LogGroupList'],
+    ['logs:CreateLogGroup', logGroup('/ecs/iclinic/api'), inRegion, 'LogGroup'],
+    ['logs:PutRetentionPolicy', logGroup('/ecs/iclinic/api:*'), inRegion, 'LogGroup'],
+    ['logs:DeleteLogGroup', logGroup('/ecs/other/api'), inRegion, undefined],
+    [
+      'logs:DeleteLogGroup',
+      `arn:aws:logs:sa-east-1:${ACCOUNT}:log-group:/ecs/iclinic/api`,
+      {},
+      undefined,
+    ],
+    ['cloudfront:ListDistributions', '*', {}, 'CloudFrontList'],
+    [
+      'cloudfront:UpdateDistribution',
+      `arn:aws:cloudfront::${ACCOUNT}:distribution/E2ABC`,
+      {},
+      'CloudFrontDistribution',
+    ],
+    ['cloudfront:DeleteDistribution', `arn:aws:cloudfront::${ACCOUNT}:function/f`, {}, undefined],
+    ['application-autoscaling:DescribeScalableTargets', '*', inRegion, 'AutoscalingRead'],
+    ['application-autoscaling:DescribeScalableTargets', '*', elsewhere, undefined],
+    ['application-autoscaling:RegisterScalableTarget', scalableTarget, inRegion, 'Autoscaling'],
+    ['application-autoscaling:RegisterScalableTarget', '*', inRegion, undefined],
+    ['cloudwatch:DescribeAlarms', '*', inRegion, 'AlarmsRead'],
+    ['cloudwatch:DescribeAlarms', alarm('iclinic-unhealthy-targets'), elsewhere, undefined],
+    ['cloudwatch:PutMetricAlarm', alarm('iclinic-unhealthy-targets'), inRegion, 'Alarms'],
+    [
+      'cloudwatch:PutMetricAlarm',
+      alarm('TargetTracking-service/iclinic/iclinic-api-AlarmHigh-1'),
+      inRegion,
+      'Alarms',
+    ],
+    ['cloudwatch:PutMetricAlarm', alarm('other-unhealthy-targets'), inRegion, undefined],
+    ['sns:ListTopics', '*', inRegion, 'AlarmTopicList'],
+    ['sns:ListTopics', topic('iclinic-alarms'), elsewhere, undefined],
+    ['sns:Subscribe', topic('iclinic-alarms'), inRegion, 'AlarmTopic'],
+    ['sns:Subscribe', topic('other-alarms'), inRegion, undefined],
+    [
+      'iam:CreateServiceLinkedRole',
+      `arn:aws:iam::${ACCOUNT}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS`,
+      { 'iam:AWSServiceName': 'ecs.amazonaws.com' },
+      'ServiceLinkedRoles',
+    ],
+    [
+      'iam:CreateServiceLinkedRole',
+      `arn:aws:iam::${ACCOUNT}:role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS`,
+      { 'iam:AWSServiceName': 'rds.amazonaws.com' },
+      undefined,
+    ],
+  ];
+  it.each(cases)('%s on %s (%o) is granted by %s', (action, resource, context, sid) => {
+    expect(allowingStatement(policy, { action, resource, context })?.Sid).toBe(sid);
+  });
+});
+
+describe('IMPLIED_PERMISSIONS rows', () => {
+  const request = { region: REGION, stack: 'iclinic', account: ACCOUNT };
+  const checksOf = (call: string) =>
+    IMPLIED_PERMISSIONS.filter((row) => row.call === call).flatMap((row) => row.checks(request));
+  const regional = (...actions: string[]) =>
+    actions.map((action) => ({ action, resource: '*', context: inRegion }));
+  const slr = (service: string, role: string) => ({
+    action: 'iam:CreateServiceLinkedRole',
+    resource: `arn:aws:iam::${ACCOUNT}:role/aws-service-role/${service}/${role}`,
+    context: { 'iam:AWSServiceName': service },
+  });
+  const trackingAlarm = `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:TargetTracking-service/iclinic/iclinic-api-AlarmHigh-0b0c`;
+  const onTrackingAlarm = (action: string) => ({
+    action,
+    resource: trackingAlarm,
+    context: inRegion,
+  });
+  const repository = `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/iclinic/api`;
+
+  const rows: [string, unknown[]][] = [
+    [
+      'application-autoscaling:RegisterScalableTarget',
+      [
+        ...regional('ecs:DescribeServices', 'ecs:UpdateService'),
+        slr(
+          'ecs.application-autoscaling.amazonaws.com',
+          'AWSServiceRoleForApplicationAutoScaling_ECSService',
+        ),
+      ],
+    ],
+    [
+      'application-autoscaling:PutScalingPolicy',
+      [onTrackingAlarm('cloudwatch:DescribeAlarms'), onTrackingAlarm('cloudwatch:PutMetricAlarm')],
+    ],
+    ['application-autoscaling:DeleteScalingPolicy', [onTrackingAlarm('cloudwatch:DeleteAlarms')]],
+    [
+      'application-autoscaling:DeregisterScalableTarget',
+      [onTrackingAlarm('cloudwatch:DeleteAlarms')],
+    ],
+    [
+      'elasticloadbalancing:CreateLoadBalancer',
+      [
+        ...regional(
+          'ec2:DescribeAccountAttributes',
+          'ec2:DescribeAddresses',
+          'ec2:DescribeInternetGateways',
+          'ec2:DescribeSecurityGroups',
+          'ec2:DescribeSubnets',
+          'ec2:DescribeVpcs',
+        ),
+        slr('elasticloadbalancing.amazonaws.com', 'AWSServiceRoleForElasticLoadBalancing'),
+      ],
+    ],
+    [
+      'elasticloadbalancing:CreateTargetGroup',
+      regional('ec2:DescribeInternetGateways', 'ec2:DescribeVpcs'),
+    ],
+    ['elasticloadbalancing:SetSubnets', regional('ec2:DescribeSubnets')],
+    ['elasticloadbalancing:SetSecurityGroups', []],
+    ['ecs:CreateCluster', [slr('ecs.amazonaws.com', 'AWSServiceRoleForECS')]],
+    [
+      'ecs:RegisterTaskDefinition',
+      [
+        {
+          action: 'iam:PassRole',
+          resource: `arn:aws:iam::${ACCOUNT}:role/iclinic-us-east-1-exec`,
+          context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+        },
+      ],
+    ],
+    [
+      'docker push',
+      [
+        { action: 'ecr:GetAuthorizationToken', resource: '*', context: inRegion },
+        ...[
+          'ecr:BatchCheckLayerAvailability',
+          'ecr:BatchGetImage',
+          'ecr:CompleteLayerUpload',
+          'ecr:InitiateLayerUpload',
+          'ecr:PutImage',
+          'ecr:UploadLayerPart',
+        ].map((action) => ({ action, resource: repository, context: inRegion })),
+      ],
+    ],
+  ];
+  it.each(rows)('%s needs exactly the checks its AWS page lists', (call, expected) => {
+    expect(checksOf(call)).toEqual(expected);
+  });
+
+  it('gives each row exactly one AWS source page or two', () => {
+    for (const row of IMPLIED_PERMISSIONS) {
+      const pages = row.source.split(', ');
+      expect(pages.length, row.call).toBeLessThanOrEqual(2);
+      for (const page of pages)
+        expect(page, row.call).toMatch(/^https:\/\/docs\.aws\.amazon\.com\/\S+\.html$/);
+    }
+  });
+});
