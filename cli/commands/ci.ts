@@ -120,7 +120,7 @@ function wiredLines(result: CiGithubResult, globals: Pick<GlobalOptions, 'name' 
     `  git add ${result.workflowPath}`,
     '  git commit -m "Deploy with iclinic-deploy from GitHub Actions"',
     `  git push origin ${target.branch}`,
-    `Watch it at ${actions} (or "gh run watch"); "iclinic-deploy status${stackFlags(globals.name, globals.region)}" shows the result.`,
+    `Watch it at ${actions} (or "gh run watch"); "npx iclinic-deploy status${stackFlags(globals.name, globals.region)}" shows the result.`,
   ];
 }
 
@@ -166,7 +166,7 @@ export function formatCiStatus(ci: CiStatus, stack: string, region: string): str
       : `OIDC provider ${ci.provider.createdByTool ? 'created by iclinic-deploy' : 'found in the account'}`;
   if (ci.role === undefined) {
     return [
-      `CI:       not wired (${provider}); "iclinic-deploy ci github --repo OWNER/NAME${stackFlags(stack, region)}" sets it up`,
+      `CI:       not wired (${provider}); "npx iclinic-deploy ci github --repo OWNER/NAME${stackFlags(stack, region)}" sets it up`,
     ];
   }
   const trusts =

@@ -169,7 +169,7 @@ describe('formatCiStatus', () => {
         'sa-east-1',
       ),
     ).toEqual([
-      'CI:       not wired (no OIDC provider for token.actions.githubusercontent.com); "iclinic-deploy ci github --repo OWNER/NAME --name prod --region sa-east-1" sets it up',
+      'CI:       not wired (no OIDC provider for token.actions.githubusercontent.com); "npx iclinic-deploy ci github --repo OWNER/NAME --name prod --region sa-east-1" sets it up',
     ]);
   });
 });

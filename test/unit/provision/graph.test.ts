@@ -333,11 +333,14 @@ describe('runGraph events and records', () => {
         },
       },
     };
-    const run = runGraph(racing, { events: () => undefined, clock });
+    // The run settles only once running steps have: the slow one ends after the failure.
+    const run = runGraph(racing, {
+      events: (event) => {
+        if (event.type === 'step-failed') releaseSlow();
+      },
+      clock,
+    });
     await expect(run.results).rejects.toThrow('boom');
-    releaseSlow();
-    await slowDone;
-    await new Promise((resolve) => setImmediate(resolve));
     expect(started).toEqual([]);
     expect(run.records.find((r) => r.key === 'later')?.status).toBe('skipped');
   });

@@ -128,7 +128,7 @@ describe('rollback refuses', () => {
     const error = await rollback(ctx, { to }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RollbackTargetError);
     expect((error as Error).message).toBe(
-      `Invalid --to ${to}: give a revision number of iclinic-api (see "iclinic-deploy status").`,
+      `Invalid --to ${to}: give a revision number of iclinic-api (see "npx iclinic-deploy status").`,
     );
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
   });
@@ -136,7 +136,7 @@ describe('rollback refuses', () => {
   it('a revision that does not exist, saying how to list them', async () => {
     const { ctx, mocks } = stackWith([revision(3, 'v1'), revision(4, 'v2')], 4);
     await expect(rollback(ctx, { to: 9 })).rejects.toThrow(
-      'Task definition iclinic-api:9 was not found; run "iclinic-deploy status" to list revisions.',
+      'Revision 9 of iclinic-api does not exist (or was deregistered). Its revisions are 3, 4; pick one with "npx iclinic-deploy rollback --to N" ("npx iclinic-deploy status" shows the recent ones and their images).',
     );
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
   });
@@ -147,7 +147,7 @@ describe('rollback refuses', () => {
     expect(error).toBeInstanceOf(RollbackTargetError);
     expect((error as Error).message).toBe(
       'No revision of iclinic-api older than the running revision 4 has another image or settings; ' +
-        'nothing older to roll back to. Deploy another image with "iclinic-deploy up", or pick a revision with "iclinic-deploy rollback --to N".',
+        'nothing older to roll back to. Deploy another image with "npx iclinic-deploy up", or pick a revision with "npx iclinic-deploy rollback --to N".',
     );
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
   });
@@ -173,7 +173,7 @@ describe('rollback refuses', () => {
     expect(error).toBeInstanceOf(RollbackTargetError);
     expect((error as Error).name).toBe('RollbackTargetError');
     expect((error as Error).message).toBe(
-      'Stack "iclinic" has no active service iclinic-api in us-east-1; run "iclinic-deploy up --region us-east-1" first.',
+      'Stack "iclinic" has no active service iclinic-api in us-east-1; run "npx iclinic-deploy up --region us-east-1" first.',
     );
   });
 });

@@ -92,7 +92,9 @@ describe('runSetToken', () => {
         'The token was NOT changed: Deployment ecs-svc/1 of iclinic-api failed.\n' +
           'Rollout: tasks failed to start\n' +
           'Restoring the previous state also failed: throttled. ' +
-          'Run "iclinic-deploy status --region us-east-1" and "set-token" again.\n' +
+          'Run "npx iclinic-deploy status --region us-east-1" to see what runs; ' +
+          '"npx iclinic-deploy token --region us-east-1" prints the token stored now; ' +
+          'then run "npx iclinic-deploy set-token" again.\n' +
           `Restored: service iclinic-api back on ${TD_OLD}; deregistered ${TD_NEW}. ` +
           'The service keeps running with the previous token.',
       );

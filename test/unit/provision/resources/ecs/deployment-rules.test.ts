@@ -331,7 +331,7 @@ describe('waitForDeployment reads', () => {
     await expect(
       waitForDeployment(ctx, { deploymentId: 'ecs-svc/9', timeoutMs: 600_000 }),
     ).rejects.toThrow(
-      'ECS service iclinic-api is DRAINING in DescribeServices 60 s after deployment ecs-svc/9 started; run "up" again.',
+      'ECS service iclinic-api is DRAINING in DescribeServices 60 s after deployment ecs-svc/9 started; run "npx iclinic-deploy up" again.',
     );
   });
 
@@ -345,7 +345,7 @@ describe('waitForDeployment reads', () => {
       waitForDeployment(ctx, { deploymentId: 'ecs-svc/9', timeoutMs: 600_000 }),
     ).rejects.toThrow(
       'Deployment ecs-svc/9 of iclinic-api has not been listed by DescribeServices for 60 s ' +
-        '(primary deployment: none); run "iclinic-deploy status" to see what runs, then run the command again.',
+        '(primary deployment: none); run "npx iclinic-deploy status" to see what runs, then run the command again.',
     );
   });
 
