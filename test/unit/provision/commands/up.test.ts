@@ -92,6 +92,7 @@ describe('upGraph', () => {
       network: probe('network'),
       'load-balancer': probe('load-balancer'),
       repository: probe('repository'),
+      certificate: probe('certificate'),
       distribution: probe('distribution', true),
       image: probe('image'),
     } as unknown as StepGraph<UpSteps>;
@@ -113,13 +114,13 @@ describe('upGraph', () => {
 
   it('creates the distribution once the load balancer (its origin) exists, and the header rule once the distribution (its secret) does', () => {
     const g = graph();
-    expect(g.distribution.after).toEqual(['load-balancer']);
+    expect(g.distribution.after).toEqual(['load-balancer', 'certificate']);
     expect(g['origin-rule'].after).toEqual(['load-balancer', 'distribution']);
   });
 
   it('waits for the distribution to deploy beside the ECS rollout, and verifies only after both', () => {
     const g = graph();
-    expect(g['distribution-deployed'].after).toEqual(['distribution']);
+    expect(g['distribution-deployed'].after).toEqual(['distribution', 'domain-records']);
     expect(g.rollout.after).not.toContain('distribution-deployed');
     expect(g.verify.after).toEqual(expect.arrayContaining(['rollout', 'distribution-deployed']));
   });
