@@ -33,7 +33,12 @@ vi.mock('../../../provision/resources/load-balancer/index.js', () => ({
   removeTargetGroup: remover('target-group'),
 }));
 vi.mock('../../../provision/resources/cloudfront/index.js', () => ({
+  describeDistribution: vi.fn(async () => undefined),
   removeDistribution: remover('distribution'),
+}));
+vi.mock('../../../provision/resources/domain/index.js', () => ({
+  removeDomainRecords: remover('domain-records'),
+  removeStackCertificates: remover('certificate'),
 }));
 vi.mock('../../../provision/resources/network/index.js', () => ({
   removeNetwork: remover('network'),
@@ -121,6 +126,12 @@ describe('down', () => {
     expect(position('distribution:start')).toBeLessThan(position('service:end'));
   });
 
+  it('deletes the domain records before the distribution, and the certificate only once the distribution is gone', async () => {
+    await down();
+    expect(position('distribution:start')).toBeGreaterThan(position('domain-records:end'));
+    expect(position('certificate:start')).toBeGreaterThan(position('distribution:end'));
+  });
+
   it('removes the network only after the cluster is gone', async () => {
     await down();
     expect(position('network:start')).toBeGreaterThan(position('cluster:end'));
@@ -130,6 +141,8 @@ describe('down', () => {
     const removed = await down();
     expect(new Set(removed)).toEqual(
       new Set([
+        'domain-records',
+        'certificate',
         'autoscaling',
         'alarms',
         'distribution',
@@ -185,13 +198,14 @@ describe('down', () => {
     await expect(down()).rejects.toThrow('load balancer refused');
   });
 
-  it('is a valid graph whose first steps, needing nothing before them, are the scaler, the alarms, the distribution and the service', () => {
+  it('is a valid graph whose first steps, needing nothing before them, are the domain records, the scaler and the alarms', () => {
     const { ctx } = testContext();
     const graph = downGraph(ctx, 60_000);
     expect(topologicalOrder(graph)).toHaveLength(Object.keys(graph).length);
-    for (const key of ['autoscaling', 'alarms', 'distribution'] as const) {
+    for (const key of ['domain-records', 'autoscaling', 'alarms'] as const) {
       expect(graph[key].after).toEqual([]);
     }
+    expect(graph.distribution.after).toEqual(['domain-records']);
     expect(graph.service.after).toEqual(['autoscaling']);
   });
 
