@@ -65,8 +65,8 @@ export class CertificateNotIssuedError extends Error {
   constructor(info: CertificateInfo, waitedMs: number, howToFix: string) {
     super(
       `The ACM certificate for ${info.domain} is still ${info.status} after ` +
-        `${Math.round(waitedMs / 60_000)} min: ACM issues it once it can read the validation record ` +
-        `${info.validation === undefined ? '(not published yet)' : recordText(info.validation)}. ` +
+        `${Math.round(waitedMs / 60_000)} min: ACM issues it once it can read the validation record\n` +
+        `  ${info.validation === undefined ? '(not published yet)' : recordText(info.validation)}\n` +
         howToFix,
     );
     this.name = 'CertificateNotIssuedError';
