@@ -122,7 +122,7 @@ export interface CustomViewer {
   readonly certificateArn: string;
 }
 
-export const KEEP_VIEWER = 'keep';
+export const KEEP_VIEWER = 'keep' as const;
 
 /**
  * The oldest TLS version CloudFront then accepts from viewers: TLSv1.2_2021,

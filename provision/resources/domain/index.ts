@@ -17,7 +17,15 @@ import {
 } from '../certificate/index.js';
 import { recordText, waitForCertificateIssued } from '../certificate/wait.js';
 import { zoneHolds } from './name.js';
-import { aliasRecords, ensureRecords, removeRecords, validationRecord } from './records.js';
+import {
+  aliasRecords,
+  ensureRecords,
+  recordAt,
+  recordValue,
+  removeRecords,
+  sameRecord,
+  validationRecord,
+} from './records.js';
 import { findHostedZone, type ZoneRef } from './zone.js';
 
 export { validateDomainName, InvalidDomainNameError } from './name.js';
@@ -180,4 +188,72 @@ export async function removeStackCertificates(
     changes.push(...(await removeCertificate(ctx, certificate)).changes);
   }
   return { changes };
+}
+
+export interface DomainStatus {
+  readonly name: string;
+  /** The certificate the distribution uses, else the stack's for the name. */
+  readonly certificate: { arn: string; status: string; notAfter: string | undefined } | undefined;
+  /** The Route 53 zone, or undefined when the DNS is elsewhere. */
+  readonly zone: string | undefined;
+  /** "api.example.com A: alias d123.cloudfront.net" or "...: missing". */
+  readonly records: readonly string[];
+}
+
+async function recordLines(
+  ctx: StackContext,
+  zone: ZoneRef,
+  name: string,
+  distributionDomain: string | undefined,
+  certificate: CertificateInfo | undefined,
+): Promise<string[]> {
+  const wanted = [
+    ...(distributionDomain === undefined ? [] : aliasRecords(name, distributionDomain)),
+    ...(certificate?.validation === undefined ? [] : [validationRecord(certificate.validation)]),
+  ];
+  const lines: string[] = [];
+  for (const record of wanted) {
+    const found = await recordAt(ctx, zone, record.Name ?? '', record.Type ?? 'A');
+    const state =
+      found === undefined
+        ? 'missing ("up" writes it)'
+        : sameRecord(found, record)
+          ? recordValue(found)
+          : `${recordValue(found)}, not the stack's ("up" will refuse to overwrite it)`;
+    lines.push(`${(record.Name ?? '').replace(/\.$/, '')} ${record.Type ?? ''}: ${state}`);
+  }
+  return lines;
+}
+
+/**
+ * Read-only, for `status`: the name on the distribution (or of the stack's
+ * certificate), its certificate and its records; undefined without --domain.
+ */
+export async function describeDomain(
+  ctx: StackContext,
+  distribution: { domainName: string; aliases: readonly string[]; certificateArn?: string } | undefined,
+): Promise<DomainStatus | undefined> {
+  const account = await listCertificates(ctx);
+  const name = distribution?.aliases[0] ?? account.stack[0]?.domain;
+  if (name === undefined) return undefined;
+  const certificate =
+    account.stack.find((c) => c.arn === distribution?.certificateArn) ??
+    account.stack.find((c) => c.domain === name);
+  const zone = await findHostedZone(ctx, name).catch(() => undefined);
+  return {
+    name,
+    certificate:
+      certificate === undefined
+        ? undefined
+        : {
+            arn: certificate.arn,
+            status: certificate.status,
+            notAfter: certificate.notAfter?.toISOString(),
+          },
+    zone: zone?.name,
+    records:
+      zone === undefined
+        ? []
+        : await recordLines(ctx, zone, name, distribution?.domainName, certificate),
+  };
 }

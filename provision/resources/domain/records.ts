@@ -75,13 +75,13 @@ export async function recordAt(
   ctx: StackContext,
   zone: ZoneRef,
   name: string,
-  type: RRType,
+  type: RRType | string,
 ): Promise<ResourceRecordSet | undefined> {
   const out = await ctx.clients.route53.send(
     new ListResourceRecordSetsCommand({
       HostedZoneId: zone.id,
       StartRecordName: name,
-      StartRecordType: type,
+      StartRecordType: type as RRType,
       MaxItems: 1,
     }),
   );
