@@ -149,7 +149,10 @@ describe('formatDomain', () => {
           notAfter: '2027-12-01T00:00:00.000Z',
         },
         zone: 'example.com',
-        records: ['api.example.com A: alias d1.cloudfront.net', 'api.example.com AAAA: missing ("up" writes it)'],
+        records: [
+          'api.example.com A: alias d1.cloudfront.net',
+          'api.example.com AAAA: missing ("up" writes it)',
+        ],
       }),
     ).toEqual([
       'Domain:   https://api.example.com/',

@@ -17,9 +17,9 @@ describe('--domain and --hosted-zone-id', () => {
   });
 
   it('refuses --domain with --plain-http (a usage error, exit 2)', () => {
-    expect(() =>
-      parseDomainOptions({ domain: 'api.example.com', plainHttp: true }),
-    ).toThrow(UsageError);
+    expect(() => parseDomainOptions({ domain: 'api.example.com', plainHttp: true })).toThrow(
+      UsageError,
+    );
     expect(() => parseDomainOptions({ domain: 'api.example.com', plainHttp: true })).toThrow(
       '--domain api.example.com and --plain-http exclude each other',
     );
@@ -32,7 +32,9 @@ describe('--domain and --hosted-zone-id', () => {
         domain: 'api.example.com',
         certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc',
       }),
-    ).toThrow(/--certificate-arn puts your own certificate on the load balancer with no CloudFront/);
+    ).toThrow(
+      /--certificate-arn puts your own certificate on the load balancer with no CloudFront/,
+    );
   });
 
   it('refuses --hosted-zone-id without --domain', () => {
@@ -47,7 +49,7 @@ describe('--domain and --hosted-zone-id', () => {
     expect(() => parseHostedZoneId('z1abc!')).toThrow(InvalidArgumentError);
   });
 
-  it('turns a bad name into commander\'s argument error (exit 2) with the reason', () => {
+  it("turns a bad name into commander's argument error (exit 2) with the reason", () => {
     expect(() => parseDomain('*.example.com')).toThrow(InvalidArgumentError);
     expect(() => parseDomain('*.example.com')).toThrow('wildcards are not supported');
   });

@@ -42,7 +42,11 @@ function account(
         DomainValidationOptions: [
           {
             DomainName: domain,
-            ResourceRecord: { Name: `_x.${domain}.`, Type: 'CNAME', Value: '_y.acm-validations.aws.' },
+            ResourceRecord: {
+              Name: `_x.${domain}.`,
+              Type: 'CNAME',
+              Value: '_y.acm-validations.aws.',
+            },
           },
         ],
       },
@@ -56,7 +60,12 @@ describe('listCertificates', () => {
     const { ctx } = account([
       ['a', 'api.example.com', 'ISSUED', stackTags],
       ['b', 'api.example.com', 'ISSUED', [{ Key: 'iclinic-deploy:stack', Value: 'other' }]],
-      ['c', 'api.example.com', 'ISSUED', [stackTags[0]!, { Key: 'iclinic-deploy:region', Value: 'sa-east-1' }]],
+      [
+        'c',
+        'api.example.com',
+        'ISSUED',
+        [stackTags[0]!, { Key: 'iclinic-deploy:region', Value: 'sa-east-1' }],
+      ],
     ]);
     const found = await listCertificates(ctx);
     expect(found.stack.map((c) => c.arn)).toEqual([arn('a')]);
@@ -89,7 +98,11 @@ describe('ensureCertificate', () => {
         DomainValidationOptions: [
           {
             DomainName: 'api.example.com',
-            ResourceRecord: { Name: '_n.api.example.com.', Type: 'CNAME', Value: '_v.acm-validations.aws.' },
+            ResourceRecord: {
+              Name: '_n.api.example.com.',
+              Type: 'CNAME',
+              Value: '_v.acm-validations.aws.',
+            },
           },
         ],
       },
@@ -153,6 +166,8 @@ describe('removeCertificate', () => {
       inUseBy: ['arn:aws:cloudfront::123456789012:distribution/E1'],
     });
     expect(removal.changes).toEqual([]);
-    expect(report.warnings[0]).toContain('is still in use (arn:aws:cloudfront::123456789012:distribution/E1)');
+    expect(report.warnings[0]).toContain(
+      'is still in use (arn:aws:cloudfront::123456789012:distribution/E1)',
+    );
   });
 });

@@ -53,7 +53,9 @@ describe('waitForCertificateIssued', () => {
 
   it('gives up at the timeout with the record ACM waits for and how to fix it', async () => {
     const { ctx, mocks } = testContext();
-    mocks.acm.on(DescribeCertificateCommand).resolves({ Certificate: detail('PENDING_VALIDATION') });
+    mocks.acm
+      .on(DescribeCertificateCommand)
+      .resolves({ Certificate: detail('PENDING_VALIDATION') });
     const waiting = waitForCertificateIssued(ctx, ARN, { ...options, timeoutMs: 5 * 60_000 });
     await expect(waiting).rejects.toBeInstanceOf(CertificateNotIssuedError);
     await expect(waiting).rejects.toThrow(
@@ -74,7 +76,7 @@ describe('waitForCertificateIssued', () => {
     );
   });
 
-  it('fails on a certificate that failed validation, with ACM\'s reason and what to do', async () => {
+  it("fails on a certificate that failed validation, with ACM's reason and what to do", async () => {
     const { ctx, mocks } = testContext();
     mocks.acm
       .on(DescribeCertificateCommand)

@@ -54,7 +54,9 @@ function deletedNames(mock: Parameters<typeof callInputs>[0]): string[] {
         (c.input as { ChangeBatch: { Changes: { ResourceRecordSet: ResourceRecordSet }[] } })
           .ChangeBatch.Changes,
     )
-    .map((change) => `${change.ResourceRecordSet.Name ?? ''} ${change.ResourceRecordSet.Type ?? ''}`);
+    .map(
+      (change) => `${change.ResourceRecordSet.Name ?? ''} ${change.ResourceRecordSet.Type ?? ''}`,
+    );
 }
 
 describe('removeDomainRecords', () => {
@@ -81,7 +83,7 @@ describe('removeDomainRecords', () => {
     ]);
   });
 
-  it('keeps the validation record while a certificate that is not the stack\'s has the same name', async () => {
+  it("keeps the validation record while a certificate that is not the stack's has the same name", async () => {
     const { ctx, mocks } = zoneWith(records);
     await removeDomainRecords(
       ctx,

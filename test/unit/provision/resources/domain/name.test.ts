@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  validateDomainName,
-  zoneHolds,
-} from '../../../../../provision/resources/domain/name.js';
+import { validateDomainName, zoneHolds } from '../../../../../provision/resources/domain/name.js';
 
 describe('validateDomainName', () => {
   it('lower-cases and drops a trailing dot', () => {

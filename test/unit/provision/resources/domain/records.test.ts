@@ -43,8 +43,13 @@ describe('ensureRecords', () => {
   it('creates the A and AAAA aliases to the distribution with the CloudFront zone id, nothing else', async () => {
     const { ctx, mocks } = zoneWith([]);
     const result = await ensureRecords(ctx, ZONE, aliasRecords('api.example.com', DISTRIBUTION));
-    expect(result.changes.map((c) => c.name)).toEqual(['api.example.com A', 'api.example.com AAAA']);
-    const change = callInputs(mocks.route53).find((c) => c.operation === 'ChangeResourceRecordSets');
+    expect(result.changes.map((c) => c.name)).toEqual([
+      'api.example.com A',
+      'api.example.com AAAA',
+    ]);
+    const change = callInputs(mocks.route53).find(
+      (c) => c.operation === 'ChangeResourceRecordSets',
+    );
     expect(change?.input).toMatchObject({
       HostedZoneId: 'ZONE1',
       ChangeBatch: {
@@ -82,7 +87,12 @@ describe('ensureRecords', () => {
 
   it('refuses an alias where the user has a CNAME, which cannot share its name', async () => {
     const { ctx } = zoneWith([
-      { Name: 'api.example.com.', Type: 'CNAME', TTL: 60, ResourceRecords: [{ Value: 'x.example.net' }] },
+      {
+        Name: 'api.example.com.',
+        Type: 'CNAME',
+        TTL: 60,
+        ResourceRecords: [{ Value: 'x.example.net' }],
+      },
     ]);
     await expect(
       ensureRecords(ctx, ZONE, aliasRecords('api.example.com', DISTRIBUTION)),
@@ -105,8 +115,11 @@ describe('removeRecords', () => {
       'api.example.com AAAA',
       '_abc.api.example.com CNAME',
     ]);
-    const deleted = callInputs(mocks.route53).find((c) => c.operation === 'ChangeResourceRecordSets')
-      ?.input as { ChangeBatch: { Changes: { Action: string; ResourceRecordSet: ResourceRecordSet }[] } };
+    const deleted = callInputs(mocks.route53).find(
+      (c) => c.operation === 'ChangeResourceRecordSets',
+    )?.input as {
+      ChangeBatch: { Changes: { Action: string; ResourceRecordSet: ResourceRecordSet }[] };
+    };
     expect(deleted.ChangeBatch.Changes).toEqual(
       [...ours, validation].map((record) => ({ Action: 'DELETE', ResourceRecordSet: record })),
     );
