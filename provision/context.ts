@@ -172,7 +172,12 @@ export function createClients(settings: ClientSettings, calls: CallLog): AwsClie
     cloudwatch: instrument(new CloudWatchClient(config), 'cloudwatch', calls, readOnly),
     sns: instrument(new SNSClient(config), 'sns', calls, readOnly),
     cloudfront: instrument(new CloudFrontClient(config), 'cloudfront', calls, readOnly),
-    acm: instrument(new ACMClient({ ...config, region: CERTIFICATE_REGION }), 'acm', calls, readOnly),
+    acm: instrument(
+      new ACMClient({ ...config, region: CERTIFICATE_REGION }),
+      'acm',
+      calls,
+      readOnly,
+    ),
     route53: instrument(new Route53Client(config), 'route53', calls, readOnly),
   };
 }

@@ -28,7 +28,9 @@ export function formatDomain(domain: DomainStatus): string[] {
       : `Cert:     ${certificate.status}${expiry} (${certificate.arn})`,
   ];
   if (domain.zone === undefined) {
-    lines.push(`Records:  DNS hosted outside this account's Route 53 (${domain.name} CNAME to the distribution)`);
+    lines.push(
+      `Records:  DNS hosted outside this account's Route 53 (${domain.name} CNAME to the distribution)`,
+    );
   } else {
     lines.push(`Records:  in the Route 53 zone ${domain.zone}`);
     for (const record of domain.records) lines.push(`          ${record}`);

@@ -104,7 +104,11 @@ export function domainSteps({ ctx, settings, on, remaining }: StepTools): Domain
       run: async (input) => {
         const distribution = input.get('distribution');
         if (distribution === undefined) return { value: undefined, summary: 'no CloudFront' };
-        const changes = await removeUnused(on(input), distribution, input.get('certificate-issued'));
+        const changes = await removeUnused(
+          on(input),
+          distribution,
+          input.get('certificate-issued'),
+        );
         return { value: undefined, changes };
       },
     },

@@ -78,7 +78,9 @@ export async function describeCertificate(
 }
 
 async function isStacks(ctx: StackContext, arn: string): Promise<boolean> {
-  const out = await ctx.clients.acm.send(new ListTagsForCertificateCommand({ CertificateArn: arn }));
+  const out = await ctx.clients.acm.send(
+    new ListTagsForCertificateCommand({ CertificateArn: arn }),
+  );
   const value = (key: string) => out.Tags?.find((t) => t.Key === key)?.Value;
   return value(STACK_TAG_KEY) === ctx.names.stack && value(REGION_TAG_KEY) === ctx.region;
 }
@@ -161,13 +163,18 @@ async function withValidationRecord(ctx: StackContext, arn: string): Promise<Cer
   let info: CertificateInfo | undefined;
   await pollUntil(
     ctx.clock,
-    { what: `waiting for ACM to publish the validation record of ${arn}`, timeoutMs: 120_000, intervalMs: 3_000 },
+    {
+      what: `waiting for ACM to publish the validation record of ${arn}`,
+      timeoutMs: 120_000,
+      intervalMs: 3_000,
+    },
     async () => {
       info = await describeCertificate(ctx, arn);
       return { done: info?.validation !== undefined, state: info?.status ?? 'not found' };
     },
   );
-  if (info === undefined) throw new Error(`The ACM certificate ${arn} disappeared; run "up" again.`);
+  if (info === undefined)
+    throw new Error(`The ACM certificate ${arn} disappeared; run "up" again.`);
   return info;
 }
 

@@ -103,7 +103,10 @@ export async function waitForCertificateIssued(
       },
       async () => {
         last = await describeCertificate(ctx, arn);
-        if (last === undefined) throw new Error(`The ACM certificate ${arn} disappeared while waited for; run "up" again to request a new one.`);
+        if (last === undefined)
+          throw new Error(
+            `The ACM certificate ${arn} disappeared while waited for; run "up" again to request a new one.`,
+          );
         if (BAD_ENDINGS.has(last.status)) throw new CertificateFailedError(last);
         const elapsed = ctx.clock.now() - started;
         if (last.status !== 'ISSUED' && elapsed - lastReport >= PROGRESS_EVERY_MS) {

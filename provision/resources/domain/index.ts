@@ -98,7 +98,8 @@ export async function waitForDomainCertificate(
   if (found.certificate.status === 'ISSUED' || ctx.dryRun) return found.certificate;
   const validation = found.certificate.validation;
   const record = validation === undefined ? 'its validation record' : recordText(validation);
-  if (found.zone === undefined) ctx.report.warn(recordsToCreate(found, settings.distributionDomain));
+  if (found.zone === undefined)
+    ctx.report.warn(recordsToCreate(found, settings.distributionDomain));
   const howToFix =
     found.zone === undefined
       ? `Create the records above at your DNS provider (check with "dig ${validation?.name ?? found.domain} CNAME"), then run "iclinic-deploy up" again.`
@@ -231,7 +232,8 @@ async function recordLines(
  */
 export async function describeDomain(
   ctx: StackContext,
-  distribution: { domainName: string; aliases: readonly string[]; certificateArn?: string } | undefined,
+  distribution:
+    { domainName: string; aliases: readonly string[]; certificateArn?: string } | undefined,
 ): Promise<DomainStatus | undefined> {
   const account = await listCertificates(ctx);
   const name = distribution?.aliases[0] ?? account.stack[0]?.domain;

@@ -91,7 +91,7 @@ export async function findHostedZone(
     throw new HostedZoneChoiceError(
       `${tied.length} public hosted zones are named ${best.name} (${tied.map((z) => z.id).join(', ')}); ` +
         'only the one the domain registrar delegates to answers. Pass its id with --hosted-zone-id ' +
-        '(the registrar\'s name servers match the zone\'s NS record).',
+        "(the registrar's name servers match the zone's NS record).",
     );
   }
   return best;

@@ -60,7 +60,11 @@ const ROUTE53_ROUTES: typeof CLOUDFRONT_ROUTES = [
   { method: 'GET', path: /^\/hostedzone$/, operation: 'ListHostedZones' },
   { method: 'GET', path: /^\/hostedzone\/[^/]+$/, operation: 'GetHostedZone' },
   { method: 'GET', path: /^\/hostedzone\/[^/]+\/rrset\/?$/, operation: 'ListResourceRecordSets' },
-  { method: 'POST', path: /^\/hostedzone\/[^/]+\/rrset\/?$/, operation: 'ChangeResourceRecordSets' },
+  {
+    method: 'POST',
+    path: /^\/hostedzone\/[^/]+\/rrset\/?$/,
+    operation: 'ChangeResourceRecordSets',
+  },
   { method: 'GET', path: /^\/change\/[^/]+$/, operation: 'GetChange' },
 ];
 

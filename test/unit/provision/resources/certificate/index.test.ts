@@ -64,7 +64,10 @@ describe('listCertificates', () => {
         'c',
         'api.example.com',
         'ISSUED',
-        [stackTags[0]!, { Key: 'iclinic-deploy:region', Value: 'sa-east-1' }],
+        [
+          { Key: 'iclinic-deploy:stack', Value: 'iclinic' },
+          { Key: 'iclinic-deploy:region', Value: 'sa-east-1' },
+        ],
       ],
     ]);
     const found = await listCertificates(ctx);

@@ -19,14 +19,12 @@ import { callInputs, testContext } from '../../../support/context.js';
 
 const DISTRIBUTION = 'd111111abcdef8.cloudfront.net';
 
+function validationOf(domain: string) {
+  return { name: `_v.${domain}.`, type: 'CNAME', value: `_${domain}.acm-validations.aws.` };
+}
+
 function certificate(domain: string, arn = `arn:${domain}`): CertificateInfo {
-  return {
-    arn,
-    domain,
-    status: 'ISSUED',
-    validation: { name: `_v.${domain}.`, type: 'CNAME', value: `_${domain}.acm-validations.aws.` },
-    inUseBy: [],
-  };
+  return { arn, domain, status: 'ISSUED', validation: validationOf(domain), inUseBy: [] };
 }
 
 /** One zone, example.com, holding these records. */
@@ -64,9 +62,9 @@ describe('removeDomainRecords', () => {
   const current = certificate('app.example.com');
   const records = [
     ...aliasRecords('api.example.com', DISTRIBUTION),
-    validationRecord(old.validation!),
+    validationRecord(validationOf('api.example.com')),
     ...aliasRecords('app.example.com', DISTRIBUTION),
-    validationRecord(current.validation!),
+    validationRecord(validationOf('app.example.com')),
   ];
 
   it("removes an earlier domain's aliases and validation record, and keeps the current domain's", async () => {

@@ -127,7 +127,8 @@ describe('removeRecords', () => {
 
   it("leaves the user's record at the same name and type with another value", async () => {
     const ours = aliasRecords('api.example.com', DISTRIBUTION);
-    const { ctx } = zoneWith([theirs, ours[1]!]);
+    const [, aaaa] = ours;
+    const { ctx } = zoneWith(aaaa === undefined ? [theirs] : [theirs, aaaa]);
     const removal = await removeRecords(ctx, ZONE, ours);
     expect(removal.changes.map((c) => c.name)).toEqual(['api.example.com AAAA']);
   });
