@@ -227,6 +227,9 @@ describe('down', () => {
       'execution-role': `Delete the task execution role ${ctx.names.executionRole}`,
       'deploy-role': `Delete the GitHub Actions deploy role ${deployRoleName('demo', ctx.region)}`,
       'oidc-provider': 'Delete the GitHub OIDC provider, if iclinic-deploy created it',
+      // Found by the stack's distribution and its tagged certificates; the name is the user's.
+      'domain-records': 'Delete the DNS records up --domain wrote',
+      certificate: 'Delete the ACM certificate of up --domain',
     };
     expect(Object.keys(graph).sort()).toEqual(Object.keys(named).sort());
     for (const [key, title] of Object.entries(named)) {
