@@ -8,6 +8,8 @@ import {
   type ImagePlatform,
 } from '../provision/resources/image/index.js';
 import { validateStackName, DEFAULT_STACK_NAME } from '../provision/names.js';
+import { validateDomainName } from '../provision/resources/domain/name.js';
+import { normalizeZoneId } from '../provision/resources/domain/zone.js';
 import { errorMessage } from '../provision/retry.js';
 import { UsageError } from './errors.js';
 
@@ -186,6 +188,28 @@ export function parseCertificateArn(value: string): string {
     );
   }
   return value;
+}
+
+export function parseDomain(value: string): string {
+  try {
+    return validateDomainName(value);
+  } catch (error) {
+    throw new InvalidArgumentError(errorMessage(error));
+  }
+}
+
+// Route 53 hosted zone ids: upper-case letters and digits, up to 32
+// characters (https://docs.aws.amazon.com/Route53/latest/APIReference/API_HostedZone.html).
+const HOSTED_ZONE_ID = /^[A-Z0-9]{1,32}$/;
+
+export function parseHostedZoneId(value: string): string {
+  const id = normalizeZoneId(value);
+  if (!HOSTED_ZONE_ID.test(id)) {
+    throw new InvalidArgumentError(
+      `--hosted-zone-id must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ (or /hostedzone/Z...); received "${value}".`,
+    );
+  }
+  return id;
 }
 
 /** Durations like 90s, 5m, 1h or 0; a bare number means seconds. */

@@ -1,3 +1,4 @@
+import { ACMClient } from '@aws-sdk/client-acm';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
@@ -7,6 +8,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -31,6 +33,16 @@ export interface AwsClients {
   readonly sns: SNSClient;
   /** CloudFront is global: the SDK signs for us-east-1 and calls cloudfront.amazonaws.com whatever the region. */
   readonly cloudfront: CloudFrontClient;
+  /**
+   * ACM in us-east-1 whatever the stack's region: CloudFront takes only
+   * certificates from there ("To use an ACM certificate with CloudFront, make
+   * sure you request (or import) the certificate in the US East (N. Virginia)
+   * Region (us-east-1)"):
+   * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-requirements.html#https-requirements-aws-region
+   */
+  readonly acm: ACMClient;
+  /** Route 53 is global: the SDK signs for us-east-1 whatever the region. */
+  readonly route53: Route53Client;
 }
 
 /** Every AWS call the run made, so `--json` and the benchmarks can report them. */
@@ -119,6 +131,9 @@ function instrument<T>(client: T, service: string, calls: CallLog, readOnly: boo
   return client;
 }
 
+/** Where the certificates of CloudFront distributions live (AwsClients.acm). */
+export const CERTIFICATE_REGION = 'us-east-1';
+
 /**
  * Clients use the SDK's default credential chain; `AWS_ENDPOINT_URL` and
  * `AWS_ENDPOINT_URL_<SERVICE>` are honoured by the SDK itself, which is how
@@ -157,6 +172,13 @@ export function createClients(settings: ClientSettings, calls: CallLog): AwsClie
     cloudwatch: instrument(new CloudWatchClient(config), 'cloudwatch', calls, readOnly),
     sns: instrument(new SNSClient(config), 'sns', calls, readOnly),
     cloudfront: instrument(new CloudFrontClient(config), 'cloudfront', calls, readOnly),
+    acm: instrument(
+      new ACMClient({ ...config, region: CERTIFICATE_REGION }),
+      'acm',
+      calls,
+      readOnly,
+    ),
+    route53: instrument(new Route53Client(config), 'route53', calls, readOnly),
   };
 }
 

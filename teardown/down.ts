@@ -5,7 +5,14 @@ import {
 } from '../provision/commands/ci-github.js';
 import type { Removal, StackContext } from '../provision/context.js';
 import type { StepGraph, StepInput, StepResult } from '../provision/graph.js';
-import { removeDistribution } from '../provision/resources/cloudfront/index.js';
+import {
+  describeDistribution,
+  removeDistribution,
+} from '../provision/resources/cloudfront/index.js';
+import {
+  removeDomainRecords,
+  removeStackCertificates,
+} from '../provision/resources/domain/index.js';
 import {
   removeLoadBalancer,
   removeTargetGroup,
@@ -26,6 +33,8 @@ import {
 } from '../provision/resources/ecs/index.js';
 
 type DownKey =
+  | 'domain-records'
+  | 'certificate'
   | 'autoscaling'
   | 'alarms'
   | 'distribution'
@@ -91,13 +100,35 @@ export function downGraph(ctx: StackContext, timeoutMs: number): StepGraph<DownS
       after: [],
       run: (input) => removal(removeAlarms(on(input))),
     },
+    // First, so the name stops pointing at the distribution before it goes.
+    'domain-records': {
+      kind: 'remove',
+      title: 'Delete the DNS records up --domain wrote (aliases, certificate validation)',
+      after: [],
+      run: async (input) => {
+        const distribution = await describeDistribution(on(input));
+        return removal(
+          removeDomainRecords(
+            on(input),
+            distribution === undefined ? {} : { distributionDomain: distribution.domainName },
+          ),
+        );
+      },
+    },
     // Disable, wait until Deployed (minutes), delete: it overlaps the ECS
     // service's drain, and the load balancer (its origin) goes only after.
     distribution: {
       kind: 'remove',
       title: 'Disable and delete the CloudFront distribution (a few minutes)',
-      after: [],
+      after: ['domain-records'],
       run: (input) => removal(removeDistribution(on(input))),
+    },
+    // ACM refuses to delete a certificate a distribution still uses.
+    certificate: {
+      kind: 'remove',
+      title: 'Delete the ACM certificate of up --domain',
+      after: ['distribution'],
+      run: (input) => removal(removeStackCertificates(on(input))),
     },
     service: {
       kind: 'remove',

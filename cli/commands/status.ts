@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { collectStatus, type StackStatus } from '../../provision/commands/status.js';
 import { stackFlags } from '../../provision/names.js';
+import type { DomainStatus } from '../../provision/resources/domain/index.js';
 import type { CliCommand } from '../command.js';
 import { formatCiStatus } from './ci.js';
 
@@ -16,6 +17,27 @@ export function formatAge(instant: string, nowMs: number): string {
 }
 
 /** What `status` prints; pure, so the whole text has unit tests. */
+/** The --domain lines: the name, its certificate and its records. */
+export function formatDomain(domain: DomainStatus): string[] {
+  const certificate = domain.certificate;
+  const expiry = certificate?.notAfter ? `, expires ${certificate.notAfter.slice(0, 10)}` : '';
+  const lines = [
+    `Domain:   https://${domain.name}/`,
+    certificate === undefined
+      ? 'Cert:     none ("up --domain" requests it)'
+      : `Cert:     ${certificate.status}${expiry} (${certificate.arn})`,
+  ];
+  if (domain.zone === undefined) {
+    lines.push(
+      `Records:  DNS hosted outside this account's Route 53 (${domain.name} CNAME to the distribution)`,
+    );
+  } else {
+    lines.push(`Records:  in the Route 53 zone ${domain.zone}`);
+    for (const record of domain.records) lines.push(`          ${record}`);
+  }
+  return lines;
+}
+
 export function formatStatus(status: StackStatus, nowMs: number): string {
   const flags = stackFlags(status.stack, status.region);
   const lines: string[] = [`Stack "${status.stack}" in ${status.region}`, ''];
@@ -41,6 +63,7 @@ export function formatStatus(status: StackStatus, nowMs: number): string {
       `${missing} resource(s) missing: "npx iclinic-deploy up${flags}" creates them again.`,
     );
   if (status.url) lines.push(`URL:      ${status.url}/`);
+  if (status.domain !== undefined) lines.push(...formatDomain(status.domain));
   if (status.service) {
     lines.push(
       `Tasks:    ${status.service.runningCount} running / ${status.service.desiredCount} desired (${status.service.pendingCount} pending)`,

@@ -11,12 +11,21 @@ import { validateAlarmEmail } from '../../provision/resources/alarms/index.js';
 import { validateTaskRange } from '../../provision/resources/autoscaling.js';
 import { validateFargateSize } from '../../provision/resources/ecs/index.js';
 import { validateToken } from '../../provision/token.js';
-import { upGraph, upResult, type UpResult, type UpSettings } from '../../provision/commands/up.js';
+import {
+  upGraph,
+  upResult,
+  type UpDomain,
+  type UpResult,
+  type UpSettings,
+} from '../../provision/commands/up.js';
+import type { DomainSettings } from '../../provision/resources/domain/index.js';
 import type { CliCommand } from '../command.js';
 import { UsageError } from '../errors.js';
 import {
   parseCertificateArn,
+  parseDomain,
   parseEngine,
+  parseHostedZoneId,
   parsePlatform,
   parsePositiveInteger,
   type GlobalOptions,
@@ -31,6 +40,8 @@ interface UpOptions {
   engine: ContainerEngine;
   platform: ImagePlatform;
   certificateArn?: string;
+  domain?: string;
+  hostedZoneId?: string;
   plainHttp: boolean;
   cpu: number;
   memory: number;
@@ -74,6 +85,40 @@ export function taskRange(options: Pick<UpOptions, 'desiredCount' | 'minTasks' |
 export const PLAIN_HTTP_WARNING =
   '--plain-http: the API is served over plain HTTP by the load balancer, so the token travels in ' +
   'clear text and anyone on the path can read it. Run "up" without --plain-http for HTTPS through CloudFront.';
+
+/**
+ * --domain puts the name on CloudFront; --plain-http and --certificate-arn
+ * both drop CloudFront, so neither combines with it.
+ */
+export function parseDomainOptions(
+  options: Pick<UpOptions, 'domain' | 'hostedZoneId' | 'plainHttp' | 'certificateArn'>,
+): DomainSettings | undefined {
+  if (options.domain === undefined) {
+    if (options.hostedZoneId !== undefined) {
+      throw new UsageError(
+        `--hosted-zone-id ${options.hostedZoneId} chooses the zone of --domain; give --domain NAME with it.`,
+      );
+    }
+    return undefined;
+  }
+  if (options.plainHttp) {
+    throw new UsageError(
+      `--domain ${options.domain} and --plain-http exclude each other: the domain is served over ` +
+        'HTTPS by CloudFront, which --plain-http turns off. Drop one of the two.',
+    );
+  }
+  if (options.certificateArn !== undefined) {
+    throw new UsageError(
+      `--domain ${options.domain} and --certificate-arn exclude each other: --domain puts your name and ` +
+        'a certificate it requests on CloudFront; --certificate-arn puts your own certificate on the load ' +
+        'balancer with no CloudFront. Pick one (see "up --help").',
+    );
+  }
+  return {
+    domain: options.domain,
+    ...(options.hostedZoneId === undefined ? {} : { hostedZoneId: options.hostedZoneId }),
+  };
+}
 
 export interface UpCliSettings extends UpSettings {
   readonly showToken: boolean;
@@ -126,6 +171,7 @@ export async function parseUp(
         'gives the load balancer an HTTPS listener. Drop one of the two.',
     );
   }
+  const domain = parseDomainOptions(options);
   if (options.plainHttp) report.warn(PLAIN_HTTP_WARNING);
   let initialToken: string | undefined;
   if (options.tokenStdin) {
@@ -138,6 +184,7 @@ export async function parseUp(
     platform: options.platform,
     ...(options.certificateArn === undefined ? {} : { certificateArn: options.certificateArn }),
     cloudFront: !options.plainHttp && options.certificateArn === undefined,
+    ...(domain === undefined ? {} : { domain }),
     cpu: options.cpu,
     memory: options.memory,
     ...range,
@@ -148,6 +195,17 @@ export async function parseUp(
     sizesGiven: SIZE_OPTIONS.some((name) => command.getOptionValueSource(name) === 'cli'),
     ...(initialToken === undefined ? {} : { initialToken }),
   };
+}
+
+function domainLine(domain: UpDomain): string {
+  if (domain.zone !== undefined) {
+    return `Domain: ${domain.name} (A and AAAA alias records in the Route 53 zone ${domain.zone}, certificate ${domain.certificateArn})`;
+  }
+  return (
+    `Domain: ${domain.name} is served once your DNS provider has the record ` +
+    `${domain.name}. CNAME ${domain.distributionDomain}. (until then, the distribution's own ` +
+    `https://${domain.distributionDomain}/ works)`
+  );
 }
 
 /** The URL, how to call it, and the token only when asked for. */
@@ -169,6 +227,7 @@ export function renderUp(
       ? {}
       : { alarmConfirmationMailedTo: up.alarmConfirmationMailedTo }),
     ...(token === undefined ? {} : { token }),
+    ...(up.domain === undefined ? {} : { domain: up.domain }),
   };
   const lines = [
     '',
@@ -194,6 +253,7 @@ export function renderUp(
       `AWS has mailed a confirmation link to ${up.alarmConfirmationMailedTo}: no alarm email arrives until it is clicked (check the spam folder; "npx iclinic-deploy status" shows whether it is confirmed).`,
     );
   }
+  if (up.domain !== undefined) lines.push(domainLine(up.domain));
   if (settings.certificateArn !== undefined) {
     lines.push(
       `The certificate names your domain, not this address: point a DNS record (CNAME) of that domain at ${up.url.replace(/^https:\/\//, '')} and call https://<your domain>/ (until then, curl needs -k on this address).`,
@@ -211,6 +271,7 @@ Examples:
   npx iclinic-deploy up --min-tasks 2 --max-tasks 10   scale between 2 and 10 tasks with the load
   npx iclinic-deploy up --desired-count 1              always one task (the cheapest; no scaling)
   npx iclinic-deploy up --alarm-email ops@example.com  be told by email when targets fail or 5xx rise
+  npx iclinic-deploy up --domain api.example.com      your own name, certificate and DNS records
 
 The service scales on requests per task (3000/min) and average CPU (60 %): out after 1 min
 above target, in only after 5 min below it. Three alarms watch the stack: unhealthy targets, no
@@ -223,8 +284,14 @@ How the API is reached:
                           rollout), and "down" waits for it again to disable and delete it.
                           CloudFront's default certificate still accepts TLS 1.0/1.1 clients;
                           a TLS 1.2 floor needs your own domain.
-  --certificate-arn ARN   https://<your domain>/ on the load balancer's HTTPS listener (point a
-                          CNAME at it); no CloudFront, since your certificate already gives HTTPS.
+  --domain NAME           https://NAME/ through the same CloudFront distribution: the tool
+                          requests an ACM certificate for NAME (us-east-1) and, when a Route 53
+                          public zone of the account holds NAME, writes the validation record
+                          and the A/AAAA aliases itself (--hosted-zone-id picks the zone when
+                          several could). Otherwise it prints the two CNAMEs to create at your
+                          DNS provider and waits for the certificate up to --timeout. TLS 1.2+.
+  --certificate-arn ARN   https://<your domain>/ on the load balancer's HTTPS listener with a
+                          certificate you already have (point a CNAME at it); no CloudFront.
   --plain-http            http://<load balancer>/: no CloudFront, the token travels in clear text.
 
   Switching an existing stack to --plain-http or --certificate-arn deletes its distribution
@@ -274,6 +341,16 @@ function declareUp(program: Command): Command {
       '--certificate-arn <arn>',
       'your own domain: HTTPS on the load balancer with this ACM certificate, HTTP redirects to it; no CloudFront (your domain already gives HTTPS)',
       parseCertificateArn,
+    )
+    .option(
+      '--domain <name>',
+      'your own name in front of CloudFront (e.g. api.example.com): an ACM certificate for it, its DNS records in your Route 53 zone (or printed for your DNS provider), https://<name>/',
+      parseDomain,
+    )
+    .option(
+      '--hosted-zone-id <id>',
+      'the Route 53 public hosted zone for --domain when the account has several that could hold it',
+      parseHostedZoneId,
     )
     .option(
       '--plain-http',

@@ -14,6 +14,7 @@ import { describeSecret, readTokenSecret } from '../resources/secret.js';
 import { describeCluster, describeService, type ServiceStatus } from '../resources/ecs/index.js';
 import { describeAlarms } from '../resources/alarms/index.js';
 import { describeAutoscaling } from '../resources/autoscaling.js';
+import { describeDomain, type DomainStatus } from '../resources/domain/index.js';
 import { describeCi, type CiStatus } from './ci-github.js';
 import { listRevisions } from './rollback.js';
 
@@ -65,6 +66,8 @@ export interface StackStatus extends OperateStatus {
     readonly domainName: string;
     readonly status: string;
   };
+  /** up --domain: the name, its certificate and its records. */
+  readonly domain?: DomainStatus;
   readonly service: ServiceStatus | undefined;
   readonly targets: readonly TargetHealth[];
   readonly token:
@@ -216,6 +219,17 @@ export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
   };
   const targets =
     lb.targetGroupArn === undefined ? [] : await describeTargetHealth(ctx, lb.targetGroupArn);
+  const viewer = distribution?.config.ViewerCertificate;
+  const domain = await describeDomain(
+    ctx,
+    distribution === undefined
+      ? undefined
+      : {
+          domainName: distribution.domainName,
+          aliases: distribution.config.Aliases?.Items ?? [],
+          ...(viewer?.ACMCertificateArn ? { certificateArn: viewer.ACMCertificateArn } : {}),
+        },
+  );
   return {
     ...(await collectOperateStatus(ctx)),
     stack: ctx.names.stack,
@@ -231,6 +245,7 @@ export async function collectStatus(ctx: StackContext): Promise<StackStatus> {
             status: distribution.status,
           },
         }),
+    ...(domain === undefined ? {} : { domain }),
     service,
     targets,
     token: await tokenStatus(ctx, secret),

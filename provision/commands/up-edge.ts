@@ -19,6 +19,7 @@ import { DeploymentFailedError, waitForDeployment } from '../resources/ecs/index
 import { verifyEndpoint, verifyThroughCloudFront, verifyTimeout } from '../verify.js';
 import { withStoppedTaskLogs } from './rollout-failure.js';
 
+import { distributionSettings, type DomainCertificate } from './up-domain.js';
 import type { UpSettings, UpSteps } from './up-types.js';
 import { DRY_RUN_SUMMARY, type StepTools } from './up-steps.js';
 
@@ -62,7 +63,7 @@ export function cloudFrontSteps({ ctx, settings, on }: StepTools): CloudFrontSte
     distribution: {
       kind: 'ensure',
       title: 'CloudFront distribution (HTTPS on *.cloudfront.net)',
-      after: ['load-balancer'],
+      after: ['load-balancer', 'certificate'],
       run: async (input) => {
         if (!settings.cloudFront) {
           // A stack switched to --plain-http or --certificate-arn keeps no
@@ -73,10 +74,11 @@ export function cloudFrontSteps({ ctx, settings, on }: StepTools): CloudFrontSte
             ? { value: undefined, changes: removed.changes }
             : { value: undefined, summary: NO_CLOUDFRONT(settings) };
         }
-        return ensureDistribution(on(input), {
-          originDomainName: input.get('load-balancer').dnsName,
-          originProtocolPolicy: 'http-only',
-        });
+        const certificate = input.get('certificate')?.certificate;
+        return ensureDistribution(
+          on(input),
+          distributionSettings(input.get('load-balancer').dnsName, certificate),
+        );
       },
     },
     'origin-rule': {
@@ -96,7 +98,8 @@ export function cloudFrontSteps({ ctx, settings, on }: StepTools): CloudFrontSte
     'distribution-deployed': {
       kind: 'check',
       title: 'Wait for CloudFront to deploy the distribution',
-      after: ['distribution'],
+      // After the name is on it too: one wait covers both updates.
+      after: ['distribution', 'domain-records'],
       run: async (input) => {
         const distribution = input.get('distribution');
         if (distribution === undefined)
@@ -107,6 +110,16 @@ export function cloudFrontSteps({ ctx, settings, on }: StepTools): CloudFrontSte
       },
     },
   };
+}
+
+/**
+ * With --domain in a Route 53 zone of the account, the check goes through
+ * https://<domain>/ (full TLS verification: the certificate must name it).
+ * With the DNS elsewhere the CNAME may not exist yet, so it goes through
+ * the distribution's own name.
+ */
+export function verifiedUrl(distributionUrl: string, found: DomainCertificate | undefined): string {
+  return found?.zone === undefined ? distributionUrl : `https://${found.domain}/`;
 }
 
 /** Waits for the load balancer and the deployment, then calls the service. */
@@ -148,7 +161,7 @@ export function checkSteps({
     verify: {
       kind: 'check',
       title: settings.cloudFront
-        ? 'Call the service through CloudFront'
+        ? `Call the service through ${settings.domain === undefined ? 'CloudFront' : `https://${settings.domain.domain}/ (CloudFront)`}`
         : 'Call the service through the load balancer',
       // After autoscaling and alarms too, so the result reports the whole stack.
       after: [
@@ -159,6 +172,8 @@ export function checkSteps({
         'distribution',
         'distribution-deployed',
         'origin-rule',
+        'certificate',
+        'domain-records',
       ],
       run: async (input) => {
         if (ctx.dryRun) {
@@ -179,7 +194,7 @@ export function checkSteps({
         if (distribution !== undefined) {
           const summary = await verifyThroughCloudFront({
             ...common,
-            url: distribution.url,
+            url: verifiedUrl(distribution.url, input.get('certificate')),
             directUrl: `${lb.url}/`,
             ...(settings.directCheck === undefined ? {} : { directCheck: settings.directCheck }),
           });

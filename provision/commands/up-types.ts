@@ -10,6 +10,8 @@ import type { ensureRepository } from '../resources/registry.js';
 import type { ensureExecutionRole, ensureServiceLinkedRoles } from '../resources/roles/index.js';
 import type { ensureSecret } from '../resources/secret.js';
 import type { ensureCluster, ensureService, ensureTaskDefinition } from '../resources/ecs/index.js';
+import type { CertificateInfo } from '../resources/certificate/index.js';
+import type { DomainCertificate, DomainSettings } from '../resources/domain/index.js';
 import type { DirectCheck } from '../verify.js';
 
 export interface UpSettings {
@@ -24,6 +26,8 @@ export interface UpSettings {
    * (the user's own domain is served by the load balancer's HTTPS listener).
    */
   readonly cloudFront: boolean;
+  /** --domain (and --hosted-zone-id): the user's name on the distribution. Only with CloudFront. */
+  readonly domain?: DomainSettings;
   readonly cpu: number;
   readonly memory: number;
   /** Application Auto Scaling keeps the task count in this range; equal for a fixed size. */
@@ -57,6 +61,14 @@ export interface UpSteps {
   readonly distribution: DistributionRef | undefined;
   readonly 'origin-rule': undefined;
   readonly 'distribution-deployed': undefined;
+  /** undefined without --domain. */
+  readonly certificate: DomainCertificate | undefined;
+  /** The issued certificate; undefined without --domain. */
+  readonly 'certificate-issued': CertificateInfo | undefined;
+  /** The name on the distribution and its alias records. */
+  readonly 'domain-records': undefined;
+  /** What an earlier --domain left: its records and certificate. */
+  readonly 'domain-cleanup': undefined;
   readonly repository: ValueOf<typeof ensureRepository>;
   readonly image: { imageUri: string };
   readonly secret: ValueOf<typeof ensureSecret>;

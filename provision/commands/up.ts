@@ -11,6 +11,7 @@ import type { StackContext } from '../context.js';
 import type { StepGraph, StepInput } from '../graph.js';
 import type { UpSettings, UpSteps } from './up-types.js';
 import { checkSteps, cloudFrontSteps } from './up-edge.js';
+import { domainSteps } from './up-domain.js';
 import { foundationSteps, serviceSteps } from './up-steps.js';
 
 export {
@@ -23,6 +24,7 @@ export {
 } from './up-steps.js';
 export { withTargetHealth } from './up-edge.js';
 export type { UpSettings, UpSteps } from './up-types.js';
+export { domainSteps } from './up-domain.js';
 
 export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSteps> {
   const deadline = ctx.clock.now() + settings.timeoutMs;
@@ -35,6 +37,7 @@ export function upGraph(ctx: StackContext, settings: UpSettings): StepGraph<UpSt
   return {
     ...foundationSteps(tools),
     ...cloudFrontSteps(tools),
+    ...domainSteps(tools),
     ...serviceSteps(tools),
     ...checkSteps(tools),
   };
@@ -52,12 +55,26 @@ export interface UpResult {
   readonly alarmTopicArn: string;
   /** Set when this run subscribed an address: nothing is mailed until its link is clicked. */
   readonly alarmConfirmationMailedTo: string | undefined;
+  /** With --domain. */
+  readonly domain?: UpDomain;
 }
 
-/** The base URL without a trailing slash: CloudFront's when it is in front. */
-export function stackUrl(steps: Pick<UpSteps, 'load-balancer' | 'distribution'>): string {
+export interface UpDomain {
+  readonly name: string;
+  /** The Route 53 zone the records are in; undefined when the DNS is elsewhere. */
+  readonly zone: string | undefined;
+  /** Where the CNAME of a DNS provider other than Route 53 must point. */
+  readonly distributionDomain: string;
+  readonly certificateArn: string;
+}
+
+/** The base URL without a trailing slash: the --domain name, else CloudFront's when it is in front. */
+export function stackUrl(
+  steps: Pick<UpSteps, 'load-balancer' | 'distribution'> & Partial<Pick<UpSteps, 'certificate'>>,
+): string {
   const distribution = steps.distribution;
   if (distribution === undefined) return steps['load-balancer'].url;
+  if (steps.certificate !== undefined) return `https://${steps.certificate.domain}`;
   return distribution.url.replace(/\/$/, '');
 }
 
@@ -75,5 +92,15 @@ export function upResult(steps: UpSteps): UpResult {
     alarmConfirmationMailedTo: steps.alarms.confirmationMailSent
       ? steps.alarms.email?.address
       : undefined,
+    ...(steps.certificate === undefined || steps.distribution === undefined
+      ? {}
+      : {
+          domain: {
+            name: steps.certificate.domain,
+            zone: steps.certificate.zone?.name,
+            distributionDomain: steps.distribution.domainName,
+            certificateArn: steps.certificate.certificate.arn,
+          },
+        }),
   };
 }

@@ -179,6 +179,29 @@ export const ACTIONS = {
     // PutMetricAlarm with Tags checks it (TagResource is the tagging action).
     'TagResource',
   ],
+  // --domain: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscertificatemanager.html
+  acm: [
+    // Tagging on create: the Service Authorization Reference's operation table
+    // maps ImportCertificate to acm:AddTagsToCertificate too
+    // (https://docs.amazonaws.cn/service-authorization/latest/reference/list_acm.html);
+    // kept for RequestCertificate with Tags on the same ground (not confirmed
+    // for it by a page), scoped to certificates.
+    'AddTagsToCertificate',
+    'DeleteCertificate',
+    'DescribeCertificate',
+    // Paginator-only (paginateListCertificates).
+    'ListCertificates',
+    'ListTagsForCertificate',
+    'RequestCertificate',
+  ],
+  // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonroute53.html
+  route53: [
+    'ChangeResourceRecordSets',
+    'GetHostedZone',
+    // Paginator-only (paginateListHostedZones).
+    'ListHostedZones',
+    'ListResourceRecordSets',
+  ],
   sns: [
     'CreateTopic',
     'DeleteTopic',

@@ -78,7 +78,8 @@ export function deployerStatements(options: { region: string; stack: string }): 
 }
 
 /** Document 1: credentials, network, load balancer, ECS, the image and the logs. */
-function buildStatements({ region, stack, arn }: PolicyScope): Statement[] {
+function buildStatements(scope: PolicyScope): Statement[] {
+  const { region, stack, arn } = scope;
   return [
     {
       Sid: 'Identity',
@@ -122,7 +123,60 @@ function buildStatements({ region, stack, arn }: PolicyScope): Statement[] {
         `${arn}logs:${region}:*:log-group:/ecs/${stack}/api:*`,
       ],
     },
-    // A custom domain (ACM certificate, Route 53 records) adds its statements here.
+    ...domainStatements(scope),
+  ];
+}
+
+/**
+ * Document 1, up --domain. Per the Service Authorization Reference:
+ * ListCertificates and RequestCertificate take no resource ("*" only), the
+ * other ACM actions a certificate, whose id is ACM's choice, so any
+ * certificate in us-east-1, the one region the tool requests in
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscertificatemanager.html);
+ * the request is narrowed by the tags it must carry instead, as
+ * CloudFrontCreate is (the SAR lists aws:RequestTag/${TagKey} and
+ * aws:TagKeys for RequestCertificate). ListHostedZones takes no resource;
+ * GetHostedZone, ListResourceRecordSets and ChangeResourceRecordSets a
+ * hosted zone, which is the user's and unknown when the policy is printed
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonroute53.html).
+ */
+function domainStatements({ region, names, arn }: PolicyScope): Statement[] {
+  const tags = distributionTags(names, region);
+  const requestTags = Object.fromEntries(
+    tags
+      .filter((tag) => tag.Key.startsWith('iclinic-deploy:'))
+      .map((tag) => [`aws:RequestTag/${tag.Key}`, tag.Value]),
+  );
+  const anyResource = ['ListCertificates', 'RequestCertificate'];
+  return [
+    {
+      Sid: 'DomainLookup',
+      Effect: 'Allow',
+      Action: ['acm:ListCertificates', 'route53:ListHostedZones'],
+      Resource: '*',
+    },
+    {
+      Sid: 'DomainCertificateRequest',
+      Effect: 'Allow',
+      Action: ['acm:RequestCertificate'],
+      Resource: '*',
+      Condition: {
+        StringEquals: requestTags,
+        'ForAllValues:StringEquals': { 'aws:TagKeys': tags.map((tag) => tag.Key) },
+      },
+    },
+    {
+      Sid: 'DomainCertificate',
+      Effect: 'Allow',
+      Action: actions('acm', (a) => !anyResource.includes(a)),
+      Resource: `${arn}acm:us-east-1:*:certificate/*`,
+    },
+    {
+      Sid: 'DomainRecords',
+      Effect: 'Allow',
+      Action: actions('route53', (a) => a !== 'ListHostedZones'),
+      Resource: `${arn}route53:::hostedzone/*`,
+    },
   ];
 }
 

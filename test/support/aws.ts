@@ -1,3 +1,4 @@
+import { ACMClient } from '@aws-sdk/client-acm';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -7,6 +8,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 
@@ -34,6 +36,9 @@ export function testClients(endpoint: string, region = 'us-east-1') {
     sns: new SNSClient(config),
     // Global: signed for us-east-1 whatever the stack's region.
     cloudfront: new CloudFrontClient({ ...config, region: 'us-east-1' }),
+    // CloudFront's certificates live in us-east-1; Route 53 is global.
+    acm: new ACMClient({ ...config, region: 'us-east-1' }),
+    route53: new Route53Client({ ...config, region: 'us-east-1' }),
   };
 }
 

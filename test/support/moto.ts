@@ -138,6 +138,9 @@ async function startMotoOnce(port: number, desiredCount: number): Promise<Moto> 
       ...process.env,
       MOTO_IAM_LOAD_MANAGED_POLICIES: 'true',
       MOTO_ECS_SERVICE_RUNNING: String(desiredCount),
+      // ACM issues a DNS-validated certificate at once (default: 60 s later); the strict layer
+      // makes its first describes read PENDING_VALIDATION (rules/certificates.ts).
+      MOTO_ACM_VALIDATION_WAIT: '0',
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -107,6 +107,57 @@ export interface DistributionSettings {
    * never has: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-https-cloudfront-to-custom-origin.html
    */
   readonly originProtocolPolicy: 'http-only' | 'https-only';
+  /**
+   * --domain: the name and its issued certificate on the distribution.
+   * KEEP_VIEWER: leave whatever name and certificate it has (the new
+   * certificate is not issued yet, and the old name keeps working till it
+   * is). Absent: CloudFront's own name and certificate.
+   */
+  readonly viewer?: CustomViewer | typeof KEEP_VIEWER;
+}
+
+export interface CustomViewer {
+  readonly alias: string;
+  /** An ISSUED ACM certificate in us-east-1 that names the alias. */
+  readonly certificateArn: string;
+}
+
+export const KEEP_VIEWER = 'keep' as const;
+
+/**
+ * The oldest TLS version CloudFront then accepts from viewers: TLSv1.2_2021,
+ * the policy CloudFront recommends (TLS 1.2 and 1.3, no CBC-SHA1 ciphers),
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/secure-connections-supported-viewer-protocols-ciphers.html
+ * SNI only: a dedicated-IP certificate costs $600 a month, and every
+ * current client sends SNI:
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-https-dedicated-ip-or-sni.html
+ */
+export const MINIMUM_PROTOCOL_VERSION = 'TLSv1.2_2021';
+
+/** The Aliases and ViewerCertificate a viewer setting gives, KEEP_VIEWER taking the current ones. */
+export function viewerConfig(
+  viewer: DistributionSettings['viewer'],
+  current?: DistributionConfig,
+): Pick<DistributionConfig, 'Aliases' | 'ViewerCertificate'> {
+  if (viewer === KEEP_VIEWER && current !== undefined) {
+    return {
+      Aliases: current.Aliases ?? { Quantity: 0 },
+      ViewerCertificate: current.ViewerCertificate ?? { CloudFrontDefaultCertificate: true },
+    };
+  }
+  if (viewer === undefined || viewer === KEEP_VIEWER) {
+    return { Aliases: { Quantity: 0 }, ViewerCertificate: { CloudFrontDefaultCertificate: true } };
+  }
+  return {
+    Aliases: { Quantity: 1, Items: [viewer.alias] },
+    ViewerCertificate: {
+      // Said explicitly: an emulator (moto 5.2) takes its absence as true.
+      CloudFrontDefaultCertificate: false,
+      ACMCertificateArn: viewer.certificateArn,
+      SSLSupportMethod: 'sni-only',
+      MinimumProtocolVersion: MINIMUM_PROTOCOL_VERSION,
+    },
+  };
 }
 
 export function desiredOrigin(settings: DistributionSettings, secret: OriginSecret): Origin {
@@ -198,7 +249,7 @@ export function desiredDistributionConfig(
     DefaultCacheBehavior: desiredDefaultBehavior(),
     CacheBehaviors: { Quantity: 0 },
     CustomErrorResponses: desiredErrorResponses(),
-    ViewerCertificate: { CloudFrontDefaultCertificate: true },
+    ...viewerConfig(settings.viewer),
     // Edges everywhere, South America included: within the free tier the
     // price class changes nothing, beyond it the API's traffic is small.
     PriceClass: 'PriceClass_All',
@@ -225,7 +276,7 @@ export function convergedConfig(
     DefaultCacheBehavior: desiredDefaultBehavior(),
     CacheBehaviors: { Quantity: 0, Items: noOtherBehaviors },
     CustomErrorResponses: desiredErrorResponses(),
-    ViewerCertificate: { CloudFrontDefaultCertificate: true },
+    ...viewerConfig(settings.viewer, current),
   };
 }
 
@@ -357,12 +408,35 @@ export function distributionDrift(
     ...behaviorDrift(config),
     ...errorResponsesDrift(config),
   );
-  if (config.ViewerCertificate?.CloudFrontDefaultCertificate !== true) {
-    drift.push({
-      detail: 'viewer certificate',
-      from: config.ViewerCertificate?.ACMCertificateArn ?? 'custom',
-      to: 'CloudFront default (*.cloudfront.net)',
-    });
+  drift.push(...viewerDrift(config, settings.viewer));
+  return drift;
+}
+
+function viewerText(config: Pick<DistributionConfig, 'Aliases' | 'ViewerCertificate'>): {
+  aliases: string;
+  certificate: string;
+} {
+  const aliases = [...(config.Aliases?.Items ?? [])].sort().join(', ') || 'none';
+  const viewer = config.ViewerCertificate;
+  const certificate =
+    viewer?.CloudFrontDefaultCertificate === true || viewer === undefined
+      ? 'CloudFront default (*.cloudfront.net)'
+      : `${viewer.ACMCertificateArn ?? viewer.IAMCertificateId ?? 'custom'} ` +
+        `(${viewer.SSLSupportMethod ?? '?'}, ${viewer.MinimumProtocolVersion ?? '?'})`;
+  return { aliases, certificate };
+}
+
+/** The name and certificate, unless the run keeps them (KEEP_VIEWER). */
+function viewerDrift(config: DistributionConfig, viewer: DistributionSettings['viewer']): Drift[] {
+  if (viewer === KEEP_VIEWER) return [];
+  const found = viewerText(config);
+  const wanted = viewerText(viewerConfig(viewer));
+  const drift: Drift[] = [];
+  if (found.aliases !== wanted.aliases) {
+    drift.push({ detail: 'alternate domain names', from: found.aliases, to: wanted.aliases });
+  }
+  if (found.certificate !== wanted.certificate) {
+    drift.push({ detail: 'viewer certificate', from: found.certificate, to: wanted.certificate });
   }
   return drift;
 }

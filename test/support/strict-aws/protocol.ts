@@ -19,7 +19,7 @@ const QUERY_SERVICES = new Set(['elasticloadbalancing', 'iam', 'sts', 'sns']);
 export function protocolOf(service: string): WireProtocol {
   if (service === 'ec2') return 'ec2';
   if (QUERY_SERVICES.has(service)) return 'query';
-  if (service === 'cloudfront') return 'rest-xml';
+  if (service === 'cloudfront' || service === 'route53') return 'rest-xml';
   return 'json';
 }
 
@@ -51,10 +51,28 @@ const CLOUDFRONT_ROUTES: readonly {
   { method: 'POST', path: /^\/tagging$/, query: 'Operation=Untag', operation: 'UntagResource' },
 ];
 
-/** Operation and parameters of a CloudFront REST-XML request, or undefined for a route not listed. */
+/**
+ * Route 53's REST routes the CLI uses (under /2013-04-01), from each
+ * operation's "Request Syntax" in
+ * https://docs.aws.amazon.com/Route53/latest/APIReference/API_Operations_Amazon_Route_53.html
+ */
+const ROUTE53_ROUTES: typeof CLOUDFRONT_ROUTES = [
+  { method: 'GET', path: /^\/hostedzone$/, operation: 'ListHostedZones' },
+  { method: 'GET', path: /^\/hostedzone\/[^/]+$/, operation: 'GetHostedZone' },
+  { method: 'GET', path: /^\/hostedzone\/[^/]+\/rrset\/?$/, operation: 'ListResourceRecordSets' },
+  {
+    method: 'POST',
+    path: /^\/hostedzone\/[^/]+\/rrset\/?$/,
+    operation: 'ChangeResourceRecordSets',
+  },
+  { method: 'GET', path: /^\/change\/[^/]+$/, operation: 'GetChange' },
+];
+
+/** Operation and parameters of a CloudFront or Route 53 REST-XML request, or undefined for a route not listed. */
 export function restXmlOperation(
   method: string,
   url: string,
+  service = 'cloudfront',
 ): { operation: string; params: Record<string, string> } | undefined {
   const parsed = new URL(url, 'http://localhost');
   const path = parsed.pathname.replace(/^\/\d{4}-\d{2}-\d{2}/, '');
@@ -62,7 +80,8 @@ export function restXmlOperation(
   const pairs = [...parsed.searchParams].map(([key, value]) =>
     value === '' ? key : `${key}=${value}`,
   );
-  const route = CLOUDFRONT_ROUTES.find(
+  const routes = service === 'route53' ? ROUTE53_ROUTES : CLOUDFRONT_ROUTES;
+  const route = routes.find(
     (r) =>
       r.method === method &&
       r.path.test(path) &&
@@ -70,7 +89,7 @@ export function restXmlOperation(
   );
   if (route === undefined) return undefined;
   const params: Record<string, string> = Object.fromEntries(parsed.searchParams);
-  const id = /^\/distribution\/([^/]+)/.exec(path)?.[1];
+  const id = /^\/(?:distribution|hostedzone|change)\/([^/]+)/.exec(path)?.[1];
   if (id !== undefined) params.Id = decodeURIComponent(id);
   return { operation: route.operation, params };
 }
@@ -159,7 +178,7 @@ export function parseAwsRequest(raw: RawRequest): AwsRequest | undefined {
     };
   }
   if (protocol === 'rest-xml') {
-    const found = restXmlOperation(raw.method, raw.url);
+    const found = restXmlOperation(raw.method, raw.url, scope.service);
     if (found === undefined) return undefined;
     // The XML body, for what a create sends in it (CloudFront's tags).
     const body = raw.body.length > 0 ? { Body: raw.body.toString('utf8') } : {};

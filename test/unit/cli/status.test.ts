@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatStatus } from '../../../cli/commands/status.js';
+import { formatAge, formatDomain, formatStatus } from '../../../cli/commands/status.js';
 import type { StackStatus } from '../../../provision/commands/status.js';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
@@ -137,5 +137,44 @@ describe('formatStatus of the operated service', () => {
     const text = formatStatus(operated, NOW);
     expect(text).toContain('     8  2026-01-01T11:00:00.000Z  repo:b  (running)');
     expect(text).toContain('     7  2026-01-01T10:00:00.000Z  repo:a');
+  });
+});
+
+describe('formatDomain', () => {
+  it('shows the name, the certificate with its expiry, and each record the stack wants', () => {
+    expect(
+      formatDomain({
+        name: 'api.example.com',
+        certificate: {
+          arn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc',
+          status: 'ISSUED',
+          notAfter: '2027-12-01T00:00:00.000Z',
+        },
+        zone: 'example.com',
+        records: [
+          'api.example.com A: alias d1.cloudfront.net',
+          'api.example.com AAAA: missing ("up" writes it)',
+        ],
+      }),
+    ).toEqual([
+      'Domain:   https://api.example.com/',
+      'Cert:     ISSUED, expires 2027-12-01 (arn:aws:acm:us-east-1:123456789012:certificate/abc)',
+      'Records:  in the Route 53 zone example.com',
+      '          api.example.com A: alias d1.cloudfront.net',
+      '          api.example.com AAAA: missing ("up" writes it)',
+    ]);
+  });
+
+  it('says the records are outside the account when no zone holds the name', () => {
+    const lines = formatDomain({
+      name: 'api.example.org',
+      certificate: undefined,
+      zone: undefined,
+      records: [],
+    });
+    expect(lines.slice(1)).toEqual([
+      'Cert:     none ("up --domain" requests it)',
+      "Records:  DNS hosted outside this account's Route 53 (api.example.org CNAME to the distribution)",
+    ]);
   });
 });

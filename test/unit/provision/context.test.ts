@@ -3,6 +3,7 @@
 // middleware stands in for the network, last of the first middleware step
 // (before the SDK even resolves credentials), so "refused" provably means
 // "refused before anything left the process".
+import * as acm from '@aws-sdk/client-acm';
 import * as appAutoScaling from '@aws-sdk/client-application-auto-scaling';
 import * as cloudFront from '@aws-sdk/client-cloudfront';
 import * as cloudWatch from '@aws-sdk/client-cloudwatch';
@@ -12,6 +13,7 @@ import * as ecr from '@aws-sdk/client-ecr';
 import * as ecs from '@aws-sdk/client-ecs';
 import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
 import * as iam from '@aws-sdk/client-iam';
+import * as route53 from '@aws-sdk/client-route-53';
 import * as secretsManager from '@aws-sdk/client-secrets-manager';
 import * as serviceQuotas from '@aws-sdk/client-service-quotas';
 import * as sns from '@aws-sdk/client-sns';
@@ -45,6 +47,8 @@ const MODULES: Record<ClientKey, Record<string, unknown>> = {
   cloudwatch: cloudWatch,
   sns,
   cloudfront: cloudFront,
+  acm,
+  route53,
 };
 
 /**
@@ -141,6 +145,8 @@ const MUTATING: Record<ClientKey, readonly string[]> = {
   cloudwatch: ['DeleteAlarms', 'PutMetricAlarm'],
   sns: ['CreateTopic', 'DeleteTopic', 'Subscribe'],
   cloudfront: ['CreateDistributionWithTags', 'DeleteDistribution', 'UpdateDistribution'],
+  acm: ['DeleteCertificate', 'RequestCertificate'],
+  route53: ['ChangeResourceRecordSets'],
 };
 
 const READ_ONLY: Record<ClientKey, readonly string[]> = {
@@ -193,6 +199,8 @@ const READ_ONLY: Record<ClientKey, readonly string[]> = {
     'ListDistributions',
     'ListTagsForResource',
   ],
+  acm: ['DescribeCertificate', 'ListCertificates', 'ListTagsForCertificate'],
+  route53: ['GetHostedZone', 'ListHostedZones', 'ListResourceRecordSets'],
 };
 
 /** The IAM service prefix each client's calls are logged under (the policy's action names). */
@@ -210,6 +218,8 @@ const SERVICE_PREFIX: Record<ClientKey, string> = {
   cloudwatch: 'cloudwatch',
   sns: 'sns',
   cloudfront: 'cloudfront',
+  acm: 'acm',
+  route53: 'route53',
 };
 
 const CLIENT_KEYS = Object.keys(MODULES) as ClientKey[];
@@ -312,7 +322,7 @@ describe('createClients settings', () => {
     );
   });
 
-  it('gives every client the region, the profile when one is named, and five attempts', async () => {
+  it('gives every client the region (ACM always us-east-1, for CloudFront), the profile when one is named, and five attempts', async () => {
     const clients = createClients({ region: 'sa-east-1', profile: 'demo' }, new CallLog());
     for (const key of CLIENT_KEYS) {
       const { config } = clients[key] as unknown as {
@@ -322,7 +332,7 @@ describe('createClients settings', () => {
           maxAttempts: () => Promise<number>;
         };
       };
-      expect(await config.region(), key).toBe('sa-east-1');
+      expect(await config.region(), key).toBe(key === 'acm' ? 'us-east-1' : 'sa-east-1');
       expect(config.profile, key).toBe('demo');
       expect(await config.maxAttempts(), key).toBe(5);
     }

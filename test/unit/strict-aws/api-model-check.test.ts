@@ -19,6 +19,7 @@ import {
   type ProtocolEnum,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { ChangeResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackNames } from '../../../provision/names.js';
@@ -359,6 +360,34 @@ describe('REST operations read from the model, not a table', () => {
         restOperation(model('cloudfront'), r.wire?.method ?? '', r.wire?.url ?? ''),
       ),
     ).toEqual(['CreateDistributionWithTags', 'TagResource', 'UpdateDistribution']);
+  });
+
+  it('finds the operation and the zone id of ChangeResourceRecordSets as the installed SDK sends it (no trailing slash)', async () => {
+    const route53 = new Route53Client(sdk.config);
+    const request = await sdk.capture(() =>
+      route53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: 'Z123',
+          ChangeBatch: {
+            Changes: [
+              {
+                Action: 'CREATE',
+                ResourceRecordSet: {
+                  Name: 'api.example.com.',
+                  Type: 'CNAME',
+                  TTL: 300,
+                  ResourceRecords: [{ Value: 'x.example.net' }],
+                },
+              },
+            ],
+          },
+        }),
+      ),
+    );
+    const method = request.wire?.method ?? '';
+    const url = request.wire?.url ?? '';
+    expect(restOperation(model('route53'), method, url)).toBe('ChangeResourceRecordSets');
+    expect(named(request)).toEqual([]);
   });
 
   it("finds Route 53's operations by their requestUri (a trailing slash, a query flag)", () => {

@@ -2,6 +2,7 @@
 // clients with aws-sdk-client-mock on each, a clock whose sleep advances time
 // at once (retries and polls cost no wall-clock time), and a reporter that
 // records lines instead of printing them.
+import { ACMClient, ListCertificatesCommand } from '@aws-sdk/client-acm';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudFrontClient, ListDistributionsCommand } from '@aws-sdk/client-cloudfront';
@@ -11,6 +12,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { ListHostedZonesCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -64,6 +66,8 @@ export function testContext(stack = 'iclinic') {
     cloudwatch: new CloudWatchClient(options),
     sns: new SNSClient(options),
     cloudfront: new CloudFrontClient(options),
+    acm: new ACMClient(options),
+    route53: new Route53Client(options),
   };
   const mocks = {
     ec2: mockClient(clients.ec2),
@@ -79,11 +83,21 @@ export function testContext(stack = 'iclinic') {
     cloudwatch: mockClient(clients.cloudwatch),
     sns: mockClient(clients.sns),
     cloudfront: mockClient(clients.cloudfront),
+    acm: mockClient(clients.acm),
+    route53: mockClient(clients.route53),
   };
   // Most tests are about other resources: an account without distributions
   // unless a test says otherwise (status, set-token and down all look).
   mocks.cloudfront.on(ListDistributionsCommand).resolves({
     DistributionList: { Marker: '', MaxItems: 100, IsTruncated: false, Quantity: 0, Items: [] },
+  });
+  // Likewise no certificate and no hosted zone (up, status and down look for the stack's domain).
+  mocks.acm.on(ListCertificatesCommand).resolves({ CertificateSummaryList: [] });
+  mocks.route53.on(ListHostedZonesCommand).resolves({
+    HostedZones: [],
+    IsTruncated: false,
+    Marker: '',
+    MaxItems: 100,
   });
   const clock = new FakeClock();
   const report = new RecordingReporter();

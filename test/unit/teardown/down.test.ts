@@ -33,7 +33,12 @@ vi.mock('../../../provision/resources/load-balancer/index.js', () => ({
   removeTargetGroup: remover('target-group'),
 }));
 vi.mock('../../../provision/resources/cloudfront/index.js', () => ({
+  describeDistribution: vi.fn(async () => undefined),
   removeDistribution: remover('distribution'),
+}));
+vi.mock('../../../provision/resources/domain/index.js', () => ({
+  removeDomainRecords: remover('domain-records'),
+  removeStackCertificates: remover('certificate'),
 }));
 vi.mock('../../../provision/resources/network/index.js', () => ({
   removeNetwork: remover('network'),
@@ -123,6 +128,12 @@ describe('down', () => {
     expect(position('distribution:start')).toBeLessThan(position('service:end'));
   });
 
+  it('deletes the domain records before the distribution, and the certificate only once the distribution is gone', async () => {
+    await down();
+    expect(position('distribution:start')).toBeGreaterThan(position('domain-records:end'));
+    expect(position('certificate:start')).toBeGreaterThan(position('distribution:end'));
+  });
+
   it('removes the network only after the cluster is gone', async () => {
     await down();
     expect(position('network:start')).toBeGreaterThan(position('cluster:end'));
@@ -132,6 +143,8 @@ describe('down', () => {
     const removed = await down();
     expect(new Set(removed)).toEqual(
       new Set([
+        'domain-records',
+        'certificate',
         'autoscaling',
         'alarms',
         'distribution',
@@ -187,13 +200,14 @@ describe('down', () => {
     await expect(down()).rejects.toThrow('load balancer refused');
   });
 
-  it('is a valid graph whose first steps, needing nothing before them, are the scaler, the alarms, the distribution and the service', () => {
+  it('is a valid graph whose first steps, needing nothing before them, are the domain records, the scaler and the alarms', () => {
     const { ctx } = testContext();
     const graph = downGraph(ctx, 60_000);
     expect(topologicalOrder(graph)).toHaveLength(Object.keys(graph).length);
-    for (const key of ['autoscaling', 'alarms', 'distribution'] as const) {
+    for (const key of ['domain-records', 'autoscaling', 'alarms'] as const) {
       expect(graph[key].after).toEqual([]);
     }
+    expect(graph.distribution.after).toEqual(['domain-records']);
     expect(graph.service.after).toEqual(['autoscaling']);
   });
 
@@ -215,6 +229,9 @@ describe('down', () => {
       'execution-role': `Delete the task execution role ${ctx.names.executionRole}`,
       'deploy-role': `Delete the GitHub Actions deploy role ${deployRoleName('demo', ctx.region)}`,
       'oidc-provider': 'Delete the GitHub OIDC provider, if iclinic-deploy created it',
+      // Found by the stack's distribution and its tagged certificates; the name is the user's.
+      'domain-records': 'Delete the DNS records up --domain wrote',
+      certificate: 'Delete the ACM certificate of up --domain',
     };
     expect(Object.keys(graph).sort()).toEqual(Object.keys(named).sort());
     for (const [key, title] of Object.entries(named)) {

@@ -119,7 +119,11 @@ function uriTemplate(requestUri: string): {
     .join('');
   const literalPairs = query === '' ? [] : query.split('&');
   const literalQuery = literalPairs.map((pair) => pair.split('=')[0] ?? '');
-  return { path: new RegExp(`^${source}$`), labels, literalPairs, literalQuery };
+  // botocore writes some requestUris with a trailing slash (Route 53's
+  // ChangeResourceRecordSets: /2013-04-01/hostedzone/{Id}/rrset/) that the
+  // installed SDK does not send (its Smithy model has none): either form matches.
+  const path = new RegExp(`^${source.replace(/\/$/, '')}/?$`);
+  return { path, labels, literalPairs, literalQuery };
 }
 
 /**

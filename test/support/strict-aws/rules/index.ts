@@ -7,6 +7,7 @@
 import { API_MODEL_LOG } from '../models/report.js';
 import type { StrictRule } from '../types.js';
 import { apiModelRule } from './api-model.js';
+import { certificateRules } from './certificates.js';
 import { consistencyRules } from './consistency.js';
 import { dependencyRules } from './dependencies.js';
 import { faultRules } from './faults.js';
@@ -21,6 +22,7 @@ export function allStrictRules(): StrictRule[] {
     ...faultRules(),
     ...consistencyRules(),
     ...dependencyRules(),
+    ...certificateRules(),
     ...lifecycleRules(),
     ...nameRules(),
   ];

@@ -9,6 +9,7 @@ import {
   type UpSettings,
 } from '../../../../provision/commands/up.js';
 import { runGraph, topologicalOrder, type StepGraph } from '../../../../provision/graph.js';
+import { verifiedUrl } from '../../../../provision/commands/up-edge.js';
 import type { RunEvent } from '../../../../provision/events.js';
 import type { UpSteps } from '../../../../provision/commands/up.js';
 import { DeploymentFailedError } from '../../../../provision/resources/ecs/index.js';
@@ -92,6 +93,7 @@ describe('upGraph', () => {
       network: probe('network'),
       'load-balancer': probe('load-balancer'),
       repository: probe('repository'),
+      certificate: probe('certificate'),
       distribution: probe('distribution', true),
       image: probe('image'),
     } as unknown as StepGraph<UpSteps>;
@@ -113,13 +115,13 @@ describe('upGraph', () => {
 
   it('creates the distribution once the load balancer (its origin) exists, and the header rule once the distribution (its secret) does', () => {
     const g = graph();
-    expect(g.distribution.after).toEqual(['load-balancer']);
+    expect(g.distribution.after).toEqual(['load-balancer', 'certificate']);
     expect(g['origin-rule'].after).toEqual(['load-balancer', 'distribution']);
   });
 
   it('waits for the distribution to deploy beside the ECS rollout, and verifies only after both', () => {
     const g = graph();
-    expect(g['distribution-deployed'].after).toEqual(['distribution']);
+    expect(g['distribution-deployed'].after).toEqual(['distribution', 'domain-records']);
     expect(g.rollout.after).not.toContain('distribution-deployed');
     expect(g.verify.after).toEqual(expect.arrayContaining(['rollout', 'distribution-deployed']));
   });
@@ -215,5 +217,32 @@ describe('withTargetHealth', () => {
     const { ctx } = testContext();
     const original = new Error('throttled');
     await expect(withTargetHealth(ctx, 'arn:tg', original)).rejects.toBe(original);
+  });
+});
+
+describe('verifiedUrl', () => {
+  const certificate = {
+    arn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc',
+    domain: 'api.example.com',
+    status: 'ISSUED',
+    inUseBy: [],
+  };
+
+  it('checks through https://<domain>/ when the records are in a Route 53 zone of the account', () => {
+    const found = {
+      domain: 'api.example.com',
+      zone: { id: 'Z1', name: 'example.com' },
+      certificate,
+    };
+    expect(verifiedUrl('https://d1.cloudfront.net/', found)).toBe('https://api.example.com/');
+  });
+
+  it("checks through the distribution's own name when the DNS is elsewhere (the CNAME may not exist yet)", () => {
+    const found = { domain: 'api.example.com', zone: undefined, certificate };
+    expect(verifiedUrl('https://d1.cloudfront.net/', found)).toBe('https://d1.cloudfront.net/');
+  });
+
+  it("checks through the distribution's own name without --domain", () => {
+    expect(verifiedUrl('https://d1.cloudfront.net/', undefined)).toBe('https://d1.cloudfront.net/');
   });
 });

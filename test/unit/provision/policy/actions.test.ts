@@ -26,6 +26,8 @@ const IAM_PREFIX: Record<string, string> = {
   cloudwatch: 'cloudwatch',
   sns: 'sns',
   cloudfront: 'cloudfront',
+  acm: 'acm',
+  'route-53': 'route53',
 };
 
 /**

@@ -5,6 +5,7 @@ import {
   convergedConfig,
   desiredDistributionConfig,
   distributionDrift,
+  KEEP_VIEWER,
 } from '../../../../../provision/resources/cloudfront/config.js';
 
 const SETTINGS = {
@@ -84,5 +85,55 @@ describe('error caching', () => {
     const converged = convergedConfig(older(), SETTINGS, SECRET);
     expect(converged.CustomErrorResponses).toEqual(wanted().CustomErrorResponses);
     expect(distributionDrift(converged, SETTINGS)).toEqual([]);
+  });
+});
+
+describe('the viewer side with --domain', () => {
+  const ARN = 'arn:aws:acm:us-east-1:123456789012:certificate/abc';
+  const domain = { ...SETTINGS, viewer: { alias: 'api.example.com', certificateArn: ARN } };
+
+  it('puts the name and its certificate on the distribution: SNI and TLSv1.2_2021', () => {
+    const config = desiredDistributionConfig(
+      stackNames('iclinic', 'us-east-1'),
+      'us-east-1',
+      domain,
+      SECRET,
+      'ref-1',
+    );
+    expect(config.Aliases).toEqual({ Quantity: 1, Items: ['api.example.com'] });
+    expect(config.ViewerCertificate).toEqual({
+      CloudFrontDefaultCertificate: false,
+      ACMCertificateArn: ARN,
+      SSLSupportMethod: 'sni-only',
+      MinimumProtocolVersion: 'TLSv1.2_2021',
+    });
+  });
+
+  it('reports a distribution without the name as drift in its names and certificate', () => {
+    expect(distributionDrift(wanted(), domain).map((d) => [d.detail, d.from, d.to])).toEqual([
+      ['alternate domain names', 'none', 'api.example.com'],
+      [
+        'viewer certificate',
+        'CloudFront default (*.cloudfront.net)',
+        `${ARN} (sni-only, TLSv1.2_2021)`,
+      ],
+    ]);
+  });
+
+  it('while a new certificate is pending, keeps the name and certificate the distribution has', () => {
+    const current = convergedConfig(wanted(), domain, SECRET);
+    const pending = { ...SETTINGS, viewer: KEEP_VIEWER };
+    expect(distributionDrift(current, pending)).toEqual([]);
+    const kept = convergedConfig(current, pending, SECRET);
+    expect(kept.Aliases).toEqual(current.Aliases);
+    expect(kept.ViewerCertificate).toEqual(current.ViewerCertificate);
+  });
+
+  it('without --domain, takes a name off again and goes back to the CloudFront certificate', () => {
+    const current = convergedConfig(wanted(), domain, SECRET);
+    const back = convergedConfig(current, SETTINGS, SECRET);
+    expect(back.Aliases).toEqual({ Quantity: 0 });
+    expect(back.ViewerCertificate).toEqual({ CloudFrontDefaultCertificate: true });
+    expect(distributionDrift(back, SETTINGS)).toEqual([]);
   });
 });
