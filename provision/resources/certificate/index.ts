@@ -153,7 +153,9 @@ async function requestCertificate(ctx: StackContext, domain: string): Promise<st
     }),
   );
   if (out.CertificateArn === undefined) {
-    throw new Error(`ACM accepted the request for ${domain} but returned no ARN; run "up" again.`);
+    throw new Error(
+      `ACM accepted the request for ${domain} but returned no ARN; run "npx iclinic-deploy up" again.`,
+    );
   }
   return out.CertificateArn;
 }
@@ -174,7 +176,7 @@ async function withValidationRecord(ctx: StackContext, arn: string): Promise<Cer
     },
   );
   if (info === undefined)
-    throw new Error(`The ACM certificate ${arn} disappeared; run "up" again.`);
+    throw new Error(`The ACM certificate ${arn} disappeared; run "npx iclinic-deploy up" again.`);
   return info;
 }
 

@@ -30,7 +30,7 @@ function failureAdvice(info: CertificateInfo): string {
       return (
         `a CAA record on ${info.domain} or one of its parents does not allow Amazon to issue ` +
         `certificates. Add a CAA record 0 issue "amazon.com" next to the existing ones (or remove ` +
-        `the CAA records), then run "iclinic-deploy up" again: ` +
+        `the CAA records), then run "npx iclinic-deploy up" again: ` +
         'https://docs.aws.amazon.com/acm/latest/userguide/troubleshooting-caa.html'
       );
     case 'DOMAIN_NOT_ALLOWED':
@@ -42,12 +42,12 @@ function failureAdvice(info: CertificateInfo): string {
     case 'ADDITIONAL_VERIFICATION_REQUIRED':
       return (
         'ACM wants additional verification before it issues this certificate; open a case with ' +
-        'AWS Support (ACM names this "additional verification required"), then run "up" again.'
+        'AWS Support (ACM names this "additional verification required"), then run "npx iclinic-deploy up" again.'
       );
     default:
       return (
         `ACM gave the reason ${info.failureReason ?? 'OTHER'}; see ` +
-        'https://docs.aws.amazon.com/acm/latest/userguide/troubleshooting-failed.html and run "up" again once fixed ' +
+        'https://docs.aws.amazon.com/acm/latest/userguide/troubleshooting-failed.html and run "npx iclinic-deploy up" again once fixed ' +
         '(a new certificate is requested).'
       );
   }
@@ -105,7 +105,7 @@ export async function waitForCertificateIssued(
         last = await describeCertificate(ctx, arn);
         if (last === undefined)
           throw new Error(
-            `The ACM certificate ${arn} disappeared while waited for; run "up" again to request a new one.`,
+            `The ACM certificate ${arn} disappeared while waited for; run "npx iclinic-deploy up" again to request a new one.`,
           );
         if (BAD_ENDINGS.has(last.status)) throw new CertificateFailedError(last);
         const elapsed = ctx.clock.now() - started;

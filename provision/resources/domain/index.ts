@@ -70,7 +70,7 @@ export function recordsToCreate(found: DomainCertificate, distributionDomain: st
   const lines = [
     `No Route 53 hosted zone of this account holds ${found.domain}: create these records where its DNS is hosted:`,
     validation === undefined
-      ? '  (the validation record: ACM has not published it yet; run "up" again)'
+      ? '  (the validation record: ACM has not published it yet; run "npx iclinic-deploy up" again)'
       : `  ${recordText(validation)}    (lets ACM issue the certificate)`,
     isNotCreatedYet(distributionDomain)
       ? `  ${found.domain}.  CNAME  <the distribution's name, printed once it exists>`
@@ -102,8 +102,8 @@ export async function waitForDomainCertificate(
     ctx.report.warn(recordsToCreate(found, settings.distributionDomain));
   const howToFix =
     found.zone === undefined
-      ? `Create the records above at your DNS provider (check with "dig ${validation?.name ?? found.domain} CNAME"), then run "iclinic-deploy up" again.`
-      : `The record is in the Route 53 zone ${found.zone.name}; if that zone is not the one the registrar delegates ${found.domain} to (compare the NS records), fix the delegation or pass --hosted-zone-id, then run "iclinic-deploy up" again.`;
+      ? `Create the records above at your DNS provider (check with "dig ${validation?.name ?? found.domain} CNAME"), then run "npx iclinic-deploy up" again.`
+      : `The record is in the Route 53 zone ${found.zone.name}; if that zone is not the one the registrar delegates ${found.domain} to (compare the NS records), fix the delegation or pass --hosted-zone-id, then run "npx iclinic-deploy up" again.`;
   return waitForCertificateIssued(ctx, found.certificate.arn, {
     timeoutMs: settings.timeoutMs,
     howToFix,

@@ -97,7 +97,7 @@ export class RecordConflictError extends Error {
       `The hosted zone ${zone.name} (${zone.id}) already has a ${found.Type} record ` +
         `${bare(found.Name ?? '')} -> ${valueOf(found)}, which the tool did not write; it needs ` +
         `${wanted.Type} -> ${valueOf(wanted)} there. Delete that record in Route 53 if it is no ` +
-        'longer used, or choose another --domain, then run "up" again.',
+        'longer used, or choose another --domain, then run "npx iclinic-deploy up" again.',
     );
     this.name = 'RecordConflictError';
   }

@@ -30,7 +30,7 @@ function detail(status: string, extra: Partial<CertificateDetail> = {}): Certifi
 
 const options = {
   timeoutMs: 20 * 60_000,
-  howToFix: 'Create the records above, then run "iclinic-deploy up" again.',
+  howToFix: 'Create the records above, then run "npx iclinic-deploy up" again.',
   waitingFor: 'waiting for ACM to see the record',
 };
 
@@ -82,7 +82,7 @@ describe('waitForCertificateIssued', () => {
       .on(DescribeCertificateCommand)
       .resolves({ Certificate: detail('FAILED', { FailureReason: 'OTHER' }) });
     await expect(waitForCertificateIssued(ctx, ARN, options)).rejects.toThrow(
-      /failed validation: ACM gave the reason OTHER; see https:\/\/docs\.aws\.amazon\.com\/acm\/latest\/userguide\/troubleshooting-failed\.html and run "up" again/,
+      /failed validation: ACM gave the reason OTHER; see https:\/\/docs\.aws\.amazon\.com\/acm\/latest\/userguide\/troubleshooting-failed\.html and run "npx iclinic-deploy up" again/,
     );
   });
 
