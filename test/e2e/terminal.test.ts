@@ -3,6 +3,7 @@
  * pseudo-terminal (util-linux `script`) of 80×24, each chunk of its output
  * replayed through a terminal emulator (test/support/screen.ts).
  */
+import { writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { endpoint, upArgs } from '../support/e2e.js';
 import { runCli } from '../support/cli.js';
@@ -26,6 +27,14 @@ beforeAll(async () => {
     columns: COLUMNS,
     rows: ROWS,
   });
+  // TERMINAL_FRAMES=<file> keeps what the terminal showed, to look at by hand.
+  const keep = process.env.TERMINAL_FRAMES;
+  if (keep !== undefined && keep !== '') {
+    const frames = deployed.frames.map(
+      (rows, index) => `--- frame ${index + 1}\n${rows.join('\n')}`,
+    );
+    writeFileSync(keep, [...frames, `--- final\n${deployed.final.join('\n')}`].join('\n'));
+  }
   const again = await runCli(upArgs('--name', 'tty', '--json'), { endpoint });
   expect(again.code, again.stderr).toBe(0);
   titles = (JSON.parse(again.stdout) as { steps: { title: string }[] }).steps.map((s) => s.title);
