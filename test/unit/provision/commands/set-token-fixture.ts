@@ -21,7 +21,12 @@ import {
   PutSecretValueCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { expect } from 'vitest';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { expect, vi } from 'vitest';
 import type { StackContext } from '../../../../provision/context.js';
 import { secretReferences } from '../../../../provision/resources/secret.js';
 import {
@@ -250,4 +255,30 @@ export function writtenSecret(mocks: ReturnType<typeof stack>['mocks']): unknown
   const calls = mocks.secrets.commandCalls(PutSecretValueCommand);
   expect(calls).toHaveLength(1);
   return JSON.parse(calls[0]?.args[0].input.SecretString ?? '');
+}
+
+/** The stack's load balancer, found by name, with its target group and HTTP listener. */
+export function withLoadBalancer(mocks: ReturnType<typeof stack>['mocks']): void {
+  mocks.elbv2.on(DescribeLoadBalancersCommand).resolves({
+    LoadBalancers: [
+      { LoadBalancerArn: 'arn:lb', DNSName: 'iclinic-alb.example.com', State: { Code: 'active' } },
+    ],
+  });
+  mocks.elbv2
+    .on(DescribeTargetGroupsCommand)
+    .resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
+  mocks.elbv2
+    .on(DescribeListenersCommand)
+    .resolves({ Listeners: [{ ListenerArn: 'arn:l', Port: 80, Protocol: 'HTTP' }] });
+}
+
+/** A service that answers 200 only to `accepted`; returns "<url> <Authorization>" of each call. */
+export function serviceAccepting(accepted: string): string[] {
+  const seen: string[] = [];
+  vi.stubGlobal('fetch', (input: string | URL | Request, init?: RequestInit) => {
+    const auth = new Headers(init?.headers).get('authorization') ?? '';
+    seen.push(`${String(input)} ${auth}`);
+    return Promise.resolve(new Response('', { status: auth === `Token ${accepted}` ? 200 : 401 }));
+  });
+  return seen;
 }

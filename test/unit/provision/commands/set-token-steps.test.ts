@@ -2,7 +2,6 @@
 // with, and the failures it reports without undoing anything.
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import {
-  DescribeListenersCommand,
   DescribeLoadBalancersCommand,
   DescribeTargetGroupsCommand,
   LoadBalancerNotFoundException,
@@ -22,40 +21,17 @@ import {
   OLD_TOKEN,
   OLD_VERSION,
   run,
+  serviceAccepting,
   settings,
   stack,
   TD_NEW,
   TD_OLD,
+  withLoadBalancer,
 } from './set-token-fixture.js';
 
 afterEach(() => {
   vi.unstubAllGlobals();
 });
-
-function withLoadBalancer(mocks: ReturnType<typeof stack>['mocks']) {
-  mocks.elbv2.on(DescribeLoadBalancersCommand).resolves({
-    LoadBalancers: [
-      { LoadBalancerArn: 'arn:lb', DNSName: 'iclinic-alb.example.com', State: { Code: 'active' } },
-    ],
-  });
-  mocks.elbv2
-    .on(DescribeTargetGroupsCommand)
-    .resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
-  mocks.elbv2
-    .on(DescribeListenersCommand)
-    .resolves({ Listeners: [{ ListenerArn: 'arn:l', Port: 80, Protocol: 'HTTP' }] });
-}
-
-/** A service that answers 200 only to `accepted`; returns the tokens it was sent. */
-function serviceAccepting(accepted: string): string[] {
-  const sent: string[] = [];
-  vi.stubGlobal('fetch', (_input: string | URL | Request, init?: RequestInit) => {
-    const auth = new Headers(init?.headers).get('authorization') ?? '';
-    sent.push(auth.replace(/^Token /, ''));
-    return Promise.resolve(new Response('', { status: auth === `Token ${accepted}` ? 200 : 401 }));
-  });
-  return sent;
-}
 
 describe('set-token records', () => {
   it('names each step, says what it found and what it changed', async () => {
@@ -121,7 +97,7 @@ describe('set-token records', () => {
     const sent = serviceAccepting(NEW_TOKEN);
     const { runner, result } = run(ctx, settings({ verify: true, graceMs: 60_000 }));
     expect((await result).verified).toBe(true);
-    expect(sent).toEqual([NEW_TOKEN]);
+    expect(sent).toEqual([`http://iclinic-alb.example.com/ Token ${NEW_TOKEN}`]);
     expect(runner.records.find((r) => r.key === 'verify')?.summary).toBe('new token 200');
   });
 
@@ -131,7 +107,10 @@ describe('set-token records', () => {
     const sent = serviceAccepting(NEW_TOKEN);
     const { runner, result } = run(ctx, settings({ verify: true, graceMs: 0 }));
     await result;
-    expect(sent).toEqual([NEW_TOKEN, OLD_TOKEN]);
+    expect(sent).toEqual([
+      `http://iclinic-alb.example.com/ Token ${NEW_TOKEN}`,
+      `http://iclinic-alb.example.com/ Token ${OLD_TOKEN}`,
+    ]);
     expect(runner.records.find((r) => r.key === 'verify')?.summary).toBe(
       'new token 200, previous token 401',
     );

@@ -4,11 +4,7 @@ import {
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import {
-  DescribeListenersCommand,
-  DescribeLoadBalancersCommand,
-  DescribeTargetGroupsCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {} from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -39,10 +35,12 @@ import {
   oldSettings,
   run,
   SECRET_ARN,
+  serviceAccepting,
   settings,
   stack,
   TD_NEW,
   TD_OLD,
+  withLoadBalancer,
   writtenSecret,
 } from './set-token-fixture.js';
 
@@ -289,41 +287,10 @@ describe('runSetToken', () => {
   });
 
   describe('with verification through the load balancer', () => {
-    function withLoadBalancer(mocks: ReturnType<typeof stack>['mocks']) {
-      mocks.elbv2.on(DescribeLoadBalancersCommand).resolves({
-        LoadBalancers: [
-          {
-            LoadBalancerArn: 'arn:lb',
-            DNSName: 'iclinic-alb.example.com',
-            State: { Code: 'active' },
-          },
-        ],
-      });
-      mocks.elbv2
-        .on(DescribeTargetGroupsCommand)
-        .resolves({ TargetGroups: [{ TargetGroupArn: 'arn:tg' }] });
-      mocks.elbv2
-        .on(DescribeListenersCommand)
-        .resolves({ Listeners: [{ ListenerArn: 'arn:l', Port: 80, Protocol: 'HTTP' }] });
-    }
-
-    /** A service that accepts only `accepted`. */
-    function stubFetch(accepted: string) {
-      const seen: string[] = [];
-      vi.stubGlobal('fetch', (input: string | URL | Request, init?: RequestInit) => {
-        const auth = new Headers(init?.headers).get('authorization') ?? '';
-        seen.push(`${String(input)} ${auth}`);
-        return Promise.resolve(
-          new Response('', { status: auth === `Token ${accepted}` ? 200 : 401 }),
-        );
-      });
-      return seen;
-    }
-
     it('checks that the new token gets 200 and, with grace 0, the previous one gets 401', async () => {
       const { ctx, mocks } = stack();
       withLoadBalancer(mocks);
-      const seen = stubFetch(NEW_TOKEN);
+      const seen = serviceAccepting(NEW_TOKEN);
       const result = await run(ctx, settings({ verify: true, graceMs: 0 })).result;
       expect(result.verified).toBe(true);
       expect(seen).toEqual([
@@ -371,7 +338,7 @@ describe('runSetToken', () => {
     it('rolls everything back when the new token is refused', async () => {
       const { ctx, mocks, state } = stack();
       withLoadBalancer(mocks);
-      stubFetch(OLD_TOKEN);
+      serviceAccepting(OLD_TOKEN);
       const error = await run(ctx, settings({ verify: true })).result.catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RotationFailedError);
       expect((error as Error).message).toMatch(/got HTTP 401, expected 200/);
