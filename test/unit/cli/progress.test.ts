@@ -1,5 +1,11 @@
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { liveProgress, plainProgress, type StepTitle } from '../../../cli/progress.js';
+import {
+  liveProgress,
+  plainProgress,
+  wantsLiveProgress,
+  type StepTitle,
+} from '../../../cli/progress.js';
 import { screen } from '../../support/screen.js';
 
 const STEPS: StepTitle[] = [
@@ -8,19 +14,43 @@ const STEPS: StepTitle[] = [
   { key: 'c', title: 'Gamma', after: [] },
 ];
 
-/** A 60×10 terminal: what is written to it, and what it shows. */
+/**
+ * A 60×10 terminal: what is written to it, one chunk per write (a corked
+ * batch is one write, as on a terminal's socket), and what it shows.
+ */
 function terminal() {
-  let written = '';
-  return {
-    write: (text: string) => (written += text),
+  const chunks: string[] = [];
+  const stream = new Writable({
+    decodeStrings: false,
+    write(chunk: string, _encoding, done) {
+      chunks.push(chunk);
+      done();
+    },
+    writev(batch, done) {
+      chunks.push(batch.map(({ chunk }) => String(chunk)).join(''));
+      done();
+    },
+  });
+  return Object.assign(stream, {
     columns: 60,
     rows: 10,
+    isTTY: true,
     async shows(): Promise<string[]> {
       const shown = screen(60, 10);
-      await shown.feed(written);
+      await shown.feed(chunks.join(''));
       return shown.all();
     },
-  };
+    /** The screen after each write. */
+    async screens(): Promise<string[][]> {
+      const shown = screen(60, 10);
+      const after: string[][] = [];
+      for (const chunk of chunks) {
+        await shown.feed(chunk);
+        after.push(shown.all());
+      }
+      return after;
+    },
+  });
 }
 
 function live(overrides: { verbose?: boolean; now?: () => number } = {}) {
@@ -108,6 +138,62 @@ describe('liveProgress', () => {
     await progress.finish();
   });
 
+  it('draws a step whose message line comes and goes with no stale row among the steps below', async () => {
+    const { progress, term } = live();
+    progress.events({ type: 'step-started', key: 'a', title: 'Alpha' });
+    progress.events({ type: 'progress', key: 'a', message: 'working' });
+    expect(await term.shows()).toEqual([
+      '⠋ Alpha (0 s)',
+      '    working',
+      '· Beta (waiting for: Alpha)',
+      '· Gamma',
+    ]);
+    progress.events({
+      type: 'step-finished',
+      key: 'a',
+      title: 'Alpha',
+      status: 'unchanged',
+      changes: [],
+      durationMs: 5,
+    });
+    expect(await term.shows()).toEqual(['✓ Alpha: unchanged (0.0 s)', '· Beta', '· Gamma']);
+    await progress.finish();
+  });
+
+  it('never shows the list erased between two frames', async () => {
+    const { progress, term } = live();
+    progress.events({ type: 'step-started', key: 'a', title: 'Alpha' });
+    progress.events({ type: 'progress', key: 'a', message: 'working' });
+    progress.events({ type: 'step-started', key: 'c', title: 'Gamma' });
+    await progress.finish();
+    const screens = await term.screens();
+    const drawn = screens.slice(screens.findIndex((rows) => rows.length > 0));
+    expect(drawn.length).toBeGreaterThan(3);
+    expect(drawn.filter((rows) => rows.length === 0)).toEqual([]);
+  });
+
+  it('leaves a final frame taller than the terminal whole', async () => {
+    const { progress, term } = live({ verbose: true });
+    const changes = Array.from({ length: 12 }, (_, index) => ({
+      action: 'create' as const,
+      kind: 'log group',
+      name: `/ecs/${index}`,
+    }));
+    progress.events({ type: 'step-started', key: 'a', title: 'Alpha' });
+    progress.events({
+      type: 'step-finished',
+      key: 'a',
+      title: 'Alpha',
+      status: 'created',
+      changes,
+      durationMs: 1000,
+    });
+    await progress.finish();
+    const shown = await term.shows();
+    expect(shown[0]).toBe('✓ Alpha: 12 created (1.0 s)');
+    expect(shown.filter((line) => line.startsWith('    '))).toHaveLength(12);
+  });
+
   it('on an interruption shows the running steps as interrupted and returns their titles', async () => {
     let now = 0;
     const { progress, term } = live({ now: () => now });
@@ -115,6 +201,21 @@ describe('liveProgress', () => {
     now = 7_000;
     expect(await progress.finish({ interrupted: true })).toEqual(['Alpha']);
     expect(await term.shows()).toEqual(['! Alpha: interrupted after 7 s']);
+  });
+});
+
+describe('wantsLiveProgress', () => {
+  const sized = { isTTY: true, columns: 80, rows: 24 };
+
+  it('draws the live list on a terminal that reports its size', () => {
+    expect(wantsLiveProgress(sized, {})).toBe(true);
+  });
+
+  it('gives plain lines in CI, with NO_COLOR, with TERM=dumb and off a terminal', () => {
+    expect(wantsLiveProgress(sized, { CI: 'true' })).toBe(false);
+    expect(wantsLiveProgress(sized, { NO_COLOR: '1' })).toBe(false);
+    expect(wantsLiveProgress(sized, { TERM: 'dumb' })).toBe(false);
+    expect(wantsLiveProgress({ ...sized, isTTY: false }, {})).toBe(false);
   });
 });
 
