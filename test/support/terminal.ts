@@ -47,9 +47,12 @@ export function runInTerminal(
   const wrapped = new Set<string>();
   let interrupted = false;
   let parsing = Promise.resolve();
-  child.stdout.on('data', (chunk: Buffer) => {
+  // Decoded across chunks: a read can end inside a character (the terminal hands
+  // on a long write in pieces), which decoding each chunk alone turns into U+FFFD.
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
     parsing = parsing.then(async () => {
-      await shown.feed(chunk.toString('utf8'));
+      await shown.feed(chunk);
       const rows = shown.rows();
       frames.push(rows);
       for (const row of shown.wrappedRows()) wrapped.add(row);
