@@ -85,6 +85,12 @@ export interface LiveOptions extends ProgressOptions {
   readonly tickMs?: number;
 }
 
+// Drawn by hand rather than by log-update: 7.2.0, its last release for Node 20,
+// leaves stale rows when a line appears above unchanged ones, erases and
+// draws in two writes (a terminal shows the list blank in between) and cuts
+// the final frame to the terminal's height; 8.0 fixes the first but needs
+// Node 22. Tried on the log-update branch; test/unit/cli/progress.test.ts
+// pins all three.
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const HIDE_CURSOR = '\u001b[?25l';
 const SHOW_CURSOR = '\u001b[?25h';
