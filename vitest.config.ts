@@ -36,28 +36,27 @@ const unit = {
   unstubGlobals: true,
 };
 
+/** The two unit projects; vitest.unit.config.ts (mutation testing) runs them alone. */
+export const unitProjects = [
+  {
+    test: {
+      ...unit,
+      name: 'unit',
+      include: ['test/unit/**/*.test.ts'],
+      exclude: replacingModules,
+      isolate: false,
+    },
+  },
+  { test: { ...unit, name: 'unit-mocking', include: replacingModules } },
+];
+
 export default defineConfig({
   test: {
     // Same switch the CLI sets: the SDK's Node 22 notice is noise in test output.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     maxWorkers: WORKERS,
     projects: [
-      {
-        test: {
-          ...unit,
-          name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
-          exclude: replacingModules,
-          isolate: false,
-        },
-      },
-      {
-        test: {
-          ...unit,
-          name: 'unit-mocking',
-          include: replacingModules,
-        },
-      },
+      ...unitProjects,
       {
         test: {
           name: 'e2e',
