@@ -128,6 +128,20 @@ function buildStatements(scope: PolicyScope): Statement[] {
 }
 
 /**
+ * What narrows a create AWS authorizes only on "*" (a CloudFront
+ * distribution, an ACM certificate): the request carries the stack's tags
+ * (aws:RequestTag/<key>) and no other tag key (aws:TagKeys), so the
+ * deployer creates them for its own stack and region only.
+ */
+function carryingStackTags(names: StackNames, region: string): Statement['Condition'] {
+  const tags = distributionTags(names, region);
+  return {
+    StringEquals: Object.fromEntries(tags.map((tag) => [`aws:RequestTag/${tag.Key}`, tag.Value])),
+    'ForAllValues:StringEquals': { 'aws:TagKeys': tags.map((tag) => tag.Key) },
+  };
+}
+
+/**
  * Document 1, up --domain. Per the Service Authorization Reference:
  * ListCertificates and RequestCertificate take no resource ("*" only), the
  * other ACM actions a certificate, whose id is ACM's choice, so any
@@ -141,12 +155,6 @@ function buildStatements(scope: PolicyScope): Statement[] {
  * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonroute53.html).
  */
 function domainStatements({ region, names, arn }: PolicyScope): Statement[] {
-  const tags = distributionTags(names, region);
-  const requestTags = Object.fromEntries(
-    tags
-      .filter((tag) => tag.Key.startsWith('iclinic-deploy:'))
-      .map((tag) => [`aws:RequestTag/${tag.Key}`, tag.Value]),
-  );
   const anyResource = ['ListCertificates', 'RequestCertificate'];
   return [
     {
@@ -160,10 +168,7 @@ function domainStatements({ region, names, arn }: PolicyScope): Statement[] {
       Effect: 'Allow',
       Action: ['acm:RequestCertificate'],
       Resource: '*',
-      Condition: {
-        StringEquals: requestTags,
-        'ForAllValues:StringEquals': { 'aws:TagKeys': tags.map((tag) => tag.Key) },
-      },
+      Condition: carryingStackTags(names, region),
     },
     {
       Sid: 'DomainCertificate',
@@ -297,12 +302,6 @@ function githubDeployStatements({ region, stack, arn }: PolicyScope): Statement[
  * multi-tenant distributions, which this tool does not make.)
  */
 function edgeStatements({ region, names, arn }: PolicyScope): Statement[] {
-  const tags = distributionTags(names, region);
-  const requestTags = Object.fromEntries(
-    tags
-      .filter((tag) => tag.Key.startsWith('iclinic-deploy:'))
-      .map((tag) => [`aws:RequestTag/${tag.Key}`, tag.Value]),
-  );
   const create = ['CreateDistribution', 'TagResource'];
   return [
     {
@@ -316,10 +315,7 @@ function edgeStatements({ region, names, arn }: PolicyScope): Statement[] {
       Effect: 'Allow',
       Action: actions('cloudfront', (a) => create.includes(a)),
       Resource: '*',
-      Condition: {
-        StringEquals: requestTags,
-        'ForAllValues:StringEquals': { 'aws:TagKeys': tags.map((tag) => tag.Key) },
-      },
+      Condition: carryingStackTags(names, region),
     },
     {
       Sid: 'CloudFrontDistribution',

@@ -89,6 +89,18 @@ describe('deployerPolicy statements', () => {
     ['sns:Subscribe', topic('iclinic-alarms'), inRegion, 'AlarmTopic'],
     ['sns:Subscribe', topic('other-alarms'), inRegion, undefined],
     [
+      'iam:PassRole',
+      `arn:aws:iam::${ACCOUNT}:role/iclinic-us-east-1-exec`,
+      { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+      'PassExecutionRoleToEcs',
+    ],
+    [
+      'iam:PassRole',
+      `arn:aws:iam::${ACCOUNT}:role/iclinic-us-east-1-exec`,
+      { 'iam:PassedToService': 'lambda.amazonaws.com' },
+      undefined,
+    ],
+    [
       'iam:CreateServiceLinkedRole',
       `arn:aws:iam::${ACCOUNT}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS`,
       { 'iam:AWSServiceName': 'ecs.amazonaws.com' },

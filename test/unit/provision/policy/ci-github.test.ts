@@ -13,11 +13,18 @@ describe('the deployer policy for ci github, evaluated by IAM rules', () => {
 
   it('lets ci github manage the deploy role of the stack and region, by its name only', async () => {
     const own = role('iclinic-staging-sa-east-1-deploy');
+    // What ci github and down call on it: create or update it, read it back, remove it.
     for (const action of [
       'iam:CreateRole',
       'iam:TagRole',
+      'iam:GetRole',
       'iam:PutRolePolicy',
+      'iam:GetRolePolicy',
+      'iam:ListRolePolicies',
+      'iam:ListAttachedRolePolicies',
       'iam:UpdateAssumeRolePolicy',
+      'iam:DeleteRolePolicy',
+      'iam:DetachRolePolicy',
       'iam:DeleteRole',
     ])
       expect(await decide(action, own), action).toBe('Allowed');
