@@ -365,6 +365,39 @@ describe('step graph errors', () => {
 });
 
 describe('runGraph in a dry run', () => {
+  it('plans an update as will-update, a removal as will-remove, and leaves nothing to remove as absent', async () => {
+    const planned = graph([], {
+      balancer: {
+        kind: 'ensure',
+        title: 'Balancer',
+        after: ['network'],
+        run: async () => ({
+          value: 'alb',
+          changes: new ChangeSet().update('listener', 'http', 'port 80 → 8080').list,
+        }),
+      },
+      image: {
+        kind: 'remove',
+        title: 'Image',
+        after: [],
+        run: async () => ({
+          value: 'img:1',
+          changes: new ChangeSet().delete('repository', 'api').list,
+        }),
+      },
+      service: { kind: 'remove', title: 'Service', after: [], run: async () => ({ value: 'svc' }) },
+    });
+    const run = runGraph(planned, { events: () => undefined, clock, dryRun: true });
+    await run.results;
+    const byKey = Object.fromEntries(run.records.map((r) => [r.key, r.status]));
+    expect(byKey).toEqual({
+      network: 'will-create',
+      balancer: 'will-update',
+      image: 'will-remove',
+      service: 'absent',
+    });
+  });
+
   it('gives a step with changes a planned status, never a done one', async () => {
     const run = runGraph(graph([]), { events: () => undefined, clock, dryRun: true });
     await run.results;

@@ -72,6 +72,8 @@ type RunEvent = import('../../../provision/events.js').RunEvent;
 const service = await import('../../../provision/resources/ecs/index.js');
 const loadBalancer = await import('../../../provision/resources/load-balancer/index.js');
 const network = await import('../../../provision/resources/network/index.js');
+const cloudfront = await import('../../../provision/resources/cloudfront/index.js');
+const domain = await import('../../../provision/resources/domain/index.js');
 const { testContext } = await import('../support/context.js');
 const { deployRoleName } = await import('../../../provision/resources/ci-github/index.js');
 
@@ -263,6 +265,26 @@ describe('down steps', () => {
     expect(options).toEqual({ timeoutMs: 60_000 });
     expect(vi.mocked(service.removeCluster).mock.calls.at(-1)?.[1]).toEqual({ timeoutMs: 60_000 });
     expect(vi.mocked(network.removeNetwork).mock.calls.at(-1)?.[1]).toEqual({ timeoutMs: 60_000 });
+  });
+});
+
+describe('down domain records', () => {
+  type Distribution = Awaited<ReturnType<typeof cloudfront.describeDistribution>>;
+  it('are matched against the stack’s distribution, so only aliases to it are deleted', async () => {
+    const { ctx, clock } = testContext();
+    vi.mocked(cloudfront.describeDistribution).mockResolvedValueOnce({
+      domainName: 'd111.cloudfront.net',
+    } as Distribution);
+    await runGraph(downGraph(ctx, 60_000), { events: ignoreEvents, clock }).results;
+    expect(vi.mocked(domain.removeDomainRecords).mock.calls.at(-1)?.[1]).toEqual({
+      distributionDomain: 'd111.cloudfront.net',
+    });
+  });
+
+  it('take no alias for the stack’s when no distribution is left, only the validation records', async () => {
+    const { ctx, clock } = testContext();
+    await runGraph(downGraph(ctx, 60_000), { events: ignoreEvents, clock }).results;
+    expect(vi.mocked(domain.removeDomainRecords).mock.calls.at(-1)?.[1]).toEqual({});
   });
 });
 
