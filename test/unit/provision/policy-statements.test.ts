@@ -3,6 +3,7 @@
 // each statement evaluated alone by IAM's rules (iam-simulate).
 import { describe, expect, it } from 'vitest';
 import {
+  ACTIONS,
   deployerStatements,
   iamActionsOf,
   IMPLIED_PERMISSIONS,
@@ -141,6 +142,14 @@ describe('IMPLIED_PERMISSIONS rows', () => {
 
   const rows: [string, unknown[]][] = [
     [
+      'iam:CreateOpenIDConnectProvider',
+      ['iam:TagOpenIDConnectProvider', 'iam:ListOpenIDConnectProviderTags'].map((action) => ({
+        action,
+        resource: `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`,
+        context: {},
+      })),
+    ],
+    [
       'application-autoscaling:RegisterScalableTarget',
       [
         ...regional('ecs:DescribeServices', 'ecs:UpdateService'),
@@ -207,6 +216,15 @@ describe('IMPLIED_PERMISSIONS rows', () => {
   ];
   it.each(rows)('%s needs exactly the checks its AWS page lists', (call, expected) => {
     expect(checksOf(call)).toEqual(expected);
+  });
+
+  it('has a row for every load balancer call that creates, modifies or sets something, read from the ELB API permissions page', () => {
+    // The page lists what each such call also needs; a new call without a row was not looked up.
+    const writes = ACTIONS.elasticloadbalancing
+      .filter((action) => /^(Create|Modify|Set)/.test(action))
+      .map((action) => `elasticloadbalancing:${action}`);
+    const read = IMPLIED_PERMISSIONS.filter((row) => row.source.includes('elb-api-permissions'));
+    expect(read.map((row) => row.call).sort()).toEqual(writes.sort());
   });
 
   it('gives each row exactly one AWS source page or two', () => {
