@@ -48,8 +48,9 @@ export function createTokenVerifier(config: AppConfig): (candidate: string) => b
     return buffer;
   };
   const current = padded(currentBytes);
+  // Without a previous token this is the current one again: a candidate can
+  // then match it only when it already matches the current token.
   const previous = padded(previousBytes);
-  const hasPrevious = config.previousToken !== undefined;
   const previousUntil = config.previousUntil;
   const scratch = Buffer.alloc(width);
   return (candidate) => {
@@ -59,8 +60,7 @@ export function createTokenVerifier(config: AppConfig): (candidate: string) => b
     const sameAsCurrent = timingSafeEqual(scratch, current);
     const sameAsPrevious = timingSafeEqual(scratch, previous);
     const matchesCurrent = sameAsCurrent && candidateLength === currentBytes.length;
-    const matchesPrevious =
-      hasPrevious && sameAsPrevious && candidateLength === previousBytes.length;
+    const matchesPrevious = sameAsPrevious && candidateLength === previousBytes.length;
     const previousValid = previousUntil !== undefined && now() < previousUntil;
     return matchesCurrent || (matchesPrevious && previousValid);
   };

@@ -56,6 +56,17 @@ describe('token verifier (fixed-width constant-time comparison)', () => {
     expect(createTokenVerifier({ ...config, now: () => 1_000 })(TOKEN)).toBe(true);
   });
 
+  it('accepts only the current token when a deadline is set without a previous token', () => {
+    const verify = createTokenVerifier({ token: TOKEN, previousUntil: 1_000, now: () => 0 });
+    expect(verify(TOKEN)).toBe(true);
+    expect(verify('')).toBe(false);
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (candidate) => {
+        expect(verify(candidate)).toBe(candidate === TOKEN);
+      }),
+    );
+  });
+
   it('agrees with string equality for any candidate (one token or two)', () => {
     fc.assert(
       fc.property(
