@@ -6,7 +6,9 @@ import {
 } from '@aws-sdk/client-ecs';
 import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
-import { RotationFailedError } from '../../../../provision/commands/set-token.js';
+import { RotationFailedError, runSetToken } from '../../../../provision/commands/set-token.js';
+import { ignoreEvents } from '../../../../provision/events.js';
+import { runGraph, type StepGraph } from '../../../../provision/graph.js';
 import { UndoList } from '../../../../provision/commands/undo.js';
 import { mutatingOperations } from '../../support/context.js';
 import {
@@ -194,6 +196,27 @@ describe('UndoList', () => {
 });
 
 describe('runSetToken undo', () => {
+  it('has nothing to put back when a dry run fails after its last step', async () => {
+    const { ctx, mocks } = stack();
+    const dry = { ...ctx, dryRun: true };
+    // As the CLI starts it with ICLINIC_DEPLOY_FAIL_AFTER=rollout and --dry-run.
+    const start = <G>(graph: StepGraph<G>) =>
+      runGraph(graph, {
+        events: ignoreEvents,
+        clock: ctx.clock,
+        dryRun: true,
+        failAfter: 'rollout',
+      });
+    const error = await runSetToken(dry, settings(), { start }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(
+      'The token was NOT changed: Injected failure after step "rollout" ' +
+        '(ICLINIC_DEPLOY_FAIL_AFTER is set; this is a test hook).\n' +
+        'The service keeps running with the previous token.',
+    );
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
+    expect(mutatingOperations(mocks.secrets)).toEqual([]);
+  });
+
   it('runs the inverses of exactly the steps that succeeded, in reverse order', async () => {
     const { ctx, mocks } = stack();
     mocks.ecs.on(RegisterTaskDefinitionCommand).rejects(new Error('register refused'));
