@@ -18,7 +18,6 @@ import {
 } from '../resources/ecs/index.js';
 import { errorMessage } from '../retry.js';
 import {
-  describeSecret,
   restoreCurrentVersion,
   secretReferences,
   writeTokenSecret,
@@ -169,9 +168,8 @@ async function writeSecretVersion(rotation: Rotation, running: RunningRotation) 
     NOT_CREATED_YET,
   );
   if (ctx.dryRun) {
-    const secret = await describeSecret(ctx);
     return {
-      value: { arn: secret?.arn ?? NOT_CREATED_YET, versionId: NOT_CREATED_YET },
+      value: { arn: running.secretArn, versionId: NOT_CREATED_YET },
       changes: change.list,
     };
   }

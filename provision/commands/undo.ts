@@ -27,10 +27,6 @@ export class UndoList {
     this.inverses.push(inverse);
   }
 
-  get isEmpty(): boolean {
-    return this.inverses.length === 0;
-  }
-
   /** Runs every inverse in reverse order; `restored` gets a line for each thing put back. */
   async run(restored: string[]): Promise<void> {
     const waits: (() => Promise<string>)[] = [];

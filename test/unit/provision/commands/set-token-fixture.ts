@@ -104,6 +104,16 @@ export interface Scenario {
   newUpdate?: 'lost' | 'refused' | 'unlisted';
   /** Reads after each UpdateService for which its deployment is still IN_PROGRESS (6 s apart). */
   inProgressReads?: number;
+  /**
+   * DescribeServices calls (1-based) that answer MISSING, as an eventually
+   * consistent read can.
+   */
+  missingReads?: readonly number[];
+  /**
+   * The deployment that puts the service back on the previous revision is
+   * replaced, before any read lists it, by a newer PRIMARY (ecs-svc/3).
+   */
+  putBackReplaced?: boolean;
 }
 
 export function stack(scenario: Scenario = {}) {
@@ -134,7 +144,10 @@ export function stack(scenario: Scenario = {}) {
   });
   mocks.ecs.on(DescribeServicesCommand).callsFake(async () => {
     state.describeCount += 1;
-    if (scenario.serviceMissing === true)
+    if (
+      scenario.serviceMissing === true ||
+      scenario.missingReads?.includes(state.describeCount) === true
+    )
       return { services: [], failures: [{ arn: 'iclinic-api', reason: 'MISSING' }] };
     const stale = scenario.staleReads?.includes(state.describeCount) === true;
     if (stale) return { services: [service(beforeLastUpdate)] };
@@ -171,7 +184,17 @@ export function stack(scenario: Scenario = {}) {
     const createdAt = new Date(clock.now());
     const returned = [{ id, status: 'PRIMARY', rolloutState: 'IN_PROGRESS', createdAt }];
     beforeLastUpdate = { taskDefinition: state.taskDefinition, deployments: state.deployments };
-    if (isNew && scenario.rolledBackByEcs === true) {
+    if (!isNew && scenario.putBackReplaced === true) {
+      state.taskDefinition = TD_OLD;
+      state.deployments = [
+        {
+          id: `ecs-svc/${state.deploymentCount + 1}`,
+          status: 'PRIMARY',
+          rolloutState: 'IN_PROGRESS',
+          createdAt: new Date(createdAt.getTime() + 1_000),
+        },
+      ];
+    } else if (isNew && scenario.rolledBackByEcs === true) {
       // ECS rolled the deployment back before the first poll: it is gone.
       state.taskDefinition = TD_OLD;
       state.deployments = [

@@ -84,6 +84,24 @@ describe('set-token records', () => {
     ]);
   });
 
+  it('says, for every step after the check, that nothing changes when the service already runs the token', async () => {
+    const { ctx } = stack({ currentToken: NEW_TOKEN });
+    const { runner, result } = run(ctx, settings({ verify: true }));
+    expect(await result).toMatchObject({ taskDefinitionArn: TD_OLD, deploymentId: undefined });
+    const nothing = 'nothing to change: the service already runs with this token';
+    expect(runner.records.map(({ key, status, summary }) => ({ key, status, summary }))).toEqual([
+      {
+        key: 'check',
+        status: 'done',
+        summary: `service iclinic-api and secret iclinic/api-token found; ${nothing}`,
+      },
+      { key: 'secret-version', status: 'unchanged', summary: nothing },
+      { key: 'task-definition', status: 'unchanged', summary: nothing },
+      { key: 'rollout', status: 'unchanged', summary: nothing },
+      { key: 'verify', status: 'done', summary: nothing },
+    ]);
+  });
+
   it('says the verification was skipped in a dry run', async () => {
     const { ctx } = stack();
     const { runner, result } = run({ ...ctx, dryRun: true }, settings({ verify: true }));
@@ -131,6 +149,20 @@ describe('set-token waits', () => {
     expect(state.taskDefinition).toBe(TD_NEW);
   });
 
+  it('for the rollout no longer than --timeout, then puts everything back', async () => {
+    // 25 reads 6 s apart would take 150 s: the rollout is given up at 120 s.
+    const { ctx, state } = stack({ inProgressReads: 25 });
+    const error = await run(ctx, settings({ timeoutMs: 120_000 })).result.catch((e: unknown) => e);
+    expect((error as Error).message).toBe(
+      'The token was NOT changed: Deployment ecs-svc/1 of iclinic-api timed out after 120 s ' +
+        '(rollout IN_PROGRESS, 0/0 running).\n' +
+        `Restored: service iclinic-api back on ${TD_OLD}; deregistered ${TD_NEW}; ` +
+        'secret iclinic/api-token current version; rollback deployment ecs-svc/2 completed. ' +
+        'The service keeps running with the previous token.',
+    );
+    expect(state.taskDefinition).toBe(TD_OLD);
+  });
+
   it('for the rollback deployment at least five minutes, even past --timeout', async () => {
     // The failed rollout uses up the minute given; putting the service back still gets its wait.
     const { ctx, state } = stack({ newRollout: 'FAILED', inProgressReads: 15 });
@@ -152,8 +184,18 @@ describe('set-token never warns about the grace period', () => {
   });
 
   it('not with a grace period of 0, however long the rollout', async () => {
-    const { ctx, report } = stack({ inProgressReads: 10 });
-    await run(ctx, settings({ graceMs: 0 })).result;
+    // Ten reads 6 s apart: the rollout completes at 54 s, past the 30 s --timeout
+    // (the wait for it gets at least a minute).
+    const { ctx, report } = stack({ inProgressReads: 9 });
+    await run(ctx, settings({ graceMs: 0, timeoutMs: 30_000 })).result;
+    expect(report.warnings).toEqual([]);
+  });
+
+  it('not when the rollout completes exactly at --timeout: the previous token has all of --grace left', async () => {
+    // Ten reads 6 s apart: the rollout completes at 54 s, the --timeout.
+    const { ctx, report } = stack({ inProgressReads: 9 });
+    const result = await run(ctx, settings({ graceMs: 60_000, timeoutMs: 54_000 })).result;
+    expect(result.previousTokenValidUntil).toBe('2026-01-01T00:01:54.000Z');
     expect(report.warnings).toEqual([]);
   });
 

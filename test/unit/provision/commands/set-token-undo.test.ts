@@ -6,7 +6,9 @@ import {
 } from '@aws-sdk/client-ecs';
 import { UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
-import { RotationFailedError } from '../../../../provision/commands/set-token.js';
+import { RotationFailedError, runSetToken } from '../../../../provision/commands/set-token.js';
+import { ignoreEvents } from '../../../../provision/events.js';
+import { runGraph, type StepGraph } from '../../../../provision/graph.js';
 import { UndoList } from '../../../../provision/commands/undo.js';
 import { mutatingOperations } from '../../support/context.js';
 import {
@@ -82,6 +84,25 @@ describe('runSetToken', () => {
       expect((error as Error).message).toMatch(/Restored: service iclinic-api back on .*:3;/);
     });
 
+    it('follows the deployment that puts the service back from its creation time, so one replacing it is reported at once', async () => {
+      const { ctx, clock } = stack({ newRollout: 'FAILED', putBackReplaced: true });
+      const started = clock.now();
+      const error = await run(ctx, settings()).result.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RotationFailedError);
+      expect((error as Error).message).toBe(
+        'The token was NOT changed: Deployment ecs-svc/1 of iclinic-api failed.\n' +
+          'Rollout: tasks failed to start\n' +
+          'Restoring the previous state also failed: Deployment ecs-svc/2 of iclinic-api is gone: ' +
+          'the circuit breaker rolled it back (the newer deployment ecs-svc/3 is now the primary one).. ' +
+          'Run "npx iclinic-deploy status --region us-east-1" to see what runs; ' +
+          '"npx iclinic-deploy token --region us-east-1" prints the token stored now; ' +
+          'then run "npx iclinic-deploy set-token" again.\n' +
+          `Restored: service iclinic-api back on ${TD_OLD}; deregistered ${TD_NEW}; ` +
+          'secret iclinic/api-token current version. The service keeps running with the previous token.',
+      );
+      expect(clock.now() - started).toBeLessThan(60_000);
+    });
+
     it('says so when restoring the previous state fails too', async () => {
       const { ctx, mocks } = stack({ newRollout: 'FAILED' });
       mocks.secrets.on(UpdateSecretVersionStageCommand).rejects(new Error('throttled'));
@@ -110,6 +131,22 @@ describe('runSetToken', () => {
       expect(updates.map((u) => u.taskDefinition)).toEqual([TD_NEW, TD_OLD]);
       expect(state.taskDefinition).toBe(TD_OLD);
       expect(mocks.secrets.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(1);
+      expect((error as Error).message).toBe(
+        'The token was NOT changed: socket hang up\n' +
+          'Restored: service iclinic-api back on ' +
+          `${TD_OLD}; deregistered ${TD_NEW}; secret iclinic/api-token current version; ` +
+          'rollback deployment ecs-svc/2 completed. ' +
+          'The service keeps running with the previous token.',
+      );
+    });
+
+    it('puts the service back when the reply was lost and the undo reads no service at all', async () => {
+      // Calls: 1 the check, 2 the undo's read: MISSING, as an eventually consistent read can be.
+      const { ctx, mocks, state } = stack({ newUpdate: 'lost', missingReads: [2] });
+      const error = await run(ctx, settings()).result.catch((e: unknown) => e);
+      const updates = mocks.ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input);
+      expect(updates.map((u) => u.taskDefinition)).toEqual([TD_NEW, TD_OLD]);
+      expect(state.taskDefinition).toBe(TD_OLD);
       expect((error as Error).message).toBe(
         'The token was NOT changed: socket hang up\n' +
           'Restored: service iclinic-api back on ' +
@@ -159,6 +196,27 @@ describe('UndoList', () => {
 });
 
 describe('runSetToken undo', () => {
+  it('has nothing to put back when a dry run fails after its last step', async () => {
+    const { ctx, mocks } = stack();
+    const dry = { ...ctx, dryRun: true };
+    // As the CLI starts it with ICLINIC_DEPLOY_FAIL_AFTER=rollout and --dry-run.
+    const start = <G>(graph: StepGraph<G>) =>
+      runGraph(graph, {
+        events: ignoreEvents,
+        clock: ctx.clock,
+        dryRun: true,
+        failAfter: 'rollout',
+      });
+    const error = await runSetToken(dry, settings(), { start }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(
+      'The token was NOT changed: Injected failure after step "rollout" ' +
+        '(ICLINIC_DEPLOY_FAIL_AFTER is set; this is a test hook).\n' +
+        'The service keeps running with the previous token.',
+    );
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
+    expect(mutatingOperations(mocks.secrets)).toEqual([]);
+  });
+
   it('runs the inverses of exactly the steps that succeeded, in reverse order', async () => {
     const { ctx, mocks } = stack();
     mocks.ecs.on(RegisterTaskDefinitionCommand).rejects(new Error('register refused'));

@@ -279,6 +279,30 @@ describe('a failed deployment’s details', () => {
     });
   });
 
+  it('lists tasks still stopping (no stoppedAt yet) after those that stopped', async () => {
+    const { ctx, mocks } = failedWith([]);
+    mocks.ecs.on(ListTasksCommand).resolves({ taskArns: ['t1', 't2', 't3'] });
+    // ListTasks with desiredStatus STOPPED also lists tasks told to stop that have not yet.
+    mocks.ecs.on(DescribeTasksCommand).resolves({
+      tasks: [
+        { taskArn: 'arn:aws:ecs:task/iclinic/t1', stoppedReason: 'stopping' },
+        { taskArn: 'arn:aws:ecs:task/iclinic/t2', stoppedReason: 'stopped', stoppedAt: at(1) },
+        { taskArn: 'arn:aws:ecs:task/iclinic/t3', stoppedReason: 'also stopping' },
+      ],
+    });
+
+    expect((await failure(ctx)).message).toBe(
+      [
+        'Deployment ecs-svc/9 of iclinic-api failed.',
+        'Rollout: tasks failed',
+        'Recently stopped tasks:',
+        '  stopped task t2: stopped',
+        '  stopped task t1: stopping',
+        '  stopped task t3: also stopping',
+      ].join('\n'),
+    );
+  });
+
   it('says why the stopped tasks could not be listed, and still fails with the rollout', async () => {
     const { ctx, mocks } = failedWith([]);
     mocks.ecs.on(ListTasksCommand).rejects(awsError('AccessDeniedException', 'no'));
@@ -296,10 +320,12 @@ describe('a failed deployment’s details', () => {
 describe('waitForDeployment reads', () => {
   it('prints the events of the wait in time order, from its first instant on, only those with an id', async () => {
     const { ctx, mocks, report } = testContext();
+    // Neither newest first nor oldest first: only sorting by time orders them.
     const events = [
-      { id: 'late', createdAt: at(2_000), message: 'second' },
-      { message: 'no id' },
+      { id: 'middle', createdAt: at(1_000), message: 'second' },
+      { message: 'no id', createdAt: at(1_500) },
       { id: 'undated', message: 'undated' },
+      { id: 'late', createdAt: at(2_000), message: 'third' },
       { id: 'first', createdAt: at(0), message: 'first' },
       { id: 'before', createdAt: at(-1), message: 'before the wait' },
     ];
@@ -314,7 +340,7 @@ describe('waitForDeployment reads', () => {
 
     await waitForDeployment(ctx, { deploymentId: 'ecs-svc/9', timeoutMs: 60_000 });
 
-    expect(report.progressLines).toEqual(['ECS: first', 'ECS: second']);
+    expect(report.progressLines).toEqual(['ECS: first', 'ECS: second', 'ECS: third']);
   });
 
   it('never takes a service that is not ACTIVE for a completed deployment', async () => {

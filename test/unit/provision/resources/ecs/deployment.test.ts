@@ -156,10 +156,14 @@ describe('waitForDeployment', () => {
     mocks.ecs.on(ListTasksCommand).resolves({ taskArns: [] });
     const started = clock.now();
 
-    await expect(
-      waitForDeployment(ctx, { deploymentId: 'ecs-svc/9', timeoutMs: 600_000 }),
-    ).rejects.toThrow(
-      /iclinic-api is missing in DescribeServices 60 s after deployment ecs-svc\/9/,
+    const error = await waitForDeployment(ctx, {
+      deploymentId: 'ecs-svc/9',
+      timeoutMs: 600_000,
+    }).catch((e: unknown) => e);
+
+    // No service: no events and no rollout to detail.
+    expect((error as Error).message).toBe(
+      'ECS service iclinic-api is missing in DescribeServices 60 s after deployment ecs-svc/9 started; run "npx iclinic-deploy up" again.',
     );
     expect(clock.now() - started).toBeGreaterThanOrEqual(60_000);
     expect(clock.now() - started).toBeLessThan(70_000);
@@ -362,6 +366,122 @@ describe('waitForDeployment on a first deployment that failed on IAM propagation
     expect(error).toBeInstanceOf(DeploymentFailedError);
     expect((error as Error).message).toMatch(/^Deployment ecs-svc\/10 of iclinic-api failed\./);
     expect(mocks.ecs.commandCalls(UpdateServiceCommand)).toHaveLength(1);
+  });
+
+  /** ecs-svc/9 stays IN_PROGRESS until `failsAtMs` into the wait, then FAILED; then `after`. */
+  function failingAt(failsAtMs: number, clock: { now(): number }, after: () => unknown) {
+    const inProgress = {
+      services: [
+        activeService({
+          deployments: [{ id: 'ecs-svc/9', status: 'PRIMARY', rolloutState: 'IN_PROGRESS' }],
+        }),
+      ],
+    };
+    const start = clock.now();
+    let failed = false;
+    return () => {
+      const elapsed = clock.now() - start;
+      if (elapsed < failsAtMs) return inProgress;
+      if (!failed) {
+        failed = true;
+        return { services: [failedFirst] };
+      }
+      return after();
+    };
+  }
+
+  it.each([
+    ['starts a new deployment with a minute of the timeout left', 120_000, 1],
+    ['does not start a new deployment with less than a minute left', 114_000, 0],
+  ])('%s', async (_name, timeoutMs, restarts) => {
+    const { ctx, mocks } = firstDeployment(stoppedWith(CANNOT_ASSUME));
+    // Ten reads 6 s apart IN_PROGRESS, FAILED at 60 s.
+    mocks.ecs
+      .on(DescribeServicesCommand)
+      .callsFake(failingAt(60_000, ctx.clock, () => completed('ecs-svc/10')));
+
+    const outcome = await waitForDeployment(ctx, { deploymentId: 'ecs-svc/9', timeoutMs }).then(
+      () => 'completed',
+      (e: unknown) => (e as Error).message.split('\n')[0],
+    );
+
+    expect(outcome).toBe(
+      restarts === 1 ? 'completed' : 'Deployment ecs-svc/9 of iclinic-api failed.',
+    );
+    expect(mocks.ecs.commandCalls(UpdateServiceCommand)).toHaveLength(restarts);
+  });
+
+  it('gives the new deployment only what is left of the timeout', async () => {
+    const { ctx, mocks } = firstDeployment(stoppedWith(CANNOT_ASSUME));
+    const { clock } = ctx;
+    const started = clock.now();
+    // FAILED at 300 s of 600; the new deployment would complete only at 900 s.
+    mocks.ecs.on(DescribeServicesCommand).callsFake(
+      failingAt(300_000, clock, () =>
+        clock.now() - started < 900_000
+          ? {
+              services: [
+                activeService({
+                  deployments: [
+                    { id: 'ecs-svc/10', status: 'PRIMARY', rolloutState: 'IN_PROGRESS' },
+                  ],
+                }),
+              ],
+            }
+          : completed('ecs-svc/10'),
+      ),
+    );
+
+    const error = await waitForDeployment(ctx, {
+      deploymentId: 'ecs-svc/9',
+      timeoutMs: 600_000,
+    }).catch((e: unknown) => e);
+
+    expect((error as Error).message.split('\n')[0]).toBe(
+      'Deployment ecs-svc/10 of iclinic-api timed out after 300 s (rollout IN_PROGRESS, 0/0 running).',
+    );
+    expect(clock.now() - started).toBeLessThanOrEqual(600_000);
+  });
+
+  it('fails with the first deployment’s failure when the new one cannot be followed', async () => {
+    const { ctx, mocks } = firstDeployment(stoppedWith(CANNOT_ASSUME));
+    // UpdateService answers without a PRIMARY deployment.
+    mocks.ecs.on(UpdateServiceCommand).resolves({ service: { deployments: [] } });
+    mocks.ecs.on(DescribeServicesCommand).resolves({ services: [failedFirst] });
+
+    const error = await waitForDeployment(ctx, {
+      deploymentId: 'ecs-svc/9',
+      timeoutMs: 600_000,
+    }).catch((e: unknown) => e);
+
+    expect((error as Error).message.split('\n')[0]).toBe(
+      'Deployment ecs-svc/9 of iclinic-api failed.',
+    );
+    expect(mocks.ecs.commandCalls(UpdateServiceCommand)).toHaveLength(1);
+  });
+
+  it('follows the new deployment from its creation time, so one replacing it is reported at once', async () => {
+    const { ctx, mocks } = firstDeployment(stoppedWith(CANNOT_ASSUME));
+    const { clock } = ctx;
+    // UpdateService created ecs-svc/10 at 90 s; a newer PRIMARY shows before it is ever listed.
+    const newer = activeService({
+      deployments: [{ id: 'ecs-svc/11', status: 'PRIMARY', createdAt: at(95_000) }],
+    });
+    mocks.ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce({ services: [failedFirst] })
+      .resolves({ services: [newer] });
+    const started = clock.now();
+
+    const error = await waitForDeployment(ctx, {
+      deploymentId: 'ecs-svc/9',
+      timeoutMs: 600_000,
+    }).catch((e: unknown) => e);
+
+    expect((error as Error).message.split('\n')[0]).toBe(
+      'Deployment ecs-svc/10 of iclinic-api is gone: the circuit breaker rolled it back (the newer deployment ecs-svc/11 is now the primary one).',
+    );
+    expect(clock.now() - started).toBeLessThan(60_000);
   });
 
   it('does not start again when a task stopped for another reason', async () => {
