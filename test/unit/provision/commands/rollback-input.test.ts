@@ -243,6 +243,23 @@ describe('rollback goes', () => {
     });
   });
 
+  it("to a revision that differs only in another container's secrets", async () => {
+    const withSidecar = (n: number, sidecarSecret: string): TaskDefinition => ({
+      ...revision(n, 'v2'),
+      containerDefinitions: [
+        ...(revision(n, 'v2').containerDefinitions ?? []),
+        {
+          name: 'sidecar',
+          image: 'repo/sidecar:1',
+          secrets: [{ name: 'SIDECAR_KEY', valueFrom: `arn:secret:sidecar::${sidecarSecret}` }],
+        },
+      ],
+    });
+    const { ctx } = stackWith([withSidecar(3, 'old'), withSidecar(4, 'new')], 4);
+    const result = await rollback({ ...ctx, dryRun: true });
+    expect(result.fromRevision).toBe(3);
+  });
+
   it('back without an image change when only the settings differ', async () => {
     const bigger = { ...revision(3, 'v2'), cpu: '1024' };
     const { ctx } = stackWith([bigger, revision(4, 'v2')], 4);
