@@ -17,7 +17,7 @@ import {
 } from '../../../../provision/commands/rollback.js';
 import { ROLLBACK_OF_TAG } from '../../../../provision/commands/rollback-target.js';
 import { ecsTags, stackNames } from '../../../../provision/names.js';
-import { mutatingOperations, testContext } from '../../support/context.js';
+import { awsError, mutatingOperations, testContext } from '../../support/context.js';
 
 const FAMILY_ARN = 'arn:aws:ecs:us-east-1:123456789012:task-definition/iclinic-api';
 const runningSecrets = [{ name: 'ICLINIC_PASS', valueFrom: 'arn:secret:token::running-version' }];
@@ -88,9 +88,12 @@ describe('rollbackInput', () => {
     });
   });
 
-  it('gives the API container no secrets when the running revision has none', () => {
+  it.each<[string, TaskDefinition]>([
+    ['no containers', {}],
+    ['no API container', { containerDefinitions: [{ name: 'sidecar', image: 'repo/sidecar:1' }] }],
+  ])('gives the API container no secrets when the running revision has %s', (_, running) => {
     const from = { definition: earlier, revision: 3, origin: 3 };
-    const input = rollbackInput({ names: stackNames('iclinic', 'us-east-1') }, from, {});
+    const input = rollbackInput({ names: stackNames('iclinic', 'us-east-1') }, from, running);
     expect(input.containerDefinitions?.[0]?.secrets).toEqual([]);
   });
 });
@@ -141,6 +144,43 @@ describe('rollback refuses', () => {
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
   });
 
+  it('a running revision ECS does not describe, naming it as a RevisionNotFoundError', async () => {
+    const { ctx, mocks } = stackWith([revision(3, 'v1')], 4);
+    const error = await rollback(ctx).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: 'RevisionNotFoundError',
+      message: `Task definition ${FAMILY_ARN}:4 was not found; run "npx iclinic-deploy status" to list revisions.`,
+    });
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
+  });
+
+  it('a revision that does not exist in a family without active revisions, saying to deploy', async () => {
+    // The service still runs revision 4, deregistered (INACTIVE revisions stay describable).
+    const { ctx, mocks } = stackWith([revision(4, 'v2')], 4);
+    mocks.ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [] });
+    await expect(rollback(ctx, { to: 2 })).rejects.toThrow(
+      new RollbackTargetError(
+        'Revision 2 of iclinic-api does not exist (or was deregistered). It has no active revision; deploy with "npx iclinic-deploy up".',
+      ),
+    );
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
+  });
+
+  it.each([
+    awsError(
+      'AccessDeniedException',
+      'User: arn:aws:iam::123456789012:user/dev is not authorized to perform: ecs:DescribeTaskDefinition',
+    ),
+    awsError('ClientException', 'a client error other than a missing revision'),
+  ])('to reword any other failure to describe the --to revision ($name)', async (failure) => {
+    const { ctx, mocks } = stackWith([revision(3, 'v1'), revision(4, 'v2')], 4);
+    mocks.ecs
+      .on(DescribeTaskDefinitionCommand, { taskDefinition: 'iclinic-api:3' }, false)
+      .rejects(failure);
+    await expect(rollback(ctx, { to: 3 })).rejects.toBe(failure);
+    expect(mutatingOperations(mocks.ecs)).toEqual([]);
+  });
+
   it('when every earlier revision has the running image and settings', async () => {
     const { ctx, mocks } = stackWith([revision(3, 'v2'), revision(4, 'v2')], 4);
     const error = await rollback(ctx).catch((e: unknown) => e);
@@ -187,6 +227,37 @@ describe('rollback goes', () => {
     mocks.ecs.on(UpdateServiceCommand).resolves({ service: {} });
     const result = await rollback(ctx, { to: 1 });
     expect(result).toMatchObject({ fromRevision: 1, newRevision: 3 });
+  });
+
+  it('to a revision without the API container, planning its image as none', async () => {
+    const sidecarOnly: TaskDefinition = {
+      taskDefinitionArn: `${FAMILY_ARN}:3`,
+      revision: 3,
+      containerDefinitions: [{ name: 'sidecar', image: 'repo/sidecar:1' }],
+    };
+    const { ctx } = stackWith([sidecarOnly, revision(4, 'v2')], 4);
+    const result = await rollback({ ...ctx, dryRun: true }, { to: 3 });
+    expect(result.changes.find((c) => c.detail === 'image')).toMatchObject({
+      from: 'v2',
+      to: 'none',
+    });
+  });
+
+  it("to a revision that differs only in another container's secrets", async () => {
+    const withSidecar = (n: number, sidecarSecret: string): TaskDefinition => ({
+      ...revision(n, 'v2'),
+      containerDefinitions: [
+        ...(revision(n, 'v2').containerDefinitions ?? []),
+        {
+          name: 'sidecar',
+          image: 'repo/sidecar:1',
+          secrets: [{ name: 'SIDECAR_KEY', valueFrom: `arn:secret:sidecar::${sidecarSecret}` }],
+        },
+      ],
+    });
+    const { ctx } = stackWith([withSidecar(3, 'old'), withSidecar(4, 'new')], 4);
+    const result = await rollback({ ...ctx, dryRun: true });
+    expect(result.fromRevision).toBe(3);
   });
 
   it('back without an image change when only the settings differ', async () => {

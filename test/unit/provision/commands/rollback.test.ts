@@ -311,12 +311,16 @@ function liveFamily(tags: readonly string[], running: number, expired: readonly 
     family.set(n, { td: revision(n, `${ECR}:${tag}`, 'v'), tags: [] });
     service.running = n;
   };
+  /** Tags revision `n` as a rollback copy of `value` (whatever that names). */
+  const tagAsCopy = (n: number, value: string) => {
+    family.get(n)?.tags.push({ key: 'iclinic-deploy:rollback-of', value });
+  };
   const registered = () =>
     mocks.ecs.commandCalls(RegisterTaskDefinitionCommand).map((c) => ({
       image: c.args[0].input.containerDefinitions?.[0]?.image?.replace(`${ECR}:`, ''),
       rollbackOf: c.args[0].input.tags?.find((t) => t.key === 'iclinic-deploy:rollback-of')?.value,
     }));
-  return { ctx, mocks, service, deploy, registered };
+  return { ctx, mocks, service, deploy, tagAsCopy, registered };
 }
 
 describe('rollback through the deploy history', () => {
@@ -356,6 +360,18 @@ describe('rollback through the deploy history', () => {
     ]);
   });
 
+  it.each(['0', '2.5', '7'])(
+    'counts back from the running revision when its rollback-of tag names no earlier revision (%s)',
+    async (value) => {
+      // 6 is an up the circuit breaker undid; 5 runs, with a tag it could not have been given.
+      const { ctx, tagAsCopy, registered } = liveFamily(['A', 'B', 'C', 'D', 'E', 'F'], 5);
+      tagAsCopy(5, value);
+      const result = await rollback(ctx);
+      expect(result.fromRevision).toBe(4);
+      expect(registered()).toEqual([{ image: 'D', rollbackOf: '4' }]);
+    },
+  );
+
   it('never picks a revision newer than the running one (an up the circuit breaker undid)', async () => {
     const { ctx, registered } = liveFamily(['A', 'B', 'C'], 2);
     const result = await rollback(ctx);
@@ -377,6 +393,28 @@ describe('rollback to an image the lifecycle policy expired', () => {
       ),
     );
     expect(mutatingOperations(mocks.ecs)).toEqual([]);
+  });
+
+  it('names the runnable revisions among the newest 20 only', async () => {
+    const twentyFive = Array.from({ length: 25 }, (_, i) => `v${i + 1}`);
+    const { ctx } = liveFamily(twentyFive, 25, ['v1']);
+    const error = await rollback(ctx, { to: 1 }).catch((e: unknown) => e);
+    expect((error as Error).message).toContain(
+      'Revisions whose image is still there: 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6; pick one',
+    );
+  });
+
+  it('asks ECR once per image however many revisions run it', async () => {
+    // 1-2 and 3-4: revisions that differ only in the token's secret version (set-token).
+    const { ctx, mocks } = liveFamily(['A', 'A', 'B', 'B', 'C'], 5, ['A']);
+    await expect(rollback(ctx, { to: 1 })).rejects.toThrow(
+      'Revisions whose image is still there: 4, 3; pick one',
+    );
+    const asked = mocks.ecr
+      .commandCalls(DescribeImagesCommand)
+      .map((c) => c.args[0].input.imageIds?.[0]?.imageTag);
+    // The target's image, then each image of the revisions scanned for the message.
+    expect(asked).toEqual(['A', 'B', 'A']);
   });
 
   it('refuses the previous revision too, and says when no other image is left', async () => {
