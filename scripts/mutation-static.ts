@@ -61,7 +61,9 @@ function killer(): string | undefined {
   if (run.status === 0) return undefined;
   // eslint-disable-next-line no-control-regex -- vitest colours its output
   const output = `${run.stdout}${run.stderr}`.replace(/\u001b\[[0-9;]*m/g, '');
-  return /FAIL .*?> (.*)/.exec(output)?.[1] ?? `the suite failed (exit ${String(run.status)})`;
+  // A failing test names itself after ">"; a file that fails to load, by its path alone.
+  const failed = /FAIL .*?> (.*)/.exec(output)?.[1] ?? /FAIL\s+\S+\s+(\S+)/.exec(output)?.[1];
+  return failed ?? `the suite failed (exit ${String(run.status)})`;
 }
 
 function testStatic(file: string, source: string, mutant: Mutant): string | undefined {
