@@ -2,13 +2,8 @@
 // and which calls no statement grants: least privilege checked call by call,
 // each statement evaluated alone by IAM's rules (iam-simulate).
 import { describe, expect, it } from 'vitest';
-import {
-  ACTIONS,
-  deployerStatements,
-  iamActionsOf,
-  IMPLIED_PERMISSIONS,
-} from '../../../provision/policy/index.js';
-import { simulate, type SimulatedRequest } from '../../support/iam-simulate.js';
+import { deployerStatements, iamActionsOf } from '../../../../provision/policy/index.js';
+import { simulate, type SimulatedRequest } from '../../../support/iam-simulate.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -118,121 +113,5 @@ describe('deployerPolicy statements', () => {
     expect(await grantingSids({ action, resource, context })).toEqual(
       sid === undefined ? [] : [sid],
     );
-  });
-});
-
-describe('IMPLIED_PERMISSIONS rows', () => {
-  const request = { region: REGION, stack: 'iclinic', account: ACCOUNT };
-  const checksOf = (call: string) =>
-    IMPLIED_PERMISSIONS.filter((row) => row.call === call).flatMap((row) => row.checks(request));
-  const regional = (...actions: string[]) =>
-    actions.map((action) => ({ action, resource: '*', context: inRegion }));
-  const slr = (service: string, role: string) => ({
-    action: 'iam:CreateServiceLinkedRole',
-    resource: `arn:aws:iam::${ACCOUNT}:role/aws-service-role/${service}/${role}`,
-    context: { 'iam:AWSServiceName': service },
-  });
-  const trackingAlarm = `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:TargetTracking-service/iclinic/iclinic-api-AlarmHigh-0b0c`;
-  const onTrackingAlarm = (action: string) => ({
-    action,
-    resource: trackingAlarm,
-    context: inRegion,
-  });
-  const repository = `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/iclinic/api`;
-
-  const rows: [string, unknown[]][] = [
-    [
-      'iam:CreateOpenIDConnectProvider',
-      ['iam:TagOpenIDConnectProvider', 'iam:ListOpenIDConnectProviderTags'].map((action) => ({
-        action,
-        resource: `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`,
-        context: {},
-      })),
-    ],
-    [
-      'application-autoscaling:RegisterScalableTarget',
-      [
-        ...regional('ecs:DescribeServices', 'ecs:UpdateService'),
-        slr(
-          'ecs.application-autoscaling.amazonaws.com',
-          'AWSServiceRoleForApplicationAutoScaling_ECSService',
-        ),
-      ],
-    ],
-    [
-      'application-autoscaling:PutScalingPolicy',
-      [onTrackingAlarm('cloudwatch:DescribeAlarms'), onTrackingAlarm('cloudwatch:PutMetricAlarm')],
-    ],
-    ['application-autoscaling:DeleteScalingPolicy', [onTrackingAlarm('cloudwatch:DeleteAlarms')]],
-    [
-      'application-autoscaling:DeregisterScalableTarget',
-      [onTrackingAlarm('cloudwatch:DeleteAlarms')],
-    ],
-    [
-      'elasticloadbalancing:CreateLoadBalancer',
-      [
-        ...regional(
-          'ec2:DescribeAccountAttributes',
-          'ec2:DescribeAddresses',
-          'ec2:DescribeInternetGateways',
-          'ec2:DescribeSecurityGroups',
-          'ec2:DescribeSubnets',
-          'ec2:DescribeVpcs',
-        ),
-        slr('elasticloadbalancing.amazonaws.com', 'AWSServiceRoleForElasticLoadBalancing'),
-      ],
-    ],
-    [
-      'elasticloadbalancing:CreateTargetGroup',
-      regional('ec2:DescribeInternetGateways', 'ec2:DescribeVpcs'),
-    ],
-    ['elasticloadbalancing:SetSubnets', regional('ec2:DescribeSubnets')],
-    ['elasticloadbalancing:SetSecurityGroups', []],
-    ['ecs:CreateCluster', [slr('ecs.amazonaws.com', 'AWSServiceRoleForECS')]],
-    [
-      'ecs:RegisterTaskDefinition',
-      [
-        {
-          action: 'iam:PassRole',
-          resource: `arn:aws:iam::${ACCOUNT}:role/iclinic-us-east-1-exec`,
-          context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
-        },
-      ],
-    ],
-    [
-      'docker push',
-      [
-        { action: 'ecr:GetAuthorizationToken', resource: '*', context: inRegion },
-        ...[
-          'ecr:BatchCheckLayerAvailability',
-          'ecr:BatchGetImage',
-          'ecr:CompleteLayerUpload',
-          'ecr:InitiateLayerUpload',
-          'ecr:PutImage',
-          'ecr:UploadLayerPart',
-        ].map((action) => ({ action, resource: repository, context: inRegion })),
-      ],
-    ],
-  ];
-  it.each(rows)('%s needs exactly the checks its AWS page lists', (call, expected) => {
-    expect(checksOf(call)).toEqual(expected);
-  });
-
-  it('has a row for every load balancer call that creates, modifies or sets something, read from the ELB API permissions page', () => {
-    // The page lists what each such call also needs; a new call without a row was not looked up.
-    const writes = ACTIONS.elasticloadbalancing
-      .filter((action) => /^(Create|Modify|Set)/.test(action))
-      .map((action) => `elasticloadbalancing:${action}`);
-    const read = IMPLIED_PERMISSIONS.filter((row) => row.source.includes('elb-api-permissions'));
-    expect(read.map((row) => row.call).sort()).toEqual(writes.sort());
-  });
-
-  it('gives each row exactly one AWS source page or two', () => {
-    for (const row of IMPLIED_PERMISSIONS) {
-      const pages = row.source.split(', ');
-      expect(pages.length, row.call).toBeLessThanOrEqual(2);
-      for (const page of pages)
-        expect(page, row.call).toMatch(/^https:\/\/docs\.aws\.amazon\.com\/\S+\.html$/);
-    }
   });
 });
