@@ -46,12 +46,12 @@ import {
   desiredDistributionConfig,
   disabledConfig,
   distributionComment,
-  distributionDrift,
   distributionTags,
   newOriginSecret,
   originSecretOf,
   type DistributionSettings,
 } from './config.js';
+import { distributionDrift } from './drift.js';
 import { CloudFrontAccountNotVerifiedError, isAccountNotVerified } from './errors.js';
 import type { OriginSecret } from './listener.js';
 import { waitForDistributionDeployed } from './wait.js';

@@ -4,9 +4,9 @@ import { stackNames } from '../../../../../provision/names.js';
 import {
   convergedConfig,
   desiredDistributionConfig,
-  distributionDrift,
   KEEP_VIEWER,
 } from '../../../../../provision/resources/cloudfront/config.js';
+import { distributionDrift } from '../../../../../provision/resources/cloudfront/drift.js';
 
 const SETTINGS = {
   originDomainName: 'iclinic-alb-123.us-east-1.elb.amazonaws.com',
