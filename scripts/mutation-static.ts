@@ -9,7 +9,7 @@
  * the mutant was switched on keeps its original value, and the mutant looks
  * like a survivor although a test would kill it. Here each such mutant is
  * written into its file and the whole unit suite runs in a fresh process;
- * the file is put back after each run (and on Ctrl-C).
+ * the file is put back after each run, Ctrl-C included.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -51,6 +51,12 @@ function mutated(source: string, mutant: Mutant): string {
   );
 }
 
+class Interrupted extends Error {
+  constructor() {
+    super('Interrupted: the file under test is put back as it was.');
+  }
+}
+
 /** The first failing test's name, or undefined when the whole suite passes. */
 function killer(): string | undefined {
   const run = spawnSync(
@@ -58,6 +64,8 @@ function killer(): string | undefined {
     ['vitest', 'run', '--project', 'unit*', '--bail=1', '--reporter=dot'],
     { cwd: ROOT, encoding: 'utf8' },
   );
+  // Ctrl-C reaches the suite too (same process group): stop, once the file is put back.
+  if (run.signal !== null || run.status === 130) throw new Interrupted();
   if (run.status === 0) return undefined;
   // eslint-disable-next-line no-control-regex -- vitest colours its output
   const output = `${run.stdout}${run.stderr}`.replace(/\u001b\[[0-9;]*m/g, '');
@@ -68,47 +76,60 @@ function killer(): string | undefined {
 
 function testStatic(file: string, source: string, mutant: Mutant): string | undefined {
   const path = join(ROOT, file);
-  const restore = () => writeFileSync(path, source);
-  process.once('SIGINT', restore);
   try {
     writeFileSync(path, mutated(source, mutant));
     return killer();
   } finally {
-    restore();
-    process.off('SIGINT', restore);
+    writeFileSync(path, source);
   }
 }
 
-const report = JSON.parse(readFileSync(REPORT, 'utf8')) as Report;
-const rows: string[] = [];
-let detected = 0;
-let total = 0;
-for (const [file, { source, mutants }] of Object.entries(report.files)) {
-  if (readFileSync(join(ROOT, file), 'utf8') !== source) {
-    throw new Error(`${file} changed since the report was written: run "npm run mutation" again.`);
-  }
-  let fileDetected = 0;
-  let fileTotal = 0;
-  for (const mutant of mutants) {
-    if (!DETECTED.has(mutant.status) && !UNDETECTED.has(mutant.status)) continue;
-    fileTotal += 1;
-    if (DETECTED.has(mutant.status)) {
-      fileDetected += 1;
-      continue;
+// Without a listener Node would die at once on Ctrl-C, with a mutant still written in its file;
+// with one, the signal waits until the suite (which gets it too) has ended and the file is put back.
+process.on('SIGINT', () => undefined);
+
+function main(): void {
+  const report = JSON.parse(readFileSync(REPORT, 'utf8')) as Report;
+  const rows: string[] = [];
+  let detected = 0;
+  let total = 0;
+  for (const [file, { source, mutants }] of Object.entries(report.files)) {
+    if (readFileSync(join(ROOT, file), 'utf8') !== source) {
+      throw new Error(
+        `${file} changed since the report was written: run "npm run mutation" again.`,
+      );
     }
-    if (mutant.static !== true) continue;
-    const at = `${file}:${mutant.location.start.line}:${mutant.location.start.column}`;
-    const by = testStatic(file, source, mutant);
-    console.log(
-      `${at} ${mutant.mutatorName} -> ${by === undefined ? 'survives' : `killed by ${by}`}`,
-    );
-    if (by !== undefined) fileDetected += 1;
+    let fileDetected = 0;
+    let fileTotal = 0;
+    for (const mutant of mutants) {
+      if (!DETECTED.has(mutant.status) && !UNDETECTED.has(mutant.status)) continue;
+      fileTotal += 1;
+      if (DETECTED.has(mutant.status)) {
+        fileDetected += 1;
+        continue;
+      }
+      if (mutant.static !== true) continue;
+      const at = `${file}:${mutant.location.start.line}:${mutant.location.start.column}`;
+      const by = testStatic(file, source, mutant);
+      console.log(
+        `${at} ${mutant.mutatorName} -> ${by === undefined ? 'survives' : `killed by ${by}`}`,
+      );
+      if (by !== undefined) fileDetected += 1;
+    }
+    detected += fileDetected;
+    total += fileTotal;
+    rows.push(`${((100 * fileDetected) / fileTotal).toFixed(2).padStart(6)} %  ${file}`);
   }
-  detected += fileDetected;
-  total += fileTotal;
-  rows.push(`${((100 * fileDetected) / fileTotal).toFixed(2).padStart(6)} %  ${file}`);
+  console.log(['', 'Score with the static survivors re-tested:', ...rows.sort()].join('\n'));
+  console.log(
+    `${((100 * detected) / total).toFixed(2).padStart(6)} %  all files (${detected} of ${total})`,
+  );
 }
-console.log(['', 'Score with the static survivors re-tested:', ...rows.sort()].join('\n'));
-console.log(
-  `${((100 * detected) / total).toFixed(2).padStart(6)} %  all files (${detected} of ${total})`,
-);
+
+try {
+  main();
+} catch (error) {
+  if (!(error instanceof Interrupted)) throw error;
+  console.error(error.message);
+  process.exitCode = 130;
+}
